@@ -1,0 +1,3 @@
+"""dagsim: a simulator of Exchange Server 2013 database availability groups."""
+
+__version__ = "0.1.0"

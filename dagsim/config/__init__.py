@@ -1,0 +1,1 @@
+"""Scenario configuration: the only layer that reads YAML or raw dictionaries."""

@@ -1,0 +1,188 @@
+"""Human units in scenario files: durations, bandwidths and sizes.
+
+Internally dagsim uses seconds, bytes per second and bytes. Scenario files use the units an
+Exchange administrator writes (``30s``, ``200Mbps``, ``2TB``); a bare number is taken in the
+base unit (seconds, bits per second, bytes).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+__all__ = [
+    "Bandwidth",
+    "Duration",
+    "Size",
+    "format_duration",
+    "parse_bandwidth",
+    "parse_duration",
+    "parse_size",
+]
+
+_NUMBER = r"(?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+
+_DURATION_UNITS = {
+    "ms": 0.001,
+    "s": 1.0,
+    "sec": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "w": 7 * 86400.0,
+}
+# Bandwidths are written in bits per second, as network people do; dagsim stores bytes/s.
+_BANDWIDTH_UNITS = {
+    "bps": 1.0,
+    "kbps": 1e3,
+    "mbps": 1e6,
+    "gbps": 1e9,
+}
+# Decimal units would surprise administrators, whose volumes and log files are binary.
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 1024,
+    "mb": 1024**2,
+    "gb": 1024**3,
+    "tb": 1024**4,
+}
+
+_DURATION_PART = re.compile(_NUMBER + r"\s*(?P<unit>[a-z]+)")
+
+
+def _reject(kind: str, value: object, example: str) -> ValueError:
+    return ValueError(f"expected a {kind} such as {example!r}, got {value!r}")
+
+
+def _non_negative(number: float, kind: str, value: object) -> float:
+    if number < 0:
+        raise ValueError(f"a {kind} cannot be negative, got {value!r}")
+    return number
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``'90s'``, ``'5m'``, ``'1h30m'``, ``'7d'`` or a number of seconds."""
+    if isinstance(value, bool):
+        raise _reject("duration", value, "30s")
+    if isinstance(value, int | float):
+        return _non_negative(float(value), "duration", value)
+    if not isinstance(value, str):
+        raise _reject("duration", value, "30s")
+    text = value.strip().lower().replace(" ", "")
+    if not text:
+        raise _reject("duration", value, "30s")
+    total = 0.0
+    position = 0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != position or match.group("unit") not in _DURATION_UNITS:
+            raise _reject("duration", value, "30s")
+        total += float(match.group("num")) * _DURATION_UNITS[match.group("unit")]
+        position = match.end()
+    if position != len(text):
+        raise _reject("duration", value, "30s")
+    return total
+
+
+def _parse_with_units(value: object, units: dict[str, float], kind: str, example: str) -> float:
+    if isinstance(value, bool):
+        raise _reject(kind, value, example)
+    if isinstance(value, int | float):
+        return _non_negative(float(value), kind, value)
+    if not isinstance(value, str):
+        raise _reject(kind, value, example)
+    match = re.fullmatch(_NUMBER + r"\s*(?P<unit>[a-zA-Z]*)", value.strip())
+    if match is None:
+        raise _reject(kind, value, example)
+    unit = match.group("unit").lower() or next(iter(units))
+    if unit not in units:
+        raise ValueError(f"unknown {kind} unit {match.group('unit')!r} in {value!r}; use one of {', '.join(units)}")
+    return float(match.group("num")) * units[unit]
+
+
+def parse_bandwidth(value: object) -> float:
+    """Bytes per second from ``'100Mbps'``, ``'1Gbps'`` or a number of bits per second."""
+    return _parse_with_units(value, _BANDWIDTH_UNITS, "bandwidth", "100Mbps") / 8.0
+
+
+def parse_size(value: object) -> float:
+    """Bytes from ``'1MB'``, ``'500GB'``, ``'2TB'`` (binary multiples) or a number of bytes."""
+    return _parse_with_units(value, _SIZE_UNITS, "size", "500GB")
+
+
+def format_duration(seconds: float) -> str:
+    """A short human form (``'1d2h'``, ``'45s'``, ``'1.5s'``) for reports and messages."""
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    if seconds < 60 and seconds != int(seconds):
+        return f"{seconds:.3g}s"
+    rest = int(round(seconds))
+    if rest == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
+def _format_bandwidth(bytes_per_second: float) -> str:
+    bits = bytes_per_second * 8
+    for unit, size in (("Gbps", 1e9), ("Mbps", 1e6), ("kbps", 1e3)):
+        if bits >= size:
+            return f"{bits / size:g}{unit}"
+    return f"{bits:g}bps"
+
+
+def _format_size(size: float) -> str:
+    for unit, factor in (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:g}{unit}"
+    return f"{size:g}B"
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*([0-9.]+\s*(ms|s|sec|m|min|h|d|w)\s*)+$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "duration, e.g. 30s, 5m, 2h, 7d (a bare number is seconds)",
+        }
+    ),
+]
+Bandwidth = Annotated[
+    float,
+    BeforeValidator(parse_bandwidth),
+    PlainSerializer(_format_bandwidth, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*[0-9.]+\s*([kKmMgG]?bps)\s*$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "bandwidth, e.g. 100Mbps, 1Gbps (a bare number is bits per second)",
+        }
+    ),
+]
+Size = Annotated[
+    float,
+    BeforeValidator(parse_size),
+    PlainSerializer(_format_size, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*[0-9.]+\s*([kKmMgGtT]?[bB])\s*$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "size, e.g. 1MB, 500GB, 2TB (binary multiples; a bare number is bytes)",
+        }
+    ),
+]
