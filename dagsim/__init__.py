@@ -1,3 +1,35 @@
-"""dagsim: a simulator of Exchange Server 2013 database availability groups."""
+"""dagsim: a simulator of Exchange Server 2013 database availability groups.
+
+Typical use::
+
+    import dagsim
+    scenario = dagsim.load_scenario("scenarios/quickstart.yaml")
+    result = dagsim.simulate(scenario)
+    result.copies          # queue statistics per database copy (DataFrame)
+    dagsim.copy_status(scenario, at=10 * 3600)   # Get-MailboxDatabaseCopyStatus at 10:00
+"""
+
+from dagsim.config import Problem, Scenario, ScenarioError, load_scenario, load_scenario_text
+from dagsim.model.simulation import Simulation
+from dagsim.records import CopyStats, DatabaseStats, EventRecord
+from dagsim.results import RunResult
+from dagsim.simulate import simulate
+from dagsim.status import copy_status
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "CopyStats",
+    "DatabaseStats",
+    "EventRecord",
+    "Problem",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "Simulation",
+    "__version__",
+    "copy_status",
+    "load_scenario",
+    "load_scenario_text",
+    "simulate",
+]

@@ -44,7 +44,7 @@ EDITION_DATABASE_LIMIT = {"enterprise": 100, "standard": 5}
 # profiles architects enter into the Exchange sizing calculator.
 DEFAULT_HOURLY_DISTRIBUTION: tuple[float, ...] = (
     0.5, 0.5, 0.5, 0.5, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 9.0,
-    7.0, 9.0, 10.0, 9.0, 7.0, 4.0, 2.5, 2.0, 1.5, 1.0, 0.5, 0.5,
+    7.0, 9.0, 10.0, 9.0, 7.0, 4.0, 2.0, 2.0, 1.5, 1.0, 0.5, 0.5,
 )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ base unit (seconds, bits per second, bytes).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -58,6 +59,9 @@ def _reject(kind: str, value: object, example: str) -> ValueError:
 
 
 def _non_negative(number: float, kind: str, value: object) -> float:
+    # YAML reads .inf and .nan as numbers; neither is a time, rate or size to simulate.
+    if not math.isfinite(number):
+        raise ValueError(f"a {kind} must be a finite number, got {value!r}")
     if number < 0:
         raise ValueError(f"a {kind} cannot be negative, got {value!r}")
     return number
@@ -104,6 +108,11 @@ def _parse_with_units(value: object, units: dict[str, float], kind: str, example
 
 def parse_bandwidth(value: object) -> float:
     """Bytes per second from ``'100Mbps'``, ``'1Gbps'`` or a number of bits per second."""
+    if isinstance(value, str) and "Bps" in value:
+        # Units are matched case-insensitively, and 'MBps' (bytes) read as 'Mbps' is 8x off.
+        raise ValueError(
+            f"{value!r} is in bytes per second; write bandwidth in bits per second, e.g. '100Mbps'"
+        )
     return _parse_with_units(value, _BANDWIDTH_UNITS, "bandwidth", "100Mbps") / 8.0
 
 

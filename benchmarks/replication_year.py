@@ -1,0 +1,85 @@
+"""How fast is continuous replication? The preferred architecture, fluid and per log.
+
+Runs ``scenarios/preferred-architecture.yaml`` (16 servers, 100 databases x 4 copies, one
+lagged 7 days) for 365 simulated days in fluid mode and for one simulated day in per_log
+mode, each in a fresh process so peak memory is its own, and prints wall seconds, engine
+events, events per second and peak resident memory, then the fluid/per_log speed ratio
+per simulated day.
+
+    python benchmarks/replication_year.py [--fluid-days 365] [--per-log-days 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "preferred-architecture.yaml"
+DAY = 86400.0
+
+
+def measure(mode: str, days: float) -> dict:
+    """Run one case in this process and return its figures."""
+    from dagsim.config.loader import load_scenario
+    from dagsim.model.simulation import Simulation
+
+    scenario = load_scenario(SCENARIO)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    result = Simulation(scenario, duration=days * DAY, mode=mode).run()
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "mode": mode,
+        "days": days,
+        "wall_seconds": wall,
+        "events": result.engine_events,
+        "events_per_second": result.engine_events / wall,
+        "peak_rss_mb": peak / 1024,
+        "rss_growth_mb": (peak - baseline) / 1024,
+    }
+
+
+def run_case(mode: str, days: float) -> dict:
+    child = subprocess.run(
+        [sys.executable, __file__, "--case", mode, "--days", str(days)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(child.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fluid-days", type=float, default=365.0)
+    parser.add_argument("--per-log-days", type=float, default=1.0)
+    parser.add_argument("--case", choices=["fluid", "per_log"], help=argparse.SUPPRESS)
+    parser.add_argument("--days", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(measure(args.case, args.days)))
+        return
+
+    print(f"scenario: {SCENARIO.name}")
+    rows = [run_case("fluid", args.fluid_days), run_case("per_log", args.per_log_days)]
+    print(f"{'mode':8} {'sim days':>8} {'wall s':>9} {'events':>11} {'events/s':>11} {'peak MB':>8}")
+    for r in rows:
+        print(
+            f"{r['mode']:8} {r['days']:8g} {r['wall_seconds']:9.3f} {r['events']:11d} "
+            f"{r['events_per_second']:11.0f} {r['peak_rss_mb']:8.1f}"
+        )
+    fluid, per_log = rows
+    per_day_fluid = fluid["wall_seconds"] / fluid["days"]
+    per_day_log = per_log["wall_seconds"] / per_log["days"]
+    print(f"wall seconds per simulated day: fluid {per_day_fluid:.5f}, per_log {per_day_log:.2f}")
+    print(f"fluid is {per_day_log / per_day_fluid:,.0f}x faster than per_log per simulated day")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""The `dagsim` command line.
+
+Bad input never shows a traceback: scenario problems are printed one per line as
+``FILE:LINE:COL path: message`` on stderr and the exit status is 2.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from dagsim.config import Scenario, ScenarioError, load_scenario
+from dagsim.config.units import parse_duration
+from dagsim.model.simulation import Simulation
+from dagsim.records import format_clock
+from dagsim.text import render_run
+from dagsim.status import copy_status
+
+__all__ = ["EXIT_INVALID", "app", "main"]
+
+EXIT_INVALID = 2
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+app = typer.Typer(
+    name="dagsim",
+    help="Simulate Exchange Server 2013 database availability groups.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Tracebacks are for bugs in dagsim; rich's version also prints local variables.
+    pretty_exceptions_enable=False,
+)
+
+
+class Mode(str, enum.Enum):
+    fluid = "fluid"
+    per_log = "per_log"
+
+
+class SeriesFormat(str, enum.Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+class StatusFormat(str, enum.Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def main() -> None:
+    app(prog_name="dagsim")
+
+
+def _try_load(path: Path) -> tuple[Scenario | None, list[str]]:
+    """The scenario in `path`, or None and every problem as a printable line."""
+    try:
+        return load_scenario(path), []
+    except ScenarioError as error:
+        return None, [str(problem) for problem in error.problems]
+    except FileNotFoundError:
+        return None, [f"{path}: file not found"]
+    except IsADirectoryError:
+        return None, [f"{path}: is a directory, not a scenario file"]
+    except OSError as error:
+        return None, [f"{path}: cannot read ({error.strerror or error})"]
+
+
+def _report(problems: list[str]) -> None:
+    for line in problems:
+        typer.echo(line, err=True)
+
+
+def _load_or_exit(path: Path) -> Scenario:
+    """The scenario in `path`; otherwise print its problems to stderr and exit with status 2."""
+    scenario, problems = _try_load(path)
+    if scenario is None:
+        _report(problems)
+        raise typer.Exit(EXIT_INVALID)
+    return scenario
+
+
+ScenarioFiles = Annotated[
+    list[Path], typer.Argument(help="Scenario YAML files.", metavar="FILE", show_default=False)
+]
+
+
+@app.command()
+def validate(files: ScenarioFiles) -> None:
+    """Check scenario files and report every problem in each; exit status 2 if any is invalid."""
+    any_invalid = False
+    for path in files:
+        scenario, problems = _try_load(path)
+        if scenario is None:
+            _report(problems)
+            any_invalid = True
+        else:
+            typer.echo(f"{path}: ok")
+    if any_invalid:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors and other tools)."""
+    document = {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "title": "dagsim scenario",
+        **{k: v for k, v in Scenario.model_json_schema().items() if k != "title"},
+    }
+    typer.echo(json.dumps(document, indent=2))
+
+
+def _duration_option(value: str | None, option: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        typer.echo(f"{option}: {error}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+ScenarioFile = Annotated[Path, typer.Argument(help="Scenario YAML file.", metavar="FILE", show_default=False)]
+SeedOption = Annotated[int | None, typer.Option("--seed", help="Override run.seed.", min=0)]
+ModeOption = Annotated[Mode | None, typer.Option("--mode", help="Override run.mode.", case_sensitive=False)]
+
+
+@app.command()
+def run(
+    file: ScenarioFile,
+    seed: SeedOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write result files into this folder.")] = None,
+    mode: ModeOption = None,
+    duration: Annotated[str | None, typer.Option("--duration", help="Override run.duration, e.g. 2d.")] = None,
+    series_format: Annotated[
+        SeriesFormat, typer.Option("--format", help="File format of the sampled series.", case_sensitive=False)
+    ] = SeriesFormat.csv,
+    events: Annotated[int, typer.Option("--events", help="How many events to print (0: none).", min=0)] = 30,
+) -> None:
+    """Run a scenario: print per-copy queue statistics and events; write results with --out."""
+    scenario = _load_or_exit(file)
+    seconds = _duration_option(duration, "--duration")
+    if series_format is SeriesFormat.parquet and importlib.util.find_spec("pyarrow") is None:
+        typer.echo("--format parquet needs pyarrow: pip install 'dagsim[parquet]'", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    simulation = Simulation(scenario, seed=seed, duration=seconds, mode=mode.value if mode else None)
+    started = time.perf_counter()
+    with tqdm(
+        total=simulation.duration,
+        unit="s",
+        unit_scale=True,
+        desc="simulating",
+        leave=False,
+        disable=None,  # only on a terminal
+        file=sys.stderr,
+    ) as bar:
+        result = simulation.run(progress=lambda t: bar.update(t - bar.n))
+    wall = time.perf_counter() - started
+    typer.echo(render_run(result, wall_seconds=wall, max_events=events))
+    if out is not None:
+        written = result.write(out, series_format=series_format.value)
+        typer.echo(f"\nwrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written))
+
+
+@app.command()
+def status(
+    file: ScenarioFile,
+    at: Annotated[str, typer.Option("--at", help="Simulated time, e.g. 10h or 1d2h30m.", show_default=False)],
+    seed: SeedOption = None,
+    mode: ModeOption = None,
+    output: Annotated[
+        StatusFormat, typer.Option("--format", help="table, csv or json.", case_sensitive=False)
+    ] = StatusFormat.table,
+) -> None:
+    """Show Get-MailboxDatabaseCopyStatus for every copy at a simulated moment."""
+    scenario = _load_or_exit(file)
+    moment = _duration_option(at, "--at")
+    assert moment is not None
+    if moment > scenario.run.duration:
+        typer.echo(
+            f"--at: {format_clock(moment)} is after the end of the run ({format_clock(scenario.run.duration)})",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INVALID)
+    table = copy_status(scenario, at=moment, seed=seed, mode=mode.value if mode else None)
+    if output is StatusFormat.csv:
+        typer.echo(table.to_csv(index=False), nl=False)
+    elif output is StatusFormat.json:
+        typer.echo(table.to_json(orient="records", indent=2))
+    else:
+        typer.echo(f"Copy status at {format_clock(moment)} ({scenario.name})\n")
+        typer.echo(table.to_string(index=False))

@@ -1,0 +1,241 @@
+"""Semantic rules for a structurally valid scenario.
+
+The schema checks each value on its own; the rules here check how values fit together
+(references resolve, Exchange 2013 limits hold). Each finding is a ``(loc, message)``
+pair, with ``loc`` in the same form as pydantic's, so the loader can point at the line.
+Rules never stop at the first finding: every problem in a file is reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from dagsim.config.errors import Loc
+from dagsim.config.schema import (
+    EDITION_DATABASE_LIMIT,
+    MAX_COPIES,
+    MAX_LAG,
+    MAX_MEMBERS,
+    FailLink,
+    RestoreLink,
+    Scenario,
+)
+from dagsim.config.units import format_duration
+
+__all__ = ["Finding", "check_scenario"]
+
+Finding = tuple[Loc, str]
+Rule = Callable[[Scenario], Iterable[Finding]]
+
+
+def check_scenario(scenario: Scenario) -> list[Finding]:
+    """Every rule violation in `scenario`; an empty list means it can be simulated."""
+    return [finding for rule in _RULES for finding in rule(scenario)]
+
+
+def _undefined(kind: str, name: str, known: Sequence[str]) -> str:
+    message = f"{kind} {name!r} is not defined (references must resolve)"
+    same_but_case = {k.casefold(): k for k in known}.get(name.casefold())
+    close = [same_but_case] if same_but_case else difflib.get_close_matches(name, known, n=1)
+    return f"{message}; did you mean {close[0]!r}?" if close else message
+
+
+def _unique_names(scenario: Scenario) -> Iterator[Finding]:
+    groups = {
+        "site": ("sites", scenario.sites),
+        "network": ("networks", scenario.networks),
+        "link": ("links", scenario.links),
+        "server": ("servers", scenario.servers),
+        "database": ("databases", scenario.databases),
+    }
+    for kind, (field, items) in groups.items():
+        first: dict[str, int] = {}
+        for index, item in enumerate(items):
+            # Windows and Exchange names are case-insensitive: EX1 and ex1 are one server.
+            key = item.name.casefold()
+            if key in first:
+                yield (field, index, "name"), (
+                    f"{kind} names must be unique: {item.name!r} is already {field}[{first[key]}]"
+                )
+            else:
+                first[key] = index
+
+
+def _one_mapi_network(scenario: Scenario) -> Iterator[Finding]:
+    mapi = [i for i, network in enumerate(scenario.networks) if network.type == "mapi"]
+    if not mapi:
+        yield ("networks",), "a DAG has exactly one MAPI network, found none"
+    for index in mapi[1:]:
+        first = scenario.networks[mapi[0]].name
+        yield ("networks", index, "type"), (
+            f"a DAG has exactly one MAPI network, and {first!r} is already the MAPI network"
+        )
+
+
+def _sites_and_links(scenario: Scenario) -> Iterator[Finding]:
+    sites = [site.name for site in scenario.sites]
+    networks = [network.name for network in scenario.networks]
+    for index, server in enumerate(scenario.servers):
+        if server.site not in sites:
+            yield ("servers", index, "site"), _undefined("site", server.site, sites)
+    for index, link in enumerate(scenario.links):
+        if link.sites[0] == link.sites[1]:
+            yield ("links", index, "sites"), "a link joins two different sites"
+        for end, site in enumerate(link.sites):
+            if site not in sites:
+                yield ("links", index, "sites", end), _undefined("site", site, sites)
+        for position, network in enumerate(link.networks or ()):
+            if network not in networks:
+                message = _undefined("network", network, networks)
+                yield ("links", index, "networks", position), message
+
+
+def _members(scenario: Scenario) -> Iterator[Finding]:
+    dag = scenario.dag
+    servers = [server.name for server in scenario.servers]
+    listed = dag.members is not None
+    seen: set[str] = set()
+    for index, member in enumerate(dag.members or ()):
+        if member not in servers:
+            yield ("dag", "members", index), _undefined("server", member, servers)
+        elif member in seen:
+            message = f"a server joins a DAG once, and {member!r} is listed twice"
+            yield ("dag", "members", index), message
+        seen.add(member)
+    count = len(scenario.member_names)
+    if count == 0:
+        yield ("dag", "members"), f"a DAG has 1 to {MAX_MEMBERS} members, found none"
+    elif count > MAX_MEMBERS:
+        loc: Loc = ("dag", "members", MAX_MEMBERS) if listed else ("servers", MAX_MEMBERS)
+        yield loc, f"a DAG has at most {MAX_MEMBERS} members (Exchange 2013 limit), found {count}"
+
+
+def _witnesses(scenario: Scenario) -> Iterator[Finding]:
+    dag = scenario.dag
+    sites = [site.name for site in scenario.sites]
+    members = {member.casefold() for member in scenario.member_names}
+    for field in ("witness", "alternate_witness"):
+        witness = getattr(dag, field)
+        if witness is None:
+            continue
+        if witness.host.casefold() in members:
+            yield ("dag", field, "host"), (
+                f"the file share witness must not be a DAG member, and {witness.host!r} is one"
+            )
+        if witness.site not in sites:
+            yield ("dag", field, "site"), _undefined("site", witness.site, sites)
+    witness, alternate = dag.witness, dag.alternate_witness
+    if witness and alternate and witness.host.casefold() == alternate.host.casefold():
+        yield ("dag", "alternate_witness", "host"), (
+            f"the alternate witness must be a different host from the witness ({witness.host!r})"
+        )
+
+
+def _copies(scenario: Scenario) -> Iterator[Finding]:
+    servers = [server.name for server in scenario.servers]
+    members = set(scenario.member_names)
+    for db_index, database in enumerate(scenario.databases):
+        here = ("databases", db_index, "copies")
+        count = len(database.copies)
+        if count > MAX_COPIES:
+            yield (*here, MAX_COPIES), (
+                f"a database has at most {MAX_COPIES} copies (Exchange 2013 limit), found {count}"
+            )
+        holder: dict[str, int] = {}
+        preference_of: dict[int, int] = {}
+        for index, copy in enumerate(database.copies):
+            if copy.server not in servers:
+                yield (*here, index, "server"), _undefined("server", copy.server, servers)
+            elif copy.server not in members:
+                yield (*here, index, "server"), (
+                    f"a copy must be on a DAG member, and {copy.server!r} is not a member of "
+                    f"{scenario.dag.name}"
+                )
+            if copy.server in holder:
+                yield (*here, index, "server"), (
+                    f"a database has at most one copy per server: {copy.server!r} already holds "
+                    f"copies[{holder[copy.server]}]"
+                )
+            else:
+                holder[copy.server] = index
+            preference = copy.activation_preference
+            if preference > count:
+                yield (*here, index, "activation_preference"), (
+                    f"activation preference must be between 1 and {count} (the number of copies), "
+                    f"got {preference}"
+                )
+            elif preference in preference_of:
+                yield (*here, index, "activation_preference"), (
+                    f"activation preferences must be unique within a database: {preference} is "
+                    f"already used by copies[{preference_of[preference]}]"
+                )
+            else:
+                preference_of[preference] = index
+            for field in ("replay_lag_time", "truncation_lag_time"):
+                lag = getattr(copy, field)
+                if lag > MAX_LAG:
+                    yield (*here, index, field), (
+                        f"{field.replace('_', ' ')} is at most {MAX_LAG / 86400:g} days "
+                        f"(Exchange 2013 limit), got {format_duration(lag)}"
+                    )
+
+
+def _edition_limits(scenario: Scenario) -> Iterator[Finding]:
+    hosted = Counter(copy.server for database in scenario.databases for copy in database.copies)
+    for index, server in enumerate(scenario.servers):
+        limit = EDITION_DATABASE_LIMIT[server.edition]
+        if hosted[server.name] > limit:
+            yield ("servers", index, "edition"), (
+                f"{server.edition} edition supports at most {limit} databases per server, and "
+                f"{server.name!r} hosts copies of {hosted[server.name]}"
+            )
+
+
+def _timeline(scenario: Scenario) -> Iterator[Finding]:
+    links = [link.name for link in scenario.links]
+    servers = [server.name for server in scenario.servers]
+    databases = {database.name: database for database in scenario.databases}
+    end = scenario.run.duration
+    for index, action in enumerate(scenario.timeline):
+        here = ("timeline", index)
+        if action.at > end:
+            yield (*here, "at"), (
+                f"happens after the run ends (at {format_duration(action.at)}, "
+                f"run duration {format_duration(end)})"
+            )
+        if isinstance(action, FailLink | RestoreLink):
+            if action.link not in links:
+                yield (*here, "link"), _undefined("link", action.link, links)
+            continue
+        database = databases.get(action.database)
+        if database is None:
+            yield (*here, "database"), _undefined("database", action.database, list(databases))
+        if action.server not in servers:
+            yield (*here, "server"), _undefined("server", action.server, servers)
+        if database is None or action.server not in servers:
+            continue
+        copy = next((c for c in database.copies if c.server == action.server), None)
+        if copy is None:
+            yield (*here, "server"), (
+                f"database {database.name!r} has no copy on server {action.server!r}"
+            )
+        elif copy.activation_preference == 1:
+            verb = "suspended" if action.action == "suspend_copy" else "suspended or resumed"
+            yield (*here, "server"), (
+                f"the active copy cannot be {verb}: the copy of {database.name!r} on "
+                f"{action.server!r} has activation preference 1, so it starts active"
+            )
+
+
+_RULES: tuple[Rule, ...] = (
+    _unique_names,
+    _one_mapi_network,
+    _sites_and_links,
+    _members,
+    _witnesses,
+    _copies,
+    _edition_limits,
+    _timeline,
+)

@@ -1,0 +1,435 @@
+"""Continuous replication as a fluid: queues that are piecewise linear in time.
+
+Per passive copy the engine keeps the copy queue (generated − copied) and the replay queue
+(copied − replayed) and their rates. Rates change only at events: hour boundaries of the
+load profile, the lagged view of that profile, link and copy state changes, and queues
+emptying or crossing a threshold — each a computed time, never a polled one (DESIGN 4). Work
+therefore grows with state changes, not with the number of 1 MB logs.
+
+Copy and replay queues are the two rows of one ``(2, copies)`` array so that each step costs
+a fixed, small number of numpy calls whatever the size of the DAG.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from dagsim.model.allocation import max_min_fair
+from dagsim.model.delay import DelayTracker
+from dagsim.model.layout import Layout
+from dagsim.model.queue_stats import QueueStats
+from dagsim.model.recorder import Recorder
+from dagsim.model.shipping import ShippingPaths
+from dagsim.model.topology import Topology
+from dagsim.model.workload import Workload
+
+__all__ = ["FluidReplication", "COPY_QUEUE_THRESHOLD", "REPLAY_QUEUE_THRESHOLD"]
+
+COPY_QUEUE_THRESHOLD = 10.0  # best copy selection's "CQ < 10"
+REPLAY_QUEUE_THRESHOLD = 50.0  # and "RQ < 50"
+_TOL = 1e-6  # logs: a millionth of a log is an empty queue
+_NEVER = np.inf
+
+# Predicted moments, one row each: copy queue empties, replay catches up with what it may
+# replay, copy queue crosses 10, replay queue crosses 50, a lagged copy's replay bound flips.
+_EMPTY, _CAUGHT_UP, _COPY_CROSS, _REPLAY_CROSS, _BOUND = range(5)
+_LEVELS = np.array([[0.0], [0.0], [COPY_QUEUE_THRESHOLD], [REPLAY_QUEUE_THRESHOLD], [0.0]])
+_CAN_RISE = np.array([[False], [False], [True], [True], [True]])  # rows 0-1 only ever fall to 0
+
+
+class FluidReplication:
+    """Log flow of every database copy of one run, advanced from event to event."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        layout: Layout,
+        topology: Topology,
+        workload: Workload,
+        recorder: Recorder,
+    ) -> None:
+        self.env = env
+        self.layout = layout
+        self.topology = topology
+        self.workload = workload
+        self.recorder = recorder
+        n, d = layout.n_copies, layout.n_databases
+        self.db = layout.copy_db
+        self.active = layout.initial_active.copy()
+        self.is_active = np.zeros(n, dtype=bool)
+        self.mounted = np.ones(d, dtype=bool)
+        self.suspended = np.zeros(n, dtype=bool)
+        self.lagged = layout.replay_lag > 0
+        self._roles_changed()
+
+        self.t = 0.0
+        self.generated = np.zeros(d)
+        self.base_rates = workload.rates(0.0)
+        self.next_rate_change = workload.next_change(0.0)
+        self.g = self.base_rates * self.mounted
+
+        delays = sorted({float(v) for v in np.concatenate([layout.replay_lag, layout.truncation_lag]) if v > 0})
+        self.trackers = [DelayTracker(delay, workload) for delay in delays]
+        self.lag_groups = self._groups(layout.replay_lag)
+        self.truncation_groups = self._groups(layout.truncation_lag)
+
+        self.q = np.zeros((2, n))  # row 0: copy queue, row 1: replay queue (logs)
+        self.dq = np.zeros((2, n))
+        self.lagdiff = self._lag_window()
+        # Steady state: a lagged copy holds exactly the logs of its lag window.
+        self.q[1] = self.lagdiff
+        self.truncation_frozen = ~layout.circular_logging
+        self.frozen_use = np.zeros(d)
+        self.volume_full = np.zeros(d, dtype=bool)
+
+        self.server_incidence = np.zeros((n, len(layout.server_names)))
+        self.server_incidence[np.arange(n), layout.copy_server] = 1.0
+        self.paths = ShippingPaths(layout, topology, recorder)
+        self._ship_key: bytes | None = None
+
+        self.stats = QueueStats((2, n), np.array([[COPY_QUEUE_THRESHOLD], [REPLAY_QUEUE_THRESHOLD]]))
+        self.copy_volume_peak = np.zeros(n)
+        self.active_volume_peak = np.zeros(d)
+        self.history: list[tuple[float, np.ndarray, np.ndarray]] = [(0.0, self.generated.copy(), self.g.copy())]
+        self.steps = 0
+        self._waiting = False
+        self._poked = False
+        self.process: simpy.Process | None = None
+
+        self.paths.refresh(0.0, self.active, self.is_active, record=False)
+        self.recompute()
+        self.copy_high = self.q[0] > COPY_QUEUE_THRESHOLD
+        self.replay_high = self.q[1] > REPLAY_QUEUE_THRESHOLD
+        self._predict()
+        self._track_volume_peaks()
+
+    def _groups(self, delays: np.ndarray) -> list[tuple[DelayTracker, np.ndarray, np.ndarray]]:
+        groups = []
+        for tracker in self.trackers:
+            rows = np.flatnonzero(delays == tracker.delay)
+            if rows.size:
+                groups.append((tracker, rows, self.db[rows]))
+        return groups
+
+    def _roles_changed(self) -> None:
+        self.is_active[:] = False
+        self.is_active[self.active] = True
+        self.passive = ~self.is_active
+        # Logs a passive copy holds on the active's volume: lagged copies release a log once
+        # they have copied it, the others once they have replayed it (DESIGN 3.3).
+        self.holds_replay = (self.passive & ~self.lagged).astype(float)
+        self._active_rows = np.flatnonzero(self.is_active)
+        self._all_true = np.ones(len(self.is_active), dtype=bool)
+        self._predict_mask = np.stack([self.passive] * 4 + [self.passive & self.lagged])
+        n = self.layout.n_copies
+        self._values, self._rates = np.zeros((5, n)), np.zeros((5, n))
+        self._high = np.zeros((5, n), dtype=bool)
+
+    # ----------------------------------------------------------------- public API
+    @property
+    def copy_queue(self) -> np.ndarray:
+        return self.q[0]
+
+    @property
+    def replay_queue(self) -> np.ndarray:
+        return self.q[1]
+
+    @property
+    def stats_copy(self) -> QueueStats:
+        return self.stats.select(0)
+
+    @property
+    def stats_replay(self) -> QueueStats:
+        return self.stats.select(1)
+
+    @property
+    def has_route(self) -> np.ndarray:
+        return self.paths.has_route
+
+    def start(self) -> simpy.Process:
+        self.process = self.env.process(self._run())
+        return self.process
+
+    def changed(self) -> None:
+        """Something outside (an action, a failure) changed state at ``env.now``: re-plan."""
+        self.paths.refresh(self.t, self.active, self.is_active)
+        self.recompute()
+        self._predict()
+        if self._waiting and not self._poked and self.process is not None:
+            self._poked = True
+            self.process.interrupt()
+
+    def suspend(self, row: int) -> None:
+        self.advance(self.env.now)
+        self.suspended[row] = True
+        self._sync_truncation_freeze()
+        self.changed()
+
+    def resume(self, row: int) -> None:
+        self.advance(self.env.now)
+        self.suspended[row] = False
+        self.paths.resumed(row)
+        self._sync_truncation_freeze()
+        self.changed()
+
+    def topology_changed(self) -> None:
+        self.advance(self.env.now)
+        self.changed()
+
+    def queues(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copy and replay queue of every copy now (zero for active copies)."""
+        return self.q[0].copy(), self.q[1].copy()
+
+    def active_log_volume(self) -> np.ndarray:
+        """Logs on each database's active log volume now."""
+        return self._active_volume(self.q)
+
+    def log_position_time(self, database: int, logs: float) -> float:
+        """When the active copy of ``database`` had generated ``logs`` logs (inverse of G)."""
+        for t, generated, rate in reversed(self.history):
+            if generated[database] <= logs + _TOL:
+                if rate[database] <= 0:
+                    return t
+                return t + (logs - generated[database]) / rate[database]
+        return 0.0
+
+    # --------------------------------------------------------------- event loop
+    def _run(self):
+        while True:
+            self._waiting = True
+            try:
+                yield self.env.timeout(max(0.0, self.next_time - self.env.now))
+            except simpy.Interrupt:
+                pass
+            self._waiting = False
+            self._poked = False
+            self.advance(self.env.now)
+            self._handle_due()
+
+    def _handle_due(self) -> None:
+        now = self.t
+        eps = 1e-9 * max(1.0, now)
+        if now + eps >= self.next_rate_change:
+            self.base_rates = self.workload.rates(now)
+            self.next_rate_change = self.workload.next_change(now)
+        for tracker in self.trackers:
+            tracker.take_due(now, eps)
+        if self._t_full_min <= now + eps:
+            for d in np.flatnonzero((self._t_full <= now + eps) & ~self.volume_full):
+                self._log_volume_full(int(d))
+        self.recompute()
+        self._predict()
+
+    def advance(self, now: float) -> None:
+        """Move every queue along its current rate to ``now``; sample and accumulate on the way."""
+        dt = now - self.t
+        if dt <= 0:
+            self._settle(now)
+            return
+        rows, times = self.recorder.due(self.t, now)
+        if len(times):
+            q = self.q[:, None, :] + self.dq[:, None, :] * (times - self.t)[:, None]
+            self.recorder.store(rows, q[0], q[1], self._active_volume(q, times - self.t))
+        q1 = self.q + self.dq * dt
+        self.stats.add_linear(self.q, q1, dt)
+        self.q = q1
+        self.generated += self.g * dt
+        for tracker in self.trackers:
+            tracker.advance(self.g, dt)
+        if self.lag_groups:
+            self.lagdiff = self._lag_window()
+        if self._any_frozen:
+            self.frozen_use += np.where(self.truncation_frozen, self.g, 0.0) * dt
+        self.t = now
+        self.steps += 1
+        self._settle(now)
+        self._track_volume_peaks()
+
+    def _settle(self, now: float) -> None:
+        """Land queues exactly on the levels they were predicted to reach by now."""
+        due = self._when <= now + 1e-9 * max(1.0, now)
+        rows = due.any(axis=1)
+        if not rows.any():
+            return
+        q = self.q
+        if rows[_EMPTY]:
+            q[0, due[_EMPTY]] = 0.0
+        if rows[_CAUGHT_UP]:
+            caught = due[_CAUGHT_UP]
+            q[1, caught] = np.where(self.copy_bound[caught], 0.0, self.lagdiff[caught] - q[0, caught])
+        np.maximum(q, 0.0, out=q)
+        if rows[_COPY_CROSS]:
+            self._cross(due[_COPY_CROSS], self.copy_high, "copy_queue", "CopyQueueLength", 10)
+        if rows[_REPLAY_CROSS]:
+            self._cross(due[_REPLAY_CROSS], self.replay_high, "replay_queue", "ReplayQueueLength", 50)
+
+    def _cross(self, due: np.ndarray, high: np.ndarray, kind: str, column: str, level: int) -> None:
+        for row in np.flatnonzero(due):
+            high[row] = not high[row]
+            database, server = self.layout.copy_names[row]
+            if high[row]:
+                self.recorder.event(self.t, f"{kind}_high", database, server, f"{column} rose above {level}")
+            else:
+                self.recorder.event(self.t, f"{kind}_normal", database, server, f"{column} back to {level} or below")
+
+    # ------------------------------------------------------------------ rates
+    def _lag_window(self) -> np.ndarray:
+        window = np.zeros(self.layout.n_copies)
+        for tracker, rows, dbs in self.lag_groups:
+            window[rows] = tracker.window[dbs]
+        return window
+
+    def recompute(self) -> None:
+        """Rates of every queue from the current state (bandwidth and replay fair shares)."""
+        g = self.base_rates * self.mounted
+        if not np.array_equal(g, self.g):
+            for tracker in self.trackers:
+                tracker.generation_changed(self.t, g)
+            self.history.append((self.t, self.generated.copy(), g.copy()))
+        self.g = g
+        gc = g[self.db]
+        cq, rq = self.q
+        key = (self.paths.version, self.suspended.tobytes(), self.passive.tobytes())
+        if key != self._ship_key:
+            self._ship_key = key
+            running = self.passive & ~self.suspended
+            self._running_rows = np.flatnonzero(running)
+            self._running_incidence = self.server_incidence[self._running_rows]
+            self._ship_rows = np.flatnonzero(running & self.paths.has_route)
+            self._ship_incidence = self.paths.incidence[self._ship_rows]
+
+        x = np.zeros(self.layout.n_copies)
+        if self._ship_rows.size:
+            rows = self._ship_rows
+            demand = gc[rows]
+            demand[cq[rows] > _TOL] = np.inf
+            x[rows] = max_min_fair(self._ship_incidence, self.topology.capacity, demand)
+
+        if self.lag_groups:
+            # A lagged copy replays up to min(copied, generated L ago); whichever bound binds
+            # decides how fast its replayable backlog grows.
+            glag = gc.copy()
+            for tracker, lag_rows, dbs in self.lag_groups:
+                glag[lag_rows] = tracker.rate[dbs]
+            lagdiff = self.lagdiff
+            gap = cq - lagdiff
+            tol = _TOL * np.maximum(1.0, lagdiff)
+            copy_bound = ~self.lagged | (gap > tol) | ((np.abs(gap) <= tol) & (x <= glag))
+            eligible = np.maximum(np.where(copy_bound, rq, rq + gap), 0.0)
+            target = np.where(copy_bound, x, glag)
+        else:
+            glag, copy_bound, eligible, target = gc, self._all_true, rq, x
+
+        y = np.zeros(self.layout.n_copies)
+        if self._running_rows.size:
+            rows = self._running_rows
+            demand = target[rows]
+            demand[eligible[rows] > _TOL] = np.inf
+            y[rows] = max_min_fair(self._running_incidence, self.layout.replay_capacity, demand)
+
+        self.x, self.glag, self.copy_bound, self.eligible = x, glag, copy_bound, eligible
+        dq = self.dq
+        np.subtract(gc, x, out=dq[0])
+        dq[0, self._active_rows] = 0.0
+        np.subtract(x, y, out=dq[1])
+        self.d_eligible = np.where(copy_bound, dq[1], glag - y) if self.lag_groups else dq[1]
+
+    def _predict(self) -> None:
+        """Absolute times at which each queue next empties, crosses a threshold or flips bound."""
+        cq, rq = self.q
+        values, rates, high = self._values, self._rates, self._high
+        values[_EMPTY] = cq
+        values[_CAUGHT_UP] = self.eligible
+        values[_COPY_CROSS] = cq
+        values[_REPLAY_CROSS] = rq
+        np.subtract(cq, self.lagdiff, out=values[_BOUND])
+        rates[_EMPTY] = rates[_COPY_CROSS] = self.dq[0]
+        rates[_CAUGHT_UP] = self.d_eligible
+        rates[_REPLAY_CROSS] = self.dq[1]
+        np.subtract(self.glag, self.x, out=rates[_BOUND])
+        np.greater(cq, 0.0, out=high[_EMPTY])
+        np.greater(self.eligible, _TOL, out=high[_CAUGHT_UP])
+        high[_COPY_CROSS] = self.copy_high
+        high[_REPLAY_CROSS] = self.replay_high
+        high[_BOUND] = self.copy_bound
+        valid = self._predict_mask & ((high & (rates < 0)) | (_CAN_RISE & ~high & (rates > 0)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            seconds = np.maximum((_LEVELS - values) / rates, 0.0)
+        seconds += self.t
+        self._when = np.where(valid, seconds, _NEVER)
+        self._t_full = self.t + self._time_to_full()
+        self._t_full_min = self._t_full.min(initial=_NEVER)
+        self.next_time = min(
+            self.next_rate_change,
+            min((t.next_time() for t in self.trackers), default=_NEVER),
+            self._when.min(initial=_NEVER),
+            self._t_full_min,
+        )
+
+    # ------------------------------------------------------- truncation & volumes
+    def _active_volume(self, q: np.ndarray, offsets: np.ndarray | float = 0.0) -> np.ndarray:
+        """Logs on each active log volume; ``q`` may carry extra leading sample axes."""
+        held = q[0] + q[1] * self.holds_replay
+        use = np.maximum.reduceat(held, self.layout.db_first_copy, axis=-1)
+        if not self._any_frozen:
+            return use
+        offsets = np.asarray(offsets, dtype=float)[..., None] if np.ndim(offsets) else offsets
+        frozen = self.frozen_use + self.g * offsets
+        return np.where(self.truncation_frozen, frozen, use)
+
+    def _time_to_full(self) -> np.ndarray:
+        cap = self.layout.volume_capacity
+        held = self.q[0] + self.q[1] * self.holds_replay
+        rate = self.dq[0] + self.dq[1] * self.holds_replay
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_copy = np.where(rate > 0, (cap[self.db] - held) / rate, _NEVER)
+        out = np.minimum.reduceat(per_copy, self.layout.db_first_copy)
+        if self._any_frozen:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frozen = np.where(self.g > 0, (cap - self.frozen_use) / self.g, _NEVER)
+            out = np.where(self.truncation_frozen, frozen, out)
+        return np.where(self.volume_full | ~self.mounted, _NEVER, np.maximum(out, 0.0))
+
+    @property
+    def _any_frozen(self) -> bool:
+        return self._frozen_flag
+
+    @property
+    def truncation_frozen(self) -> np.ndarray:
+        return self._truncation_frozen
+
+    @truncation_frozen.setter
+    def truncation_frozen(self, value: np.ndarray) -> None:
+        self._truncation_frozen = value
+        self._frozen_flag = bool(value.any())
+
+    def _sync_truncation_freeze(self) -> None:
+        # While any passive copy is suspended the active keeps every log (DESIGN 3.3).
+        suspended_db = np.zeros(self.layout.n_databases, dtype=bool)
+        suspended_db[self.db[self.suspended & self.passive]] = True
+        freeze = suspended_db | ~self.layout.circular_logging
+        newly = freeze & ~self.truncation_frozen
+        self.frozen_use[newly] = self._active_volume(self.q)[newly]
+        self.truncation_frozen = freeze
+
+    def _copy_volume(self, active_use: np.ndarray) -> np.ndarray:
+        cq, rq = self.q
+        own = np.where(self.lagged, rq, active_use[self.db] - cq)
+        for tracker, rows, dbs in self.truncation_groups:
+            own[rows] = np.maximum(own[rows], tracker.window[dbs] - cq[rows])
+        return np.where(self.is_active, active_use[self.db], np.maximum(own, 0.0))
+
+    def _track_volume_peaks(self) -> None:
+        # Volume use is convex between events, so its peaks are at event times.
+        active_use = self._active_volume(self.q)
+        np.maximum(self.active_volume_peak, active_use, out=self.active_volume_peak)
+        np.maximum(self.copy_volume_peak, self._copy_volume(active_use), out=self.copy_volume_peak)
+
+    def _log_volume_full(self, d: int) -> None:
+        database = self.layout.database_names[d]
+        server = self.layout.copy_names[self.active[d]][1]
+        self.volume_full[d] = True
+        self.mounted[d] = False
+        self.recorder.event(self.t, "log_volume_full", database, server, "the active copy's log volume is full")
+        self.recorder.event(self.t, "database_dismounted", database, server, "dismounted: log volume out of space")

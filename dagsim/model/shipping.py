@@ -1,0 +1,85 @@
+"""Which path each passive copy's logs take, and the per-log load that puts on each edge.
+
+Shipping prefers a replication network and falls back to the MAPI network; once on MAPI a
+copy stays there until it is resumed, even after the replication network is repaired
+(DESIGN 3.1). Both engines share this so they route identically.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dagsim.model.layout import Layout
+from dagsim.model.recorder import Recorder
+from dagsim.model.topology import Route, Topology
+
+__all__ = ["ShippingPaths"]
+
+
+class ShippingPaths:
+    """Routes of every passive copy from its database's active copy."""
+
+    def __init__(self, layout: Layout, topology: Topology, recorder: Recorder) -> None:
+        self.layout = layout
+        self.topology = topology
+        self.recorder = recorder
+        n = layout.n_copies
+        self.routes: list[Route | None] = [None] * n
+        self.has_route = np.zeros(n, dtype=bool)
+        self.on_mapi_fallback = np.zeros(n, dtype=bool)
+        self.incidence = np.zeros((n, len(topology.capacity)))
+        self.version = 0
+        self._key: tuple | None = None
+
+    def refresh(self, now: float, active: np.ndarray, is_active: np.ndarray, *, record: bool = True) -> bool:
+        """Recompute routes if the network or the active copies changed; True if anything did."""
+        key = (self.topology.state_version, active.tobytes(), self.on_mapi_fallback.tobytes())
+        if key == self._key:
+            return False
+        layout, topology = self.layout, self.topology
+        incidence = np.zeros_like(self.incidence)
+        routes: list[Route | None] = [None] * layout.n_copies
+        for row, (database, server) in enumerate(layout.copy_names):
+            if is_active[row]:
+                continue
+            source = layout.copy_names[active[layout.copy_db[row]]][1]
+            route = self._choose(row, source, server)
+            routes[row] = route
+            if route is None:
+                continue
+            incidence[row, list(route.edges)] = topology.bytes_per_log(route)
+            old = self.routes[row]
+            if record and old is not None and old.network != route.network:
+                self.recorder.event(
+                    now, "shipping_network_changed", database, server,
+                    f"log shipping moved from {old.network} to {route.network}",
+                )  # fmt: skip
+        has_route = np.array([r is not None for r in routes], dtype=bool)
+        if record:
+            for row in np.flatnonzero(has_route != self.has_route):
+                if is_active[row]:
+                    continue
+                database, server = layout.copy_names[row]
+                if has_route[row]:
+                    self.recorder.event(now, "copy_reconnected", database, server, "log shipping resumed")
+                else:
+                    self.recorder.event(now, "copy_disconnected", database, server, "no network path to the active copy")
+        self.routes, self.has_route, self.incidence = routes, has_route, incidence
+        self._key = (self.topology.state_version, active.tobytes(), self.on_mapi_fallback.tobytes())
+        self.version += 1
+        return True
+
+    def _choose(self, row: int, source: str, server: str) -> Route | None:
+        mapi = self.topology.mapi_network
+        if self.on_mapi_fallback[row] and mapi is not None:
+            route = self.topology.route(source, server, mapi)
+            if route is not None:
+                return route
+        route = self.topology.shipping_route(source, server)
+        if route is not None and self.topology.replication_networks:
+            self.on_mapi_fallback[row] = route.network == mapi
+        return route
+
+    def resumed(self, row: int) -> None:
+        """Resume-MailboxDatabaseCopy lets a copy go back to a replication network."""
+        self.on_mapi_fallback[row] = False

@@ -1,0 +1,163 @@
+"""One run of one scenario: builds the model, plays the timeline, returns a result.
+
+A run is a pure function of (scenario, seed): the model owns its environment, topology and
+engines, and nothing global is read or written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from dagsim.config.schema import Action, Scenario
+from dagsim.model.fluid import FluidReplication
+from dagsim.model.layout import Layout
+from dagsim.model.per_log import PerLogReplication
+from dagsim.model.recorder import Recorder
+from dagsim.model.topology import Topology
+from dagsim.model.workload import LOG_SIZE, Workload
+from dagsim.records import CopyStats, DatabaseStats
+from dagsim.results import RunResult
+
+__all__ = ["Simulation"]
+
+ProgressCallback = Callable[[float], None]
+
+
+class Simulation:
+    """The model of a DAG for one run: a SimPy environment and its components."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        duration: float | None = None,
+        mode: str | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.seed = scenario.run.seed if seed is None else seed
+        self.duration = scenario.run.duration if duration is None else duration
+        self.mode = mode or scenario.run.mode
+        self.env = simpy.Environment()
+        self.layout = Layout.from_scenario(scenario)
+        self.topology = Topology.from_scenario(scenario)
+        self.workload = Workload(scenario)
+        self.recorder = Recorder(self.layout, self.duration, scenario.run.sample_interval)
+        engine = {"fluid": FluidReplication, "per_log": PerLogReplication}.get(self.mode)
+        if engine is None:
+            raise ValueError(f"unknown mode {self.mode!r}; use fluid or per_log")
+        self.replication = engine(self.env, self.layout, self.topology, self.workload, self.recorder)
+        self._actions = 0
+        self.activation_suspended: set[int] = set()
+        self._ran = False
+
+    # ------------------------------------------------------------------ running
+    def run(self, progress: ProgressCallback | None = None, chunks: int = 100) -> RunResult:
+        """Simulate the whole duration and return the result.
+
+        ``progress`` is called with the simulated time reached, ``chunks`` times; it is how the
+        CLI shows a progress bar without the model knowing about terminals.
+        """
+        self.run_until(self.duration, progress=progress, chunks=chunks)
+        return self.result()
+
+    def run_until(self, until: float, progress: ProgressCallback | None = None, chunks: int = 1) -> None:
+        if not self._ran:
+            self._ran = True
+            self.replication.start()
+            self.env.process(self._timeline())
+        until = min(until, self.duration)
+        steps = np.linspace(self.env.now, until, max(chunks, 1) + 1)[1:]
+        for stop in steps:
+            if stop > self.env.now:
+                self.env.run(until=stop)
+            if progress is not None:
+                progress(stop)
+        self.replication.advance(until)
+
+    def _timeline(self):
+        for action in sorted(self.scenario.timeline, key=lambda a: a.at):
+            if action.at > self.env.now:
+                yield self.env.timeout(action.at - self.env.now)
+            self.apply(action)
+
+    def apply(self, action: Action) -> None:
+        """Carry out one timeline action now."""
+        self._actions += 1
+        record = self.recorder.event
+        now = self.env.now
+        match action.action:
+            case "fail_link" | "restore_link":
+                up = action.action == "restore_link"
+                record(now, "link_restored" if up else "link_failed", detail=f"link {action.link}")
+                self.topology.set_link_up(action.link, up)
+                self.replication.topology_changed()
+            case "suspend_copy":
+                row = self.layout.copy_row(action.database, action.server)
+                if action.activation_only:
+                    self.activation_suspended.add(row)
+                    record(now, "copy_activation_suspended", action.database, action.server, "ActivationSuspended")
+                else:
+                    record(now, "copy_suspended", action.database, action.server, "Suspend-MailboxDatabaseCopy")
+                    self.replication.suspend(row)
+            case "resume_copy":
+                row = self.layout.copy_row(action.database, action.server)
+                self.activation_suspended.discard(row)
+                record(now, "copy_resumed", action.database, action.server, "Resume-MailboxDatabaseCopy")
+                self.replication.resume(row)
+            case other:  # pragma: no cover - the schema admits no other action
+                raise ValueError(f"unhandled action {other!r}")
+
+    # ------------------------------------------------------------------ results
+    def result(self) -> RunResult:
+        engine = self.replication
+        rows, _ = self.recorder.due(engine.t, engine.t, inclusive=True)
+        cq, rq = engine.queues()
+        self.recorder.store(rows, cq, rq, engine.active_log_volume())
+        layout = self.layout
+        duration = engine.t
+        copy_mean, replay_mean = engine.stats_copy.mean(duration), engine.stats_replay.mean(duration)
+        copies = tuple(
+            CopyStats(
+                database=database,
+                server=server,
+                activation_preference=int(layout.copy_preference[i]),
+                replay_lag_time=float(layout.replay_lag[i]),
+                copy_queue_peak=float(engine.stats_copy.peak[i]),
+                copy_queue_mean=float(copy_mean[i]),
+                time_copy_queue_above_10=float(engine.stats_copy.above[i]),
+                replay_queue_peak=float(engine.stats_replay.peak[i]),
+                replay_queue_mean=float(replay_mean[i]),
+                time_replay_queue_above_50=float(engine.stats_replay.above[i]),
+                log_volume_peak=float(engine.copy_volume_peak[i]) * LOG_SIZE,
+            )
+            for i, (database, server) in enumerate(layout.copy_names)
+        )
+        databases = tuple(
+            DatabaseStats(
+                database=name,
+                logs_generated=float(engine.generated[d]),
+                active_log_volume_peak=float(engine.active_volume_peak[d]) * LOG_SIZE,
+                log_volume_capacity=float(layout.volume_capacity[d]) * LOG_SIZE,
+            )
+            for d, name in enumerate(layout.database_names)
+        )
+        return RunResult(
+            scenario=self.scenario,
+            seed=self.seed,
+            mode=self.mode,
+            duration=duration,
+            event_records=tuple(sorted(self.recorder.events, key=lambda e: e.time)),
+            copy_records=copies,
+            database_records=databases,
+            copy_names=layout.copy_names,
+            active_copies=tuple(bool(a) for a in engine.is_active),
+            sample_times=self.recorder.sample_times,
+            copy_queue_samples=self.recorder.copy_queue,
+            replay_queue_samples=self.recorder.replay_queue,
+            log_volume_samples=self.recorder.log_volume,
+            engine_events=engine.steps + self._actions,
+        )

@@ -1,0 +1,54 @@
+"""Immutable records that model components emit and results hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CopyStats", "DatabaseStats", "EventRecord", "format_clock"]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """Something that happened at a simulated moment, in Exchange's words."""
+
+    time: float
+    kind: str
+    database: str = ""
+    server: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CopyStats:
+    """Queue statistics of one database copy over a whole run (queues in logs)."""
+
+    database: str
+    server: str
+    activation_preference: int
+    replay_lag_time: float
+    copy_queue_peak: float
+    copy_queue_mean: float
+    time_copy_queue_above_10: float
+    replay_queue_peak: float
+    replay_queue_mean: float
+    time_replay_queue_above_50: float
+    log_volume_peak: float
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseStats:
+    """What the active copy of a database did over a run."""
+
+    database: str
+    logs_generated: float
+    active_log_volume_peak: float
+    log_volume_capacity: float
+
+
+def format_clock(seconds: float) -> str:
+    """Simulated time as ``'2d 09:30:00'`` (day count from the run's start, then the clock)."""
+    whole = int(round(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{days}d {hours:02d}:{minutes:02d}:{secs:02d}"

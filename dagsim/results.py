@@ -1,0 +1,158 @@
+"""What a run returns: immutable records, tables as pandas DataFrames, files on disk.
+
+A result carries its scenario, seed and the versions that produced it, so a figure taken from
+it can always be traced back and reproduced. Nothing in a written result depends on the wall
+clock: the same scenario and seed write byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dagsim.config.schema import Scenario
+from dagsim.records import CopyStats, DatabaseStats, EventRecord, format_clock
+
+__all__ = ["RunResult", "versions"]
+
+_DEPENDENCIES = ("simpy", "networkx", "numpy", "pandas", "pydantic", "pyyaml", "matplotlib")
+
+
+def versions() -> dict[str, str]:
+    """Versions of dagsim, Python and the libraries a result depends on."""
+    found = {"dagsim": _version("dagsim"), "python": platform.python_version()}
+    for name in _DEPENDENCIES:
+        found[name] = _version(name)
+    return found
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """One run of one scenario with one seed."""
+
+    scenario: Scenario
+    seed: int
+    mode: str
+    duration: float
+    event_records: tuple[EventRecord, ...]
+    copy_records: tuple[CopyStats, ...]
+    database_records: tuple[DatabaseStats, ...]
+    copy_names: tuple[tuple[str, str], ...]
+    active_copies: tuple[bool, ...]
+    sample_times: np.ndarray
+    copy_queue_samples: np.ndarray
+    replay_queue_samples: np.ndarray
+    log_volume_samples: np.ndarray
+    engine_events: int
+    versions: dict[str, str] = field(default_factory=versions)
+
+    # ---------------------------------------------------------------- tables
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """Every recorded event in time order."""
+        columns = ["time", "kind", "database", "server", "detail"]
+        return pd.DataFrame([asdict(e) for e in self.event_records], columns=columns)
+
+    @cached_property
+    def copies(self) -> pd.DataFrame:
+        """Queue statistics per database copy (queues in logs, times in seconds)."""
+        return pd.DataFrame([asdict(c) for c in self.copy_records])
+
+    @cached_property
+    def databases(self) -> pd.DataFrame:
+        """Log generation and active log volume use per database."""
+        return pd.DataFrame([asdict(d) for d in self.database_records])
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """Sampled copy and replay queues of every passive copy, one row per copy and sample."""
+        passive = [i for i, active in enumerate(self.active_copies) if not active]
+        times = np.repeat(self.sample_times, len(passive))
+        names = [self.copy_names[i] for i in passive] * len(self.sample_times)
+        return pd.DataFrame(
+            {
+                "time": times,
+                "database": [n[0] for n in names],
+                "server": [n[1] for n in names],
+                "copy_queue": self.copy_queue_samples[:, passive].ravel(),
+                "replay_queue": self.replay_queue_samples[:, passive].ravel(),
+            }
+        )
+
+    @cached_property
+    def log_volume(self) -> pd.DataFrame:
+        """Sampled log volume use (logs) on each database's active copy; one column per database."""
+        names = [d.database for d in self.database_records]
+        frame = pd.DataFrame(self.log_volume_samples, columns=names)
+        frame.insert(0, "time", self.sample_times)
+        return frame
+
+    # ------------------------------------------------------------- summaries
+    def summary(self) -> dict:
+        """A JSON-ready digest: what ran, per-copy queue statistics, per-database figures."""
+        kinds: dict[str, int] = {}
+        for event in self.event_records:
+            kinds[event.kind] = kinds.get(event.kind, 0) + 1
+        return {
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "mode": self.mode,
+            "duration": self.duration,
+            "duration_text": format_clock(self.duration),
+            "engine_events": self.engine_events,
+            "event_counts": dict(sorted(kinds.items())),
+            "databases": [_rounded(asdict(d)) for d in self.database_records],
+            "copies": [_rounded(asdict(c)) for c in self.copy_records],
+        }
+
+    def provenance(self) -> dict:
+        """Everything needed to reproduce this result: resolved scenario, seed, versions."""
+        return {
+            "seed": self.seed,
+            "mode": self.mode,
+            "duration": self.duration,
+            "versions": self.versions,
+            "scenario": self.scenario.model_dump(mode="json"),
+        }
+
+    def write(self, directory: str | Path, *, series_format: str = "csv") -> list[Path]:
+        """Write summary.json, events.csv, copies.csv, queues series and provenance.json."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / "summary.json", out / "provenance.json", out / "events.csv", out / "copies.csv"]
+        written[0].write_text(json.dumps(self.summary(), indent=2) + "\n")
+        written[1].write_text(json.dumps(self.provenance(), indent=2) + "\n")
+        self.events.to_csv(written[2], index=False)
+        self.copies.to_csv(written[3], index=False)
+        if series_format == "parquet":
+            series = out / "queues.parquet"
+            self.timeseries.to_parquet(series, index=False)
+            volume = out / "log_volume.parquet"
+            self.log_volume.to_parquet(volume, index=False)
+        elif series_format == "csv":
+            series = out / "queues.csv"
+            self.timeseries.to_csv(series, index=False)
+            volume = out / "log_volume.csv"
+            self.log_volume.to_csv(volume, index=False)
+        else:
+            raise ValueError(f"unknown series format {series_format!r}; use csv or parquet")
+        return [*written, series, volume]
+
+
+def _rounded(record: dict) -> dict:
+    # Six significant decimals keep summary.json readable without hiding real differences.
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in record.items()}

@@ -1,0 +1,26 @@
+"""The one-call entry point: run a scenario (object or file) and get its result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagsim.config.loader import load_scenario
+from dagsim.config.schema import Scenario
+from dagsim.model.simulation import ProgressCallback, Simulation
+from dagsim.results import RunResult
+
+__all__ = ["simulate"]
+
+
+def simulate(
+    scenario: Scenario | str | Path,
+    *,
+    seed: int | None = None,
+    duration: float | None = None,
+    mode: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Run ``scenario`` once; ``seed``, ``duration`` (seconds) and ``mode`` override its ``run``."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    return Simulation(scenario, seed=seed, duration=duration, mode=mode).run(progress=progress)

@@ -1,0 +1,75 @@
+"""Plain-text renderings of results for the terminal."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dagsim.config.units import format_duration
+from dagsim.records import format_clock
+from dagsim.results import RunResult
+
+__all__ = ["render_run"]
+
+_GB = 1024**3
+
+
+def render_run(result: RunResult, *, wall_seconds: float | None = None, max_events: int = 30) -> str:
+    """The summary `dagsim run` prints: what ran, per-copy queues, then the events."""
+    lines = [
+        f"scenario {result.scenario.name}: {result.mode} mode, seed {result.seed}, "
+        f"{format_duration(result.duration)} simulated"
+        + (f" in {wall_seconds:.2f} s ({result.engine_events:,} engine events)" if wall_seconds is not None else ""),
+        "",
+        "Copy and replay queues (logs); time above the 10 / 50 log thresholds of best copy selection",
+        _copies_table(result).to_string(index=False),
+        "",
+        "Active copies' log volumes",
+        _databases_table(result).to_string(index=False),
+    ]
+    events = result.event_records
+    lines += ["", f"Events ({len(events)})"]
+    if not events:
+        lines.append("  none")
+    for event in events[:max_events]:
+        who = "\\".join(part for part in (event.database, event.server) if part)
+        lines.append(f"  {format_clock(event.time)}  {event.kind:<26} {who:<18} {event.detail}")
+    if len(events) > max_events:
+        lines.append(f"  ... {len(events) - max_events} more (see events.csv with --out)")
+    return "\n".join(lines)
+
+
+def _copies_table(result: RunResult) -> pd.DataFrame:
+    rows = []
+    for record, active in zip(result.copy_records, result.active_copies, strict=True):
+        if active:
+            continue
+        rows.append(
+            {
+                "Copy": f"{record.database}\\{record.server}",
+                "Pref": record.activation_preference,
+                "Lag": format_duration(record.replay_lag_time) if record.replay_lag_time else "",
+                "CQ peak": f"{record.copy_queue_peak:,.0f}",
+                "CQ mean": f"{record.copy_queue_mean:,.1f}",
+                "CQ>10": format_duration(record.time_copy_queue_above_10),
+                "RQ peak": f"{record.replay_queue_peak:,.0f}",
+                "RQ mean": f"{record.replay_queue_mean:,.1f}",
+                "RQ>50": format_duration(record.time_replay_queue_above_50),
+                "Log volume peak": f"{record.log_volume_peak / _GB:,.2f} GB",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _databases_table(result: RunResult) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Database": d.database,
+                "Logs generated": f"{d.logs_generated:,.0f}",
+                "Log volume peak": f"{d.active_log_volume_peak / _GB:,.2f} GB",
+                "of": f"{d.log_volume_capacity / _GB:,.0f} GB",
+                "Peak use": f"{d.active_log_volume_peak / d.log_volume_capacity:.1%}",
+            }
+            for d in result.database_records
+        ]
+    )

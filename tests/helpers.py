@@ -1,0 +1,72 @@
+"""Small scenarios built in code, for engine tests."""
+
+from __future__ import annotations
+
+from dagsim.config.schema import Scenario
+
+MiB = 1024**2
+
+
+def bits_per_second(logs_per_second: float) -> float:
+    """Link bandwidth (bits/s) that carries exactly this many uncompressed 1 MiB logs/s."""
+    return logs_per_second * MiB * 8
+
+
+def two_site_scenario(
+    *,
+    databases: int = 1,
+    logs_per_day: float = 11520.0,
+    distribution: list[float] | None = None,
+    link_logs_per_second: float = 0.2,
+    duration: str = "12h",
+    timeline: list[dict] | None = None,
+    lag: str = "0s",
+    log_volume_size: str = "500GB",
+    replication_network: bool = False,
+    sample_interval: str = "5m",
+) -> Scenario:
+    """Databases active in site A with one passive copy each in site B, over one WAN link.
+
+    By default the first 4 hours generate 0.3 logs/s per database and the rest 0.1 logs/s;
+    the link carries ``link_logs_per_second`` uncompressed logs per second in total.
+    """
+    distribution = distribution or [9.375] * 4 + [3.125] * 20
+    networks = [{"name": "Mapi", "type": "mapi"}]
+    if replication_network:
+        networks.append({"name": "Repl", "type": "replication"})
+    links = [
+        {
+            "name": "wan",
+            "sites": ["A", "B"],
+            "bandwidth": bits_per_second(link_logs_per_second),
+            "latency": "20ms",
+        }
+    ]
+    if replication_network:
+        links[0]["networks"] = ["Repl"]
+        links.append({"name": "mapi-wan", "sites": ["A", "B"], "bandwidth": "1Gbps", "networks": ["Mapi"]})
+    return Scenario.model_validate(
+        {
+            "name": "two-site",
+            "sites": [{"name": "A"}, {"name": "B"}],
+            "networks": networks,
+            "links": links,
+            "dag": {"network_compression": "disabled"},
+            "servers": [{"name": "MBX-A", "site": "A"}, {"name": "MBX-B", "site": "B"}],
+            "databases": [
+                {
+                    "name": f"DB{i + 1}",
+                    "logs_per_day": logs_per_day,
+                    "hourly_distribution": distribution,
+                    "log_volume_size": log_volume_size,
+                    "copies": [
+                        {"server": "MBX-A", "activation_preference": 1},
+                        {"server": "MBX-B", "activation_preference": 2, "replay_lag_time": lag},
+                    ],
+                }
+                for i in range(databases)
+            ],
+            "timeline": timeline or [],
+            "run": {"duration": duration, "sample_interval": sample_interval},
+        }
+    )
