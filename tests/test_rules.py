@@ -185,13 +185,23 @@ def test_suspending_and_resuming_a_passive_copy_is_allowed():
     assert findings(data) == []
 
 
-def test_resuming_the_active_copy_is_reported():
-    """resume_copy on the initially active copy is an error too."""
+def test_failure_actions_need_fluid_mode():
+    """per_log mode refuses failure and operator actions it cannot play, naming the action."""
     data = base()
-    data["timeline"] = [{"at": "1h", "action": "resume_copy", "database": "DB1", "server": "EX1"}]
+    data["run"] = {"mode": "per_log"}
+    data["timeline"] = [{"at": "1h", "action": "fail_server", "server": "EX1"}]
     ((loc, message),) = findings(data)
-    assert loc == ("timeline", 0, "server")
-    assert message.startswith("the active copy cannot be suspended or resumed")
+    assert loc == ("timeline", 0, "action")
+    assert message.endswith("use mode fluid for fail_server")
+
+
+def test_wan_partition_names_two_defined_sites():
+    """partition_wan must name two different, defined sites."""
+    data = base()
+    data["timeline"] = [{"at": "1h", "action": "partition_wan", "sites": ["A", "Z"]}]
+    ((loc, message),) = findings(data)
+    assert loc == ("timeline", 0, "sites", 1)
+    assert message.startswith("site 'Z' is not defined")
 
 
 def test_unresolved_database_and_server_in_one_action_are_both_reported():

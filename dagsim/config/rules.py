@@ -18,8 +18,6 @@ from dagsim.config.schema import (
     MAX_COPIES,
     MAX_LAG,
     MAX_MEMBERS,
-    FailLink,
-    RestoreLink,
     Scenario,
 )
 from dagsim.config.units import format_duration
@@ -193,9 +191,18 @@ def _edition_limits(scenario: Scenario) -> Iterator[Finding]:
             )
 
 
+# Actions that per_log mode can play; the failure and operator actions need the fluid engine.
+_PER_LOG_ACTIONS = frozenset({"fail_link", "restore_link", "suspend_copy", "resume_copy"})
+
+
 def _timeline(scenario: Scenario) -> Iterator[Finding]:
-    links = [link.name for link in scenario.links]
-    servers = [server.name for server in scenario.servers]
+    known = {
+        "link": [link.name for link in scenario.links],
+        "server": [server.name for server in scenario.servers],
+        "target": [server.name for server in scenario.servers],
+        "site": [site.name for site in scenario.sites],
+        "network": [n.name for n in scenario.networks if n.type == "replication"],
+    }
     databases = {database.name: database for database in scenario.databases}
     end = scenario.run.duration
     for index, action in enumerate(scenario.timeline):
@@ -205,28 +212,36 @@ def _timeline(scenario: Scenario) -> Iterator[Finding]:
                 f"happens after the run ends (at {format_duration(action.at)}, "
                 f"run duration {format_duration(end)})"
             )
-        if isinstance(action, FailLink | RestoreLink):
-            if action.link not in links:
-                yield (*here, "link"), _undefined("link", action.link, links)
-            continue
-        database = databases.get(action.database)
-        if database is None:
+        if scenario.run.mode == "per_log" and action.action not in _PER_LOG_ACTIONS:
+            yield (*here, "action"), (
+                f"per_log mode plays only {', '.join(sorted(_PER_LOG_ACTIONS))}; "
+                f"use mode fluid for {action.action}"
+            )
+        fields = type(action).model_fields
+        database = databases.get(getattr(action, "database", None) or "")
+        if "database" in fields and database is None:
             yield (*here, "database"), _undefined("database", action.database, list(databases))
-        if action.server not in servers:
-            yield (*here, "server"), _undefined("server", action.server, servers)
-        if database is None or action.server not in servers:
+        for field, names in known.items():
+            value = getattr(action, field, None)
+            if field in fields and value is not None and value not in names:
+                kind = "replication network" if field == "network" else "server" if field == "target" else field
+                yield (*here, field), _undefined(kind, value, names)
+        if "sites" in fields:
+            for end_index, site in enumerate(action.sites):
+                if site not in known["site"]:
+                    yield (*here, "sites", end_index), _undefined("site", site, known["site"])
+            if action.sites[0] == action.sites[1]:
+                yield (*here, "sites"), "a WAN partition is between two different sites"
+        if database is None:
             continue
-        copy = next((c for c in database.copies if c.server == action.server), None)
-        if copy is None:
-            yield (*here, "server"), (
-                f"database {database.name!r} has no copy on server {action.server!r}"
-            )
-        elif copy.activation_preference == 1:
-            verb = "suspended" if action.action == "suspend_copy" else "suspended or resumed"
-            yield (*here, "server"), (
-                f"the active copy cannot be {verb}: the copy of {database.name!r} on "
-                f"{action.server!r} has activation preference 1, so it starts active"
-            )
+        server = getattr(action, "server", None)
+        if "server" in fields and server in known["server"]:
+            if not any(c.server == server for c in database.copies):
+                yield (*here, "server"), f"database {database.name!r} has no copy on server {server!r}"
+        target = getattr(action, "target", None)
+        if target is not None and target in known["server"]:
+            if not any(c.server == target for c in database.copies):
+                yield (*here, "target"), f"database {database.name!r} has no copy on server {target!r}"
 
 
 _RULES: tuple[Rule, ...] = (

@@ -19,6 +19,9 @@ __all__ = [
     "MAX_LAG",
     "MAX_MEMBERS",
     "Action",
+    "ActiveManagerSpec",
+    "ReseedSpec",
+    "TransportSpec",
     "CopySpec",
     "DagSpec",
     "DatabaseSpec",
@@ -230,7 +233,260 @@ class ResumeCopy(_ActionBase):
     server: Name
 
 
-Action = Annotated[FailLink | RestoreLink | SuspendCopy | ResumeCopy, Field(discriminator="action")]
+class _ServerAction(_ActionBase):
+    server: Name
+
+
+class _CopyAction(_ActionBase):
+    database: Name
+    server: Name
+
+
+class FailServer(_ServerAction):
+    """A mailbox server stops: power loss, OS stop error or hardware failure."""
+
+    action: Literal["fail_server"]
+
+
+class RestoreServer(_ServerAction):
+    """A failed server boots again; its Active Manager starts (DACP bit 0 in DAC mode)."""
+
+    action: Literal["restore_server"]
+
+
+class CrashStore(_ServerAction):
+    """The Information Store service crashes; the service manager restarts it."""
+
+    action: Literal["crash_store"]
+    restart_after: Duration = Field(default=60.0, description="until the service runs again (assumption)")
+
+
+class FailDatabaseVolume(_CopyAction):
+    """The disk holding one copy's database file fails."""
+
+    action: Literal["fail_database_volume"]
+
+
+class RestoreDatabaseVolume(_CopyAction):
+    """A failed database volume is replaced (the copy needs a reseed) or comes back."""
+
+    action: Literal["restore_database_volume"]
+
+
+class FailLogVolume(_CopyAction):
+    """The disk holding one copy's transaction logs fails."""
+
+    action: Literal["fail_log_volume"]
+
+
+class RestoreLogVolume(_CopyAction):
+    """A failed log volume comes back."""
+
+    action: Literal["restore_log_volume"]
+
+
+class LogVolumeFull(_CopyAction):
+    """One copy's log volume runs out of space (an active copy dismounts)."""
+
+    action: Literal["log_volume_full"]
+
+
+class FailMapiNetwork(_ServerAction):
+    """A server loses its MAPI network: Active Manager moves its databases away, losslessly."""
+
+    action: Literal["fail_mapi_network"]
+
+
+class RestoreMapiNetwork(_ServerAction):
+    action: Literal["restore_mapi_network"]
+
+
+class FailReplicationNetwork(_ServerAction):
+    """A server loses its replication network(s): log shipping moves to the MAPI network."""
+
+    action: Literal["fail_replication_network"]
+    network: Name | None = Field(default=None, description="default: every replication network")
+
+
+class RestoreReplicationNetwork(_ServerAction):
+    action: Literal["restore_replication_network"]
+    network: Name | None = None
+
+
+class FailSite(_ActionBase):
+    """A whole datacenter loses power: every server and witness host in it stops."""
+
+    action: Literal["fail_site"]
+    site: Name
+
+
+class RestoreSite(_ActionBase):
+    """Power returns to a datacenter: its servers and witness hosts start again."""
+
+    action: Literal["restore_site"]
+    site: Name
+
+
+class PartitionWan(_ActionBase):
+    """Every link directly between two sites fails."""
+
+    action: Literal["partition_wan"]
+    sites: tuple[Name, Name]
+
+
+class HealWan(_ActionBase):
+    """The links between two sites come back."""
+
+    action: Literal["heal_wan"]
+    sites: tuple[Name, Name]
+
+
+class FailWitness(_ActionBase):
+    """The file share witness host stops (its vote is lost)."""
+
+    action: Literal["fail_witness"]
+
+
+class RestoreWitness(_ActionBase):
+    action: Literal["restore_witness"]
+
+
+MountDial = Literal["lossless", "good_availability", "best_availability", "best_effort"]
+
+
+class SwitchoverDatabase(_ActionBase):
+    """Move-ActiveMailboxDatabase: an operator moves one database's active copy."""
+
+    action: Literal["switchover_database"]
+    database: Name
+    target: Name | None = Field(default=None, description="target server; default: best copy selection")
+    mount_dial_override: MountDial | None = None
+
+
+class SwitchoverServer(_ServerAction):
+    """Move-ActiveMailboxDatabase -Server: move every active database off a server."""
+
+    action: Literal["switchover_server"]
+
+
+class DismountDatabase(_ActionBase):
+    """Dismount-Database by an operator (Active Manager does not fail it over)."""
+
+    action: Literal["dismount_database"]
+    database: Name
+
+
+class MountDatabase(_ActionBase):
+    """Mount-Database by an operator."""
+
+    action: Literal["mount_database"]
+    database: Name
+
+
+class StopDag(_ActionBase):
+    """Stop-DatabaseAvailabilityGroup -ActiveDirectorySite: mark a failed site's servers stopped."""
+
+    action: Literal["stop_dag"]
+    site: Name
+
+
+class RestoreDag(_ActionBase):
+    """Restore-DatabaseAvailabilityGroup: shrink the cluster to the surviving site's servers,
+    using the alternate witness, so that databases can activate there."""
+
+    action: Literal["restore_dag"]
+    site: Name
+
+
+class StartDag(_ActionBase):
+    """Start-DatabaseAvailabilityGroup -ActiveDirectorySite: add a recovered site's servers back."""
+
+    action: Literal["start_dag"]
+    site: Name
+
+
+class SetContentIndexState(_CopyAction):
+    """A copy's content index becomes Healthy, Crawling or Failed (it matters to best copy selection)."""
+
+    action: Literal["set_content_index_state"]
+    state: Literal["healthy", "crawling", "failed"]
+
+
+Action = Annotated[
+    FailLink
+    | RestoreLink
+    | SuspendCopy
+    | ResumeCopy
+    | FailServer
+    | RestoreServer
+    | CrashStore
+    | FailDatabaseVolume
+    | RestoreDatabaseVolume
+    | FailLogVolume
+    | RestoreLogVolume
+    | LogVolumeFull
+    | FailMapiNetwork
+    | RestoreMapiNetwork
+    | FailReplicationNetwork
+    | RestoreReplicationNetwork
+    | FailSite
+    | RestoreSite
+    | PartitionWan
+    | HealWan
+    | FailWitness
+    | RestoreWitness
+    | SwitchoverDatabase
+    | SwitchoverServer
+    | DismountDatabase
+    | MountDatabase
+    | StopDag
+    | RestoreDag
+    | StartDag
+    | SetContentIndexState,
+    Field(discriminator="action"),
+]
+
+
+class ActiveManagerSpec(Spec):
+    """Timings of Active Manager's steps. Exchange documents the whole (a failover completes
+    in about 30 s); the split into steps is an *assumption*."""
+
+    failure_item_detection: Duration = Field(
+        default=2.0, description="a store or volume failure item reaching Active Manager (assumption)"
+    )
+    pam_move_delay: Duration = Field(
+        default=5.0, description="the PAM role moving to another server after its own fails (assumption)"
+    )
+    selection_duration: Duration = Field(default=1.0, description="best copy and server selection (assumption)")
+    acll_timeout: Duration = Field(
+        default=10.0, description="attempt to copy the last logs from a server that does not answer (assumption)"
+    )
+    dismount_duration: Duration = Field(default=5.0, description="dismounting the source in a switchover (assumption)")
+    mount_duration: Duration = Field(default=10.0, description="mounting a database whose logs are replayed (assumption)")
+
+
+class TransportSpec(Spec):
+    """Safety Net, which redelivers mail after a lossy failover (DESIGN 3.6)."""
+
+    safety_net_hold_time: Duration = 2 * 86400.0
+    transport_share: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="share of lost log content that is mail delivered by transport (assumption); "
+        "the rest is client changes that Safety Net cannot bring back",
+    )
+    redelivery_duration: Duration = Field(default=300.0, description="Safety Net resubmitting the lost window (assumption)")
+
+
+class ReseedSpec(Spec):
+    """Seeding and AutoReseed."""
+
+    seeding_rate: Bandwidth = Field(default=20 * 1024**2 * 8, description="about 20 MB/s (2 TB in about 23 h)")
+    auto_reseed: bool = True
+    auto_reseed_wait: Duration = 15 * 60.0
+    auto_reseed_resume_attempts: int = Field(default=3, ge=0)
+    auto_reseed_retry_interval: Duration = 5 * 60.0
 
 
 class RunSpec(Spec):
@@ -253,6 +509,9 @@ class Scenario(Spec):
     dag: DagSpec = DagSpec()
     servers: tuple[ServerSpec, ...] = Field(min_length=1)
     databases: tuple[DatabaseSpec, ...] = Field(min_length=1)
+    active_manager: ActiveManagerSpec = ActiveManagerSpec()
+    transport: TransportSpec = TransportSpec()
+    reseed: ReseedSpec = ReseedSpec()
     timeline: tuple[Action, ...] = ()
     run: RunSpec = RunSpec()
 
