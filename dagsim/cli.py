@@ -21,7 +21,7 @@ from dagsim.config import Scenario, ScenarioError, load_scenario
 from dagsim.config.units import parse_duration
 from dagsim.model.simulation import Simulation
 from dagsim.records import format_clock
-from dagsim.text import render_run
+from dagsim.text import render_explain, render_failovers, render_run
 from dagsim.status import copy_status
 
 __all__ = ["EXIT_INVALID", "app", "main"]
@@ -198,3 +198,26 @@ def status(
     else:
         typer.echo(f"Copy status at {format_clock(moment)} ({scenario.name})\n")
         typer.echo(table.to_string(index=False))
+
+
+@app.command()
+def explain(
+    file: ScenarioFile,
+    database: Annotated[str, typer.Option("--database", help="Database to explain, e.g. DB01.", show_default=False)],
+    seed: SeedOption = None,
+) -> None:
+    """Explain, step by step, what Active Manager decided about one database during a run."""
+    scenario = _load_or_exit(file)
+    names = [d.name for d in scenario.databases]
+    if database not in names:
+        typer.echo(f"--database: no database {database!r} in {file} (it has {', '.join(names)})", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    if scenario.run.mode != "fluid":
+        typer.echo("explain needs mode fluid: per_log mode has no Active Manager", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    result = Simulation(scenario, seed=seed).run()
+    typer.echo(render_explain(result, database))
+    failovers = [r for r in result.failover_records if r.database == database]
+    if failovers:
+        typer.echo("")
+        typer.echo(render_failovers(failovers))

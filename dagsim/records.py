@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CopyStats", "DatabaseStats", "EventRecord", "format_clock"]
+__all__ = ["CopyStats", "DatabaseStats", "DecisionRecord", "EventRecord", "FailoverRecord", "format_clock"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +52,44 @@ def format_clock(seconds: float) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{days}d {hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class FailoverRecord:
+    """One failover or switchover of one database, phase by phase (times in seconds).
+
+    ``outcome`` is ``"mounted"`` when a copy was mounted, otherwise what happened instead
+    (``"no acceptable copy"``: left dismounted; ``"switchover refused"``: still mounted on
+    the source). Phases that did not happen are ``None``.
+    """
+
+    database: str
+    kind: str  # "failover" or "switchover"
+    cause: str
+    source: str
+    target: str | None
+    outcome: str
+    failure: float
+    detected: float | None
+    selection_done: float | None
+    last_logs_copied: float | None
+    replay_done: float | None
+    mounted: float | None
+    logs_lost: float
+    messages_lost: float
+    messages_redelivered: float
+    candidates: tuple[str, ...]  # best copy selection's verdict on every copy, in words
+
+    @property
+    def outage(self) -> float | None:
+        """From the failure (or the switchover's start) until the database was mounted again."""
+        return None if self.mounted is None else self.mounted - self.failure
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """One step of Active Manager's reasoning about a database, in an administrator's words."""
+
+    time: float
+    database: str
+    text: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dagsim.config.schema import Scenario
-from dagsim.records import CopyStats, DatabaseStats, EventRecord, format_clock
+from dagsim.records import CopyStats, DatabaseStats, DecisionRecord, EventRecord, FailoverRecord, format_clock
 
 __all__ = ["RunResult", "versions"]
 
@@ -58,6 +58,8 @@ class RunResult:
     replay_queue_samples: np.ndarray
     log_volume_samples: np.ndarray
     engine_events: int
+    failover_records: tuple[FailoverRecord, ...] = ()
+    decision_records: tuple[DecisionRecord, ...] = ()
     versions: dict[str, str] = field(default_factory=versions)
 
     # ---------------------------------------------------------------- tables
@@ -66,6 +68,18 @@ class RunResult:
         """Every recorded event in time order."""
         columns = ["time", "kind", "database", "server", "detail"]
         return pd.DataFrame([asdict(e) for e in self.event_records], columns=columns)
+
+    @cached_property
+    def failovers(self) -> pd.DataFrame:
+        """One row per failover or switchover, with the time of each phase and what was lost."""
+        columns = [f.name for f in fields(FailoverRecord)] + ["outage"]
+        rows = [{**asdict(r), "outage": r.outage} for r in self.failover_records]
+        return pd.DataFrame(rows, columns=columns)
+
+    @cached_property
+    def decisions(self) -> pd.DataFrame:
+        """Active Manager's reasoning, step by step, per database."""
+        return pd.DataFrame([asdict(r) for r in self.decision_records], columns=["time", "database", "text"])
 
     @cached_property
     def copies(self) -> pd.DataFrame:
@@ -117,6 +131,7 @@ class RunResult:
             "event_counts": dict(sorted(kinds.items())),
             "databases": [_rounded(asdict(d)) for d in self.database_records],
             "copies": [_rounded(asdict(c)) for c in self.copy_records],
+            "failovers": [_rounded({**asdict(f), "outage": f.outage}) for f in self.failover_records],
         }
 
     def provenance(self) -> dict:
@@ -133,11 +148,18 @@ class RunResult:
         """Write summary.json, events.csv, copies.csv, queues series and provenance.json."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        written = [out / "summary.json", out / "provenance.json", out / "events.csv", out / "copies.csv"]
+        written = [
+            out / "summary.json",
+            out / "provenance.json",
+            out / "events.csv",
+            out / "copies.csv",
+            out / "failovers.csv",
+        ]
         written[0].write_text(json.dumps(self.summary(), indent=2) + "\n")
         written[1].write_text(json.dumps(self.provenance(), indent=2) + "\n")
         self.events.to_csv(written[2], index=False)
         self.copies.to_csv(written[3], index=False)
+        self.failovers.drop(columns=["candidates"]).to_csv(written[4], index=False)
         if series_format == "parquet":
             series = out / "queues.parquet"
             self.timeseries.to_parquet(series, index=False)

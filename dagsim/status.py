@@ -42,21 +42,30 @@ def status_table(sim: Simulation) -> pd.DataFrame:
     """The copy status table of a simulation at the moment it has reached."""
     engine = sim.replication
     copy_queue, replay_queue = engine.queues()
+    manager = sim.manager
     rows = []
     for row, (database, server) in enumerate(sim.layout.copy_names):
         d = int(sim.layout.copy_db[row])
+        health = manager.health[row] if manager else None
         if engine.is_active[row]:
-            status = "Mounted" if engine.mounted[d] else "Dismounted"
+            mounted = manager.is_mounted(d) if manager else bool(engine.mounted[d])
+            status = "Mounted" if mounted else "Dismounted"
             inspected = ""
         else:
-            if engine.suspended[row]:
+            if health is not None:
+                status = health.passive_status(server_up=sim.cluster.up(server), connected=bool(engine.has_route[row]))
+            elif engine.suspended[row]:
                 status = "Suspended"
-            elif not engine.has_route[row]:
-                status = "DisconnectedAndHealthy"
             else:
-                status = "Healthy"
+                status = "Healthy" if engine.has_route[row] else "DisconnectedAndHealthy"
             copied = engine.generated[d] - copy_queue[row]
             inspected = format_clock(max(engine.log_position_time(d, copied), 0.0))
+        if health is not None:
+            activation_suspended = health.activation_suspended or health.operator_suspended
+            content_index = health.content_index.capitalize()
+        else:
+            activation_suspended = row in sim.activation_suspended or bool(engine.suspended[row])
+            content_index = "Healthy"
         rows.append(
             {
                 "Name": f"{database}\\{server}",
@@ -64,8 +73,8 @@ def status_table(sim: Simulation) -> pd.DataFrame:
                 "CopyQueueLength": _whole(copy_queue[row]),
                 "ReplayQueueLength": _whole(replay_queue[row]),
                 "LastInspectedLogTime": inspected,
-                "ContentIndexState": "Healthy",
-                "ActivationSuspended": row in sim.activation_suspended or bool(engine.suspended[row]),
+                "ContentIndexState": content_index,
+                "ActivationSuspended": activation_suspended,
             }
         )
     return pd.DataFrame(rows, columns=list(COPY_STATUS_COLUMNS))

@@ -8,7 +8,7 @@ from dagsim.config.units import format_duration
 from dagsim.records import format_clock
 from dagsim.results import RunResult
 
-__all__ = ["render_run"]
+__all__ = ["render_explain", "render_failovers", "render_run"]
 
 _GB = 1024**3
 
@@ -26,6 +26,8 @@ def render_run(result: RunResult, *, wall_seconds: float | None = None, max_even
         "Active copies' log volumes",
         _databases_table(result).to_string(index=False),
     ]
+    if result.failover_records:
+        lines += ["", "Failovers and switchovers (seconds after the failure)", render_failovers(result.failover_records)]
     events = result.event_records
     lines += ["", f"Events ({len(events)})"]
     if not events:
@@ -73,3 +75,58 @@ def _databases_table(result: RunResult) -> pd.DataFrame:
             for d in result.database_records
         ]
     )
+
+
+def _offset(value: float | None, start: float) -> str:
+    return "-" if value is None else f"{value - start:.1f}"
+
+
+def render_failovers(records) -> str:
+    """The failover table: each phase's time after the failure, the target and what was lost."""
+    rows = [
+        {
+            "Time": format_clock(r.failure),
+            "Database": r.database,
+            "Kind": r.kind,
+            "Cause": r.cause,
+            "From": r.source,
+            "To": r.target or "-",
+            "Outcome": r.outcome,
+            "Detected": _offset(r.detected, r.failure),
+            "Selected": _offset(r.selection_done, r.failure),
+            "LastLogs": _offset(r.last_logs_copied, r.failure),
+            "Replayed": _offset(r.replay_done, r.failure),
+            "Mounted": _offset(r.mounted, r.failure),
+            "LogsLost": f"{r.logs_lost:,.0f}",
+            "MsgsRedelivered": f"{r.messages_redelivered:,.0f}",
+        }
+        for r in records
+    ]
+    return pd.DataFrame(rows).to_string(index=False)
+
+
+def render_explain(result: RunResult, database: str) -> str:
+    """Active Manager's decisions about one database, in order, then its failover records."""
+    lines = [f"Active Manager and {database} in scenario {result.scenario.name}:"]
+    decisions = [d for d in result.decision_records if d.database == database]
+    events = [e for e in result.event_records if e.database == database and e.kind in _EXPLAINED_EVENTS]
+    merged = sorted(
+        [(d.time, 1, d.text) for d in decisions] + [(e.time, 0, _event_text(e)) for e in events],
+        key=lambda item: (item[0], item[1]),
+    )
+    if not merged:
+        lines.append("  Nothing happened to this database: no failure, switchover or dismount.")
+    for time, _, text in merged:
+        lines.append(f"  {format_clock(time)}  {text}")
+    return "\n".join(lines)
+
+
+_EXPLAINED_EVENTS = frozenset(
+    {"database_dismounted", "database_mounted", "failover_blocked", "switchover_failed", "switchover_refused", "log_volume_full"}
+)
+
+
+def _event_text(event) -> str:
+    words = event.kind.replace("_", " ")
+    where = f" on {event.server}" if event.server else ""
+    return f"[{words}{where}] {event.detail}".rstrip()

@@ -51,7 +51,8 @@ def two_site_scenario(
             "sites": [{"name": "A"}, {"name": "B"}],
             "networks": networks,
             "links": links,
-            "dag": {"network_compression": "disabled"},
+            # The witness sits with the active copies, so losing the WAN keeps quorum in site A.
+            "dag": {"network_compression": "disabled", "witness": {"host": "FSW", "site": "A"}},
             "servers": [{"name": "MBX-A", "site": "A"}, {"name": "MBX-B", "site": "B"}],
             "databases": [
                 {

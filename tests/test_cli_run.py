@@ -35,7 +35,9 @@ def test_run_prints_summary_and_writes_results(tmp_path):
     assert "DB1\\DR-MBX1" in result.output
     assert "copy_queue_high" in result.output
     names = {p.name for p in out.iterdir()}
-    assert names == {"summary.json", "provenance.json", "events.csv", "copies.csv", "queues.csv", "log_volume.csv"}
+    assert names == {
+        "summary.json", "provenance.json", "events.csv", "copies.csv", "failovers.csv", "queues.csv", "log_volume.csv"
+    }
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 1 and summary["mode"] == "fluid"
     dr = next(c for c in summary["copies"] if c["server"] == "DR-MBX1" and c["database"] == "DB1")

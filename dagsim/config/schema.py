@@ -482,7 +482,9 @@ class TransportSpec(Spec):
 class ReseedSpec(Spec):
     """Seeding and AutoReseed."""
 
-    seeding_rate: Bandwidth = Field(default=20 * 1024**2 * 8, description="about 20 MB/s (2 TB in about 23 h)")
+    seeding_rate: Bandwidth = Field(
+        default=20 * 1024**2, description="about 168Mbps = 20 MB/s (a 2 TB reseed takes about 23 h)"
+    )
     auto_reseed: bool = True
     auto_reseed_wait: Duration = 15 * 60.0
     auto_reseed_resume_attempts: int = Field(default=3, ge=0)

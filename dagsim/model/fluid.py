@@ -59,12 +59,16 @@ class FluidReplication:
         self.active = layout.initial_active.copy()
         self.is_active = np.zeros(n, dtype=bool)
         self.mounted = np.ones(d, dtype=bool)
-        self.suspended = np.zeros(n, dtype=bool)
+        self.suspended = np.zeros(n, dtype=bool)  # holds truncation (DESIGN 3.3)
+        self.halted = np.zeros(n, dtype=bool)  # neither copies nor replays
+        self.source_blocked = np.zeros(d, dtype=bool)  # the active's logs cannot be read
+        self.on_volume_full = None  # Active Manager's callback: a full volume is a failure item
         self.lagged = layout.replay_lag > 0
         self._roles_changed()
 
         self.t = 0.0
-        self.generated = np.zeros(d)
+        self.generated = np.zeros(d)  # log position of each active copy
+        self.written = np.zeros(d)  # logs written in the run, whoever was active
         self.base_rates = workload.rates(0.0)
         self.next_rate_change = workload.next_change(0.0)
         self.g = self.base_rates * self.mounted
@@ -116,15 +120,16 @@ class FluidReplication:
         self.is_active[:] = False
         self.is_active[self.active] = True
         self.passive = ~self.is_active
+        self._active_rows = np.flatnonzero(self.is_active)
         # Logs a passive copy holds on the active's volume: lagged copies release a log once
         # they have copied it, the others once they have replayed it (DESIGN 3.3).
         self.holds_replay = (self.passive & ~self.lagged).astype(float)
-        self._active_rows = np.flatnonzero(self.is_active)
         self._all_true = np.ones(len(self.is_active), dtype=bool)
         self._predict_mask = np.stack([self.passive] * 4 + [self.passive & self.lagged])
         n = self.layout.n_copies
         self._values, self._rates = np.zeros((5, n)), np.zeros((5, n))
         self._high = np.zeros((5, n), dtype=bool)
+        self._rise = np.repeat(_CAN_RISE, n, axis=1)
 
     # ----------------------------------------------------------------- public API
     @property
@@ -161,17 +166,101 @@ class FluidReplication:
             self.process.interrupt()
 
     def suspend(self, row: int) -> None:
+        self.set_copy_running(row, False, freeze_truncation=True)
+
+    def resume(self, row: int) -> None:
+        self.paths.resumed(row)
+        self.set_copy_running(row, True)
+
+    def set_copy_running(self, row: int, running: bool, *, freeze_truncation: bool = False) -> None:
+        """Start or stop a copy's copying and replay; a suspended copy also freezes truncation."""
         self.advance(self.env.now)
-        self.suspended[row] = True
+        self.halted[row] = not running
+        self.suspended[row] = freeze_truncation and not running
         self._sync_truncation_freeze()
         self.changed()
 
-    def resume(self, row: int) -> None:
+    def set_mounted(self, database: int, mounted: bool) -> None:
+        """Mount or dismount a database's active copy (generation runs only while mounted)."""
         self.advance(self.env.now)
-        self.suspended[row] = False
-        self.paths.resumed(row)
-        self._sync_truncation_freeze()
+        self.mounted[database] = mounted
+        if mounted:
+            self.volume_full[database] = False
         self.changed()
+
+    def set_source_blocked(self, database: int, blocked: bool) -> None:
+        """The active copy's logs can (not) be read: its log volume failed."""
+        self.advance(self.env.now)
+        self.source_blocked[database] = blocked
+        self._ship_key = None
+        self.changed()
+
+    def activate(self, database: int, row: int, *, last_logs_copied: float) -> float:
+        """Make ``row`` the active copy of ``database``; return the logs lost.
+
+        The new active copy continues from what it had copied plus ``last_logs_copied``
+        (attempt copy last logs). Copies that were ahead of it hold diverged logs, which are
+        discarded; the old active copy becomes passive at the new position.
+        """
+        self.advance(self.env.now)
+        old = int(self.active[database])
+        cq = self.q[0]
+        keep = min(last_logs_copied, cq[row])
+        gap = cq[row] - keep  # logs the new active never got: lost
+        rows = self._db_rows(database)
+        delta = cq[rows] - gap  # > 0: behind the new position; < 0: ahead (diverged)
+        self.q[1, rows] = np.maximum(self.q[1, rows] + np.minimum(delta, 0.0), 0.0)
+        self.q[0, rows] = np.maximum(delta, 0.0)
+        self.q[:, row] = 0.0
+        self.generated[database] -= gap
+        self.history.append((self.t, self.generated.copy(), self.g.copy()))
+        self.active[database] = row
+        self._roles_changed()
+        if old != row:
+            self.paths.resumed(old)  # a new passive copy starts on the preferred network
+        self._sync_truncation_freeze()
+        self._ship_key = None
+        self.changed()
+        return gap
+
+    def reposition(self, row: int, copy_queue: float = 0.0, replay_queue: float = 0.0) -> None:
+        """Set a passive copy's queues outright (after a reseed or a resynchronization)."""
+        self.advance(self.env.now)
+        self.q[0, row], self.q[1, row] = copy_queue, replay_queue
+        self.changed()
+
+    def discard_diverged(self, row: int, logs: float) -> None:
+        """A returning copy drops logs it has beyond the active copy's position."""
+        self.advance(self.env.now)
+        self.q[0, row] = max(self.q[0, row] - logs, 0.0)
+        self.changed()
+
+    def workload_changed(self) -> None:
+        """A log source was added or removed: read the rates again."""
+        self.advance(self.env.now)
+        self.base_rates = self.workload.rates(self.t)
+        self.next_rate_change = self.workload.next_change(self.t)
+        self.changed()
+
+    def logs_generated_since(self, database: int, start: float, end: float) -> float:
+        """Logs the active copies of ``database`` wrote between ``start`` and ``end`` (<= now)."""
+        return self._position_at(database, end) - self._position_at(database, start)
+
+    def _position_at(self, database: int, t: float) -> float:
+        if t <= 0:
+            return -float(self.workload.history(t, 0.0)[database])
+        for when, generated, rate in reversed(self.history):
+            if when <= t:
+                return float(generated[database] + rate[database] * (t - when))
+        return 0.0
+
+    def queues_of(self, row: int) -> tuple[float, float]:
+        """Copy queue and replay queue of one copy now."""
+        self.advance(self.env.now)
+        return float(self.q[0, row]), float(self.q[1, row])
+
+    def _db_rows(self, database: int) -> np.ndarray:
+        return np.flatnonzero(self.db == database)
 
     def topology_changed(self) -> None:
         self.advance(self.env.now)
@@ -235,6 +324,7 @@ class FluidReplication:
         self.stats.add_linear(self.q, q1, dt)
         self.q = q1
         self.generated += self.g * dt
+        self.written += self.g * dt
         for tracker in self.trackers:
             tracker.advance(self.g, dt)
         if self.lag_groups:
@@ -290,13 +380,14 @@ class FluidReplication:
         self.g = g
         gc = g[self.db]
         cq, rq = self.q
-        key = (self.paths.version, self.suspended.tobytes(), self.passive.tobytes())
+        key = (self.paths.version, self.halted.tobytes(), self.passive.tobytes(), self.source_blocked.tobytes())
         if key != self._ship_key:
             self._ship_key = key
-            running = self.passive & ~self.suspended
+            running = self.passive & ~self.halted
             self._running_rows = np.flatnonzero(running)
             self._running_incidence = self.server_incidence[self._running_rows]
-            self._ship_rows = np.flatnonzero(running & self.paths.has_route)
+            readable = ~self.source_blocked[self.db]
+            self._ship_rows = np.flatnonzero(running & self.paths.has_route & readable)
             self._ship_incidence = self.paths.incidence[self._ship_rows]
 
         x = np.zeros(self.layout.n_copies)
@@ -316,8 +407,10 @@ class FluidReplication:
             gap = cq - lagdiff
             tol = _TOL * np.maximum(1.0, lagdiff)
             copy_bound = ~self.lagged | (gap > tol) | ((np.abs(gap) <= tol) & (x <= glag))
-            eligible = np.maximum(np.where(copy_bound, rq, rq + gap), 0.0)
+            eligible = np.where(copy_bound, rq, rq + gap)
             target = np.where(copy_bound, x, glag)
+            # Negative: replayed beyond what its lag allows (it was active): wait for the window.
+            target[eligible < -_TOL] = 0.0
         else:
             glag, copy_bound, eligible, target = gc, self._all_true, rq, x
 
@@ -353,7 +446,9 @@ class FluidReplication:
         high[_COPY_CROSS] = self.copy_high
         high[_REPLAY_CROSS] = self.replay_high
         high[_BOUND] = self.copy_bound
-        valid = self._predict_mask & ((high & (rates < 0)) | (_CAN_RISE & ~high & (rates > 0)))
+        rise = self._rise
+        rise[_CAUGHT_UP] = self.eligible < -_TOL
+        valid = self._predict_mask & ((high & (rates < 0)) | (rise & ~high & (rates > 0)))
         with np.errstate(divide="ignore", invalid="ignore"):
             seconds = np.maximum((_LEVELS - values) / rates, 0.0)
         seconds += self.t
@@ -433,3 +528,5 @@ class FluidReplication:
         self.mounted[d] = False
         self.recorder.event(self.t, "log_volume_full", database, server, "the active copy's log volume is full")
         self.recorder.event(self.t, "database_dismounted", database, server, "dismounted: log volume out of space")
+        if self.on_volume_full is not None:
+            self.on_volume_full(d)

@@ -328,6 +328,8 @@ class PerLogReplication:
     def generated(self) -> np.ndarray:
         return self.closed.astype(float)
 
+    written = generated
+
     def queues(self) -> tuple[np.ndarray, np.ndarray]:
         return self._cq.copy(), self._rq.copy()
 

@@ -12,10 +12,14 @@ import numpy as np
 import simpy
 
 from dagsim.config.schema import Action, Scenario
+from dagsim.model.actions import apply_action
+from dagsim.model.active_manager import ActiveManager
+from dagsim.model.cluster import Cluster
 from dagsim.model.fluid import FluidReplication
 from dagsim.model.layout import Layout
 from dagsim.model.per_log import PerLogReplication
 from dagsim.model.recorder import Recorder
+from dagsim.model.reseed import Reseeder
 from dagsim.model.topology import Topology
 from dagsim.model.workload import LOG_SIZE, Workload
 from dagsim.records import CopyStats, DatabaseStats
@@ -51,7 +55,15 @@ class Simulation:
             raise ValueError(f"unknown mode {self.mode!r}; use fluid or per_log")
         self.replication = engine(self.env, self.layout, self.topology, self.workload, self.recorder)
         self._actions = 0
-        self.activation_suspended: set[int] = set()
+        self.activation_suspended: set[int] = set()  # per_log mode's own record of it
+        self.cluster: Cluster | None = None
+        self.manager: ActiveManager | None = None
+        if self.mode == "fluid":
+            self.cluster = Cluster(self.env, scenario, self.topology, self.recorder)
+            self.manager = ActiveManager(
+                self.env, scenario, self.layout, self.topology, self.workload, self.replication, self.cluster, self.recorder
+            )
+            self.reseeder = Reseeder(self)
         self._ran = False
 
     # ------------------------------------------------------------------ running
@@ -87,29 +99,10 @@ class Simulation:
     def apply(self, action: Action) -> None:
         """Carry out one timeline action now."""
         self._actions += 1
-        record = self.recorder.event
-        now = self.env.now
-        match action.action:
-            case "fail_link" | "restore_link":
-                up = action.action == "restore_link"
-                record(now, "link_restored" if up else "link_failed", detail=f"link {action.link}")
-                self.topology.set_link_up(action.link, up)
-                self.replication.topology_changed()
-            case "suspend_copy":
-                row = self.layout.copy_row(action.database, action.server)
-                if action.activation_only:
-                    self.activation_suspended.add(row)
-                    record(now, "copy_activation_suspended", action.database, action.server, "ActivationSuspended")
-                else:
-                    record(now, "copy_suspended", action.database, action.server, "Suspend-MailboxDatabaseCopy")
-                    self.replication.suspend(row)
-            case "resume_copy":
-                row = self.layout.copy_row(action.database, action.server)
-                self.activation_suspended.discard(row)
-                record(now, "copy_resumed", action.database, action.server, "Resume-MailboxDatabaseCopy")
-                self.replication.resume(row)
-            case other:  # pragma: no cover - the schema admits no other action
-                raise ValueError(f"unhandled action {other!r}")
+        apply_action(self, action)
+
+    def record(self, kind: str, database: str = "", server: str = "", detail: str = "") -> None:
+        self.recorder.event(self.env.now, kind, database, server, detail)
 
     # ------------------------------------------------------------------ results
     def result(self) -> RunResult:
@@ -139,7 +132,7 @@ class Simulation:
         databases = tuple(
             DatabaseStats(
                 database=name,
-                logs_generated=float(engine.generated[d]),
+                logs_generated=float(engine.written[d]),
                 active_log_volume_peak=float(engine.active_volume_peak[d]) * LOG_SIZE,
                 log_volume_capacity=float(layout.volume_capacity[d]) * LOG_SIZE,
             )
@@ -160,4 +153,6 @@ class Simulation:
             replay_queue_samples=self.recorder.replay_queue,
             log_volume_samples=self.recorder.log_volume,
             engine_events=engine.steps + self._actions,
+            failover_records=tuple(self.manager.failovers) if self.manager else (),
+            decision_records=tuple(self.manager.decisions) if self.manager else (),
         )

@@ -1,0 +1,411 @@
+"""Timeline actions: the failures and operator commands a scenario schedules.
+
+Each action changes the state of hosts, networks or copies and hands the consequences to
+Active Manager, which reacts the way Exchange does (detect, fail over, dismount on quorum
+loss...). Actions themselves never choose copies or mount databases.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dagsim.config.schema import Action
+
+if TYPE_CHECKING:
+    from dagsim.model.simulation import Simulation
+
+__all__ = ["apply_action"]
+
+
+def apply_action(sim: Simulation, action: Action) -> None:
+    """Carry out ``action`` at the simulation's current time."""
+    handler = _HANDLERS[action.action]
+    handler(sim, action)
+
+
+# ------------------------------------------------------------------ networks
+def _links_between(sim: Simulation, a: str, b: str) -> list[str]:
+    return [link.name for link in sim.scenario.links if set(link.sites) == {a, b}]
+
+
+def _set_links(sim: Simulation, links: list[str], up: bool, cause: str) -> None:
+    for link in links:
+        sim.topology.set_link_up(link, up)
+    if sim.manager is None:
+        sim.replication.topology_changed()
+    else:
+        sim.manager.after_cluster_change(cause)
+
+
+def _fail_link(sim, action):
+    sim.record("link_failed", detail=f"link {action.link}")
+    _set_links(sim, [action.link], False, f"link {action.link} failed")
+
+
+def _restore_link(sim, action):
+    sim.record("link_restored", detail=f"link {action.link}")
+    _set_links(sim, [action.link], True, f"link {action.link} restored")
+
+
+def _partition_wan(sim, action):
+    a, b = action.sites
+    sim.record("wan_partitioned", detail=f"every link between {a} and {b} is down")
+    _set_links(sim, _links_between(sim, a, b), False, f"WAN partition between {a} and {b}")
+
+
+def _heal_wan(sim, action):
+    a, b = action.sites
+    sim.record("wan_healed", detail=f"links between {a} and {b} are back")
+    _set_links(sim, _links_between(sim, a, b), True, "WAN healed")
+    _rejoin(sim)
+
+
+def _set_network(sim, server: str, networks: list[str], failed: bool, cause: str) -> None:
+    for network in networks:
+        sim.cluster.set_nic_failed(server, network, failed)
+    sim.manager.after_cluster_change(cause)
+
+
+def _fail_mapi(sim, action):
+    mapi = sim.topology.mapi_network
+    sim.record("mapi_network_failed", server=action.server, detail=f"{action.server} lost {mapi}")
+    _set_network(sim, action.server, [mapi], True, "MAPI network failure")
+    am = sim.manager
+    # Clients can no longer reach the server's databases: Active Manager moves them, and since
+    # the server still talks over the replication network, last logs can be copied (lossless).
+    for d in range(sim.layout.n_databases):
+        if am.is_mounted(d) and am.server_of(am.active_row(d)) == action.server:
+            am.fail_active(d, "MAPI network failure", sim.scenario.active_manager.failure_item_detection)
+
+
+def _restore_mapi(sim, action):
+    mapi = sim.topology.mapi_network
+    sim.record("mapi_network_restored", server=action.server)
+    _set_network(sim, action.server, [mapi], False, "MAPI network restored")
+    _rejoin(sim)
+
+
+def _replication_networks(sim, action) -> list[str]:
+    return [action.network] if action.network else list(sim.topology.replication_networks)
+
+
+def _fail_replication(sim, action):
+    networks = _replication_networks(sim, action)
+    sim.record("replication_network_failed", server=action.server, detail=", ".join(networks))
+    _set_network(sim, action.server, networks, True, "replication network failure")
+
+
+def _restore_replication(sim, action):
+    networks = _replication_networks(sim, action)
+    sim.record("replication_network_restored", server=action.server, detail=", ".join(networks))
+    _set_network(sim, action.server, networks, False, "replication network restored")
+
+
+# ------------------------------------------------------------------ hosts
+def _server_down(sim, server: str, cause: str) -> None:
+    am = sim.manager
+    sim.cluster.set_host_up(server, False)
+    for row in am.rows_on(server):
+        am.sync_copy(row)
+    detection = am.heartbeat_detection(server)
+    for d in range(sim.layout.n_databases):
+        if am.server_of(am.active_row(d)) == server:
+            am.fail_active(d, cause, detection)
+
+
+def _server_up(sim, server: str) -> None:
+    am = sim.manager
+    sim.cluster.set_host_up(server, True)
+    am.store_down.discard(server)
+    for row in am.rows_on(server):
+        _resynchronize(sim, row)
+        am.sync_copy(row)
+
+
+def _resynchronize(sim, row: int) -> None:
+    """A returning copy that diverged discards its extra logs, or needs a reseed."""
+    am = sim.manager
+    health = am.health[row]
+    if health.diverged_logs <= 0:
+        return
+    database, server = sim.layout.copy_names[row]
+    if health.volume_failed:
+        health.failed_and_suspended = True
+        sim.record("copy_failed_and_suspended", database, server, "cannot resynchronize: volume failed")
+        sim.reseeder.start(row)
+    else:
+        sim.record(
+            "copy_resynchronized", database, server, f"discarded {health.diverged_logs:.0f} diverged logs"
+        )
+    health.diverged_logs = 0.0
+
+
+def _rejoin(sim) -> None:
+    """Copies whose servers can talk to the DAG again resynchronize."""
+    am = sim.manager
+    for row in range(sim.layout.n_copies):
+        server = am.server_of(row)
+        if am.health[row].diverged_logs > 0 and sim.cluster.up(server) and sim.cluster.in_quorum(server):
+            _resynchronize(sim, row)
+
+
+def _fail_server(sim, action):
+    sim.record("server_failed", server=action.server)
+    _server_down(sim, action.server, "server failure")
+    sim.manager.after_cluster_change("server failure")
+
+
+def _restore_server(sim, action):
+    sim.record("server_restored", server=action.server)
+    _server_up(sim, action.server)
+    sim.manager.after_cluster_change("server restored")
+    _rejoin(sim)
+
+
+def _fail_site(sim, action):
+    sim.record("site_failed", detail=f"site {action.site} lost power")
+    hosts = sim.cluster.sites_hosts(action.site)
+    for host in hosts:
+        if host in sim.manager.servers:
+            _server_down(sim, host, f"site {action.site} failure")
+        else:
+            sim.cluster.set_host_up(host, False)
+    sim.manager.after_cluster_change(f"site {action.site} failure")
+
+
+def _restore_site(sim, action):
+    sim.record("site_restored", detail=f"site {action.site} has power again")
+    for host in sim.cluster.sites_hosts(action.site):
+        if host in sim.manager.servers:
+            _server_up(sim, host)
+        else:
+            sim.cluster.set_host_up(host, True)
+    sim.manager.after_cluster_change(f"site {action.site} restored")
+    _rejoin(sim)
+
+
+def _witness(sim, up: bool) -> None:
+    witness = sim.cluster.witness
+    if witness is None:
+        sim.record("witness_restored" if up else "witness_failed", detail="the DAG has no witness")
+        return
+    sim.record("witness_restored" if up else "witness_failed", server=witness)
+    sim.cluster.set_host_up(witness, up)
+    sim.manager.after_cluster_change("witness " + ("restored" if up else "failure"))
+
+
+def _crash_store(sim, action):
+    am = sim.manager
+    server = action.server
+    sim.record("store_crashed", server=server, detail=f"restarts after {action.restart_after:g}s")
+    am.store_down.add(server)
+    for d in range(sim.layout.n_databases):
+        if am.server_of(am.active_row(d)) == server:
+            am.fail_active(d, "Information Store crash", sim.scenario.active_manager.failure_item_detection)
+    sim.env.process(_store_restart(sim, server, action.restart_after))
+
+
+def _store_restart(sim, server: str, delay: float):
+    yield sim.env.timeout(delay)
+    if server in sim.manager.store_down and sim.cluster.up(server):
+        sim.manager.store_down.discard(server)
+        sim.record("store_restarted", server=server)
+        sim.manager.changed()
+
+
+# ------------------------------------------------------------------ volumes
+def _copy_row(sim, action) -> int:
+    return sim.layout.copy_row(action.database, action.server)
+
+
+def _volume_failure(sim, action, flag: str, kind: str) -> None:
+    am = sim.manager
+    row = _copy_row(sim, action)
+    d = int(sim.layout.copy_db[row])
+    setattr(am.health[row], flag, True)
+    sim.record(kind, action.database, action.server)
+    active = am.active_row(d) == row
+    if flag == "log_volume_failed" and active:
+        sim.replication.set_source_blocked(d, True)
+    if flag != "log_volume_full":
+        am.health[row].failed_and_suspended = True
+        sim.reseeder.start(row)
+    am.sync_copy(row)
+    if active:
+        am.fail_active(d, kind.replace("_", " "), sim.scenario.active_manager.failure_item_detection)
+    am.changed()
+
+
+def _volume_restored(sim, action, flag: str, kind: str) -> None:
+    am = sim.manager
+    row = _copy_row(sim, action)
+    d = int(sim.layout.copy_db[row])
+    setattr(am.health[row], flag, False)
+    if flag == "log_volume_failed":
+        am.health[row].log_volume_full = False
+        sim.replication.set_source_blocked(d, False)
+    sim.record(kind, action.database, action.server)
+    am.sync_copy(row)
+    am.changed()
+
+
+def _fail_database_volume(sim, action):
+    _volume_failure(sim, action, "database_volume_failed", "database_volume_failed")
+
+
+def _restore_database_volume(sim, action):
+    _volume_restored(sim, action, "database_volume_failed", "database_volume_restored")
+
+
+def _fail_log_volume(sim, action):
+    _volume_failure(sim, action, "log_volume_failed", "log_volume_failed")
+
+
+def _restore_log_volume(sim, action):
+    _volume_restored(sim, action, "log_volume_failed", "log_volume_restored")
+
+
+def _log_volume_full(sim, action):
+    _volume_failure(sim, action, "log_volume_full", "log_volume_full")
+
+
+# ------------------------------------------------------------------ operator
+def _suspend_copy(sim, action):
+    row = _copy_row(sim, action)
+    if sim.manager is None:
+        if action.activation_only:
+            sim.activation_suspended.add(row)
+            sim.record("copy_activation_suspended", action.database, action.server, "ActivationSuspended")
+        else:
+            sim.record("copy_suspended", action.database, action.server, "Suspend-MailboxDatabaseCopy")
+            sim.replication.suspend(row)
+        return
+    am = sim.manager
+    if sim.replication.is_active[row]:
+        sim.record("operator_error", action.database, action.server, "the active copy cannot be suspended")
+        return
+    health = am.health[row]
+    health.activation_suspended = True
+    if action.activation_only:
+        sim.record("copy_activation_suspended", action.database, action.server, "ActivationSuspended")
+        return
+    health.operator_suspended = True
+    sim.record("copy_suspended", action.database, action.server, "Suspend-MailboxDatabaseCopy")
+    am.sync_copy(row)
+
+
+def _resume_copy(sim, action):
+    row = _copy_row(sim, action)
+    sim.record("copy_resumed", action.database, action.server, "Resume-MailboxDatabaseCopy")
+    if sim.manager is None:
+        sim.activation_suspended.discard(row)
+        sim.replication.resume(row)
+        return
+    am = sim.manager
+    health = am.health[row]
+    health.activation_suspended = False
+    health.operator_suspended = False
+    sim.replication.paths.resumed(row)
+    if health.failed_and_suspended and not health.volume_failed:
+        sim.reseeder.resume(row)
+    am.sync_copy(row)
+    am.changed()
+
+
+def _switchover_database(sim, action):
+    d = sim.layout.database_names.index(action.database)
+    sim.record("switchover_requested", action.database, action.target or "", "Move-ActiveMailboxDatabase")
+    sim.env.process(sim.manager.switchover(d, action.target, action.mount_dial_override))
+
+
+def _switchover_server(sim, action):
+    sim.record("switchover_requested", server=action.server, detail="Move-ActiveMailboxDatabase -Server")
+    sim.env.process(sim.manager.switchover_server(action.server))
+
+
+def _dismount_database(sim, action):
+    am = sim.manager
+    d = sim.layout.database_names.index(action.database)
+    am.operator_dismounted[d] = True
+    am.dismount(d, "Dismount-Database")
+
+
+def _mount_database(sim, action):
+    am = sim.manager
+    d = sim.layout.database_names.index(action.database)
+    am.operator_dismounted[d] = False
+    row = am.active_row(d)
+    blocker = sim.cluster.mount_blocker(am.server_of(row))
+    if am.is_mounted(d):
+        return
+    if blocker is not None or d in am.busy:
+        sim.record("operator_error", action.database, am.server_of(row), f"Mount-Database failed: {blocker or 'moving'}")
+        return
+    am.invariants.check_mount(d, row, automatic=False, lost=0.0, dial="best_effort")
+    am.mounted_row[d] = row
+    sim.replication.set_mounted(d, True)
+    sim.record("database_mounted", action.database, am.server_of(row), "Mount-Database")
+
+
+def _stop_dag(sim, action):
+    servers = sim.cluster.stop_site(action.site)
+    sim.record("dag_stopped", detail=f"Stop-DatabaseAvailabilityGroup {action.site}: {', '.join(servers)}")
+    sim.manager.after_cluster_change(f"Stop-DatabaseAvailabilityGroup {action.site}")
+
+
+def _restore_dag(sim, action):
+    evicted = sim.cluster.restore_site(action.site)
+    sim.record(
+        "dag_restored",
+        detail=f"Restore-DatabaseAvailabilityGroup {action.site}: evicted {', '.join(evicted) or 'none'}, "
+        f"witness {sim.cluster.witness}",
+    )
+    sim.manager.after_cluster_change(f"Restore-DatabaseAvailabilityGroup {action.site}")
+
+
+def _start_dag(sim, action):
+    servers = sim.cluster.start_site(action.site)
+    sim.record("dag_started", detail=f"Start-DatabaseAvailabilityGroup {action.site}: {', '.join(servers)}")
+    sim.manager.after_cluster_change(f"Start-DatabaseAvailabilityGroup {action.site}")
+    _rejoin(sim)
+
+
+def _set_content_index(sim, action):
+    row = _copy_row(sim, action)
+    sim.manager.health[row].content_index = action.state
+    sim.record("content_index_changed", action.database, action.server, f"ContentIndexState {action.state.capitalize()}")
+    sim.manager.changed()
+
+
+_HANDLERS = {
+    "fail_link": _fail_link,
+    "restore_link": _restore_link,
+    "suspend_copy": _suspend_copy,
+    "resume_copy": _resume_copy,
+    "fail_server": _fail_server,
+    "restore_server": _restore_server,
+    "crash_store": _crash_store,
+    "fail_database_volume": _fail_database_volume,
+    "restore_database_volume": _restore_database_volume,
+    "fail_log_volume": _fail_log_volume,
+    "restore_log_volume": _restore_log_volume,
+    "log_volume_full": _log_volume_full,
+    "fail_mapi_network": _fail_mapi,
+    "restore_mapi_network": _restore_mapi,
+    "fail_replication_network": _fail_replication,
+    "restore_replication_network": _restore_replication,
+    "fail_site": _fail_site,
+    "restore_site": _restore_site,
+    "partition_wan": _partition_wan,
+    "heal_wan": _heal_wan,
+    "fail_witness": lambda sim, action: _witness(sim, False),
+    "restore_witness": lambda sim, action: _witness(sim, True),
+    "switchover_database": _switchover_database,
+    "switchover_server": _switchover_server,
+    "dismount_database": _dismount_database,
+    "mount_database": _mount_database,
+    "stop_dag": _stop_dag,
+    "restore_dag": _restore_dag,
+    "start_dag": _start_dag,
+    "set_content_index_state": _set_content_index,
+}

@@ -1,0 +1,497 @@
+"""Active Manager: detect a failure, choose a copy, copy the last logs, replay, mount.
+
+Every failover and switchover is a SimPy process that walks the phases of DESIGN 3.5 —
+detection, best copy and server selection on the Primary Active Manager, attempt copy last
+logs (ACLL), the AutoDatabaseMountDial check, replay, mount — records each phase's time in
+a :class:`~dagsim.records.FailoverRecord` and narrates its reasoning as decision records.
+A failover that finds no acceptable copy leaves the database dismounted and tries again
+whenever the DAG's state changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from dagsim.config.schema import Scenario
+from dagsim.config.units import format_duration
+from dagsim.model.cluster import Cluster
+from dagsim.model.copy_health import CopyHealth
+from dagsim.model.fluid import FluidReplication
+from dagsim.model.invariants import Invariants
+from dagsim.model.layout import Layout
+from dagsim.model.recorder import Recorder
+from dagsim.model.selection import DIAL_LIMITS, CandidateCopy, explain, select_copies
+from dagsim.model.topology import Topology
+from dagsim.model.workload import Workload, logs_per_day
+from dagsim.records import DecisionRecord, FailoverRecord
+
+__all__ = ["ActiveManager"]
+
+_DIAL_NAMES = {
+    "lossless": "Lossless",
+    "good_availability": "GoodAvailability",
+    "best_availability": "BestAvailability",
+    "best_effort": "BestEffort",
+}
+
+
+@dataclass
+class _Draft:
+    """A failover record being filled in as the phases pass."""
+
+    database: str
+    kind: str
+    cause: str
+    source: str
+    failure: float
+    target: str | None = None
+    outcome: str = "in progress"
+    detected: float | None = None
+    selection_done: float | None = None
+    last_logs_copied: float | None = None
+    replay_done: float | None = None
+    mounted: float | None = None
+    logs_lost: float = 0.0
+    messages_lost: float = 0.0
+    messages_redelivered: float = 0.0
+    candidates: list[str] = field(default_factory=list)
+
+    def freeze(self) -> FailoverRecord:
+        return FailoverRecord(
+            database=self.database,
+            kind=self.kind,
+            cause=self.cause,
+            source=self.source,
+            target=self.target,
+            outcome=self.outcome,
+            failure=self.failure,
+            detected=self.detected,
+            selection_done=self.selection_done,
+            last_logs_copied=self.last_logs_copied,
+            replay_done=self.replay_done,
+            mounted=self.mounted,
+            logs_lost=self.logs_lost,
+            messages_lost=self.messages_lost,
+            messages_redelivered=self.messages_redelivered,
+            candidates=tuple(self.candidates),
+        )
+
+
+@dataclass(frozen=True)
+class _Choice:
+    row: int
+    last_logs: float  # logs ACLL will bring over
+    lost: float
+    acll_seconds: float
+
+
+class _Redelivery:
+    """Safety Net resubmitting lost mail: extra log generation on the new active copy."""
+
+    def __init__(self, start: float, duration: float, logs: float) -> None:
+        self.start, self.end = start, start + duration
+        self.logs_per_second = logs / duration if duration > 0 else 0.0
+
+    def rate(self, t: float) -> float:
+        return self.logs_per_second if self.start <= t < self.end else 0.0
+
+    def next_change(self, t: float) -> float:
+        if t < self.start:
+            return self.start
+        return self.end if t < self.end else math.inf
+
+    def integral(self, t0: float, t1: float) -> float:
+        return max(0.0, min(t1, self.end) - max(t0, self.start)) * self.logs_per_second
+
+
+class ActiveManager:
+    """Active Manager of the whole DAG (the PAM and every server's standby role together)."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        layout: Layout,
+        topology: Topology,
+        workload: Workload,
+        engine: FluidReplication,
+        cluster: Cluster,
+        recorder: Recorder,
+    ) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.layout = layout
+        self.topology = topology
+        self.workload = workload
+        self.engine = engine
+        self.cluster = cluster
+        self.recorder = recorder
+        self.timing = scenario.active_manager
+        self.health = [CopyHealth() for _ in range(layout.n_copies)]
+        self.servers = {s.name: s for s in scenario.servers}
+        self.store_down: set[str] = set()
+        self.operator_dismounted = np.zeros(layout.n_databases, dtype=bool)
+        self.mounted_row: list[int | None] = [int(r) for r in layout.initial_active]
+        self.busy: set[int] = set()
+        self.pending: dict[int, _Draft] = {}
+        self.failovers: list[FailoverRecord] = []
+        self.decisions: list[DecisionRecord] = []
+        self.invariants = Invariants(self)
+        self._changed = env.event()
+        self._messages_per_log = [_messages_per_log(d) for d in scenario.databases]
+        engine.on_volume_full = self._volume_filled
+
+    # ------------------------------------------------------------------ helpers
+    def server_of(self, row: int) -> str:
+        return self.layout.copy_names[row][1]
+
+    def database_name(self, d: int) -> str:
+        return self.layout.database_names[d]
+
+    def rows_of(self, d: int) -> range:
+        first = int(self.layout.db_first_copy[d])
+        stop = int(self.layout.db_first_copy[d + 1]) if d + 1 < self.layout.n_databases else self.layout.n_copies
+        return range(first, stop)
+
+    def rows_on(self, server: str) -> list[int]:
+        return [r for r, (_, s) in enumerate(self.layout.copy_names) if s == server]
+
+    def active_row(self, d: int) -> int:
+        return int(self.engine.active[d])
+
+    def is_mounted(self, d: int) -> bool:
+        return self.mounted_row[d] is not None
+
+    def decide(self, d: int, text: str) -> None:
+        self.decisions.append(DecisionRecord(self.env.now, self.database_name(d), text))
+
+    def sync_copy(self, row: int) -> None:
+        """Tell the replication engine whether a copy runs, from its health and its server."""
+        if self.engine.is_active[row]:
+            return
+        health = self.health[row]
+        running = health.running(self.cluster.up(self.server_of(row)))
+        if running != (not self.engine.halted[row]) or health.holds_truncation != bool(self.engine.suspended[row]):
+            self.engine.set_copy_running(row, running, freeze_truncation=health.holds_truncation)
+
+    def changed(self) -> None:
+        """Something in the DAG changed: wake failovers waiting for an acceptable copy."""
+        if not self._changed.triggered:
+            self._changed.succeed()
+        self._changed = self.env.event()
+
+    # ------------------------------------------------------------------ failures
+    def dismount(self, d: int, reason: str) -> None:
+        if not self.is_mounted(d):
+            return
+        self.mounted_row[d] = None
+        self.engine.set_mounted(d, False)
+        self.recorder.event(self.env.now, "database_dismounted", self.database_name(d), self.server_of(self.active_row(d)), reason)
+
+    def fail_active(self, d: int, cause: str, detection: float) -> None:
+        """The active copy of ``d`` stopped serving: dismount it and start a failover."""
+        if self.operator_dismounted[d] and not self.is_mounted(d):
+            return
+        was_mounted = self.is_mounted(d)
+        self.dismount(d, cause)
+        if d in self.busy or d in self.pending:
+            return
+        if not was_mounted:
+            return
+        draft = _Draft(self.database_name(d), "failover", cause, self.server_of(self.active_row(d)), self.env.now)
+        self.env.process(self._failover(d, draft, detection))
+
+    def heartbeat_detection(self, server: str) -> float:
+        """Seconds the cluster needs to notice ``server`` stopped answering heartbeats."""
+        dag = self.scenario.dag
+        site = self.topology.site_of(server)
+        same_subnet = any(
+            self.cluster.up(m) and m != server and self.topology.site_of(m) == site for m in self.cluster.members
+        )
+        if same_subnet:
+            return dag.same_subnet_delay * dag.same_subnet_threshold
+        return dag.cross_subnet_delay * dag.cross_subnet_threshold
+
+    def after_cluster_change(self, cause: str) -> None:
+        """Apply quorum, DAC and reachability after hosts or networks changed."""
+        self.engine.topology_changed()
+        self.cluster.refresh()
+        for d in range(self.layout.n_databases):
+            if not self.is_mounted(d):
+                continue
+            server = self.server_of(self.active_row(d))
+            blocker = self.cluster.mount_blocker(server)
+            if blocker is None:
+                continue
+            if not self.cluster.up(server):
+                continue  # a failed server's databases are handled by its own failure
+            detection = self.heartbeat_detection(server)
+            self.decide(d, f"{server} can no longer keep {self.database_name(d)} mounted: {blocker}.")
+            self.fail_active(d, f"{cause}: {blocker}", detection)
+        self.invariants.check_mounted()
+        self.changed()
+
+    def _volume_filled(self, d: int) -> None:
+        row = self.active_row(d)
+        self.health[row].log_volume_full = True
+        self.mounted_row[d] = None
+        self.fail_active(d, "log volume full", self.timing.failure_item_detection)
+
+    # ------------------------------------------------------------------ failover
+    def _failover(self, d: int, draft: _Draft, detection: float):
+        self.busy.add(d)
+        try:
+            yield self.env.timeout(detection)
+            draft.detected = self.env.now
+            self.decide(
+                d,
+                f"Active Manager detected the failure of {draft.source} ({draft.cause}) after "
+                f"{format_duration(detection)}.",
+            )
+            while True:
+                choice = yield from self._choose(d, draft, automatic=True, override=None)
+                if choice is None:
+                    draft.outcome = "no acceptable copy"
+                    self.decide(d, f"No copy of {draft.database} can be mounted: it stays dismounted until one can.")
+                    self.recorder.event(self.env.now, "failover_blocked", draft.database, draft.source, "no acceptable copy")
+                    self.pending[d] = draft
+                    yield self._changed
+                    self.pending.pop(d, None)
+                    continue
+                done = yield from self._activate(d, draft, choice, automatic=True, override=None)
+                if done:
+                    return
+        finally:
+            self.busy.discard(d)
+
+    def _choose(self, d: int, draft: _Draft, *, automatic: bool, override: str | None, target: str | None = None):
+        """Wait for a PAM, run best copy selection, and pick the first copy the dial accepts."""
+        if not self.cluster.quorum.held:
+            self.decide(d, "The DAG has no quorum: no database can be mounted.")
+            return None
+        pam = self.cluster.pam_ready()
+        if not pam.triggered:
+            self.decide(d, "Waiting for the Primary Active Manager role to move to a running server.")
+            yield pam
+        yield self.env.timeout(self.timing.selection_duration)
+        draft.selection_done = self.env.now
+        source_row = self.active_row(d)
+        selection = select_copies(
+            self._candidates(d, exclude=source_row if not automatic else None, only=target),
+            source_site=self.topology.site_of(self.server_of(source_row)),
+            dials_of_all_copies=[self.servers[self.server_of(r)].auto_database_mount_dial for r in self.rows_of(d)],
+            automatic=automatic,
+        )
+        lines = explain(selection)
+        draft.candidates = lines
+        self.decide(d, f"Best copy and server selection on the PAM ({self.cluster.pam}):")
+        for line in lines:
+            self.decide(d, "  " + line)
+        for ranked in selection.order:
+            row = self.layout.copy_row(draft.database, ranked.copy.server)
+            choice = self._acll_plan(d, source_row, row)
+            dial = override or ranked.copy.mount_dial
+            if choice.lost > DIAL_LIMITS[dial]:
+                text = (
+                    f"{ranked.copy.server}: would lose {choice.lost:.0f} logs; AutoDatabaseMountDial "
+                    f"{_DIAL_NAMES[dial]} allows {DIAL_LIMITS[dial]:g}, so try the next copy."
+                )
+                draft.candidates.append(text)
+                self.decide(d, text)
+                continue
+            return choice
+        return None
+
+    def _candidates(self, d: int, *, exclude: int | None, only: str | None) -> list[CandidateCopy]:
+        copies = []
+        active = self.active_row(d)
+        for row in self.rows_of(d):
+            server = self.server_of(row)
+            if only is not None and server != only:
+                continue
+            if row == exclude:
+                continue
+            spec = self.servers[server]
+            health = self.health[row]
+            cq, rq = self.engine.queues_of(row)
+            if row == active:
+                # The old active copy holds every log of its own: if it comes back, it is the best copy.
+                status = "Healthy" if not (health.volume_failed or health.log_volume_full) else "Failed"
+                cq = rq = 0.0
+            else:
+                status = health.passive_status(
+                    server_up=self.cluster.up(server), connected=bool(self.engine.has_route[row])
+                )
+            excluded = self.cluster.mount_blocker(server) if self.cluster.up(server) else None
+            if server in self.store_down:
+                excluded = "Information Store is not running"
+            active_here = sum(
+                1 for other in range(self.layout.n_databases) if self.mounted_row[other] is not None
+                and self.server_of(self.mounted_row[other]) == server
+            )  # fmt: skip
+            copies.append(
+                CandidateCopy(
+                    server=server,
+                    site=self.topology.site_of(server),
+                    activation_preference=int(self.layout.copy_preference[row]),
+                    status=status,
+                    copy_queue=math.floor(cq + 1e-6),
+                    replay_queue=math.floor(rq + 1e-6),
+                    content_index=health.content_index.capitalize(),
+                    suspended=health.operator_suspended,
+                    activation_suspended=health.activation_suspended,
+                    reachable=self.cluster.up(server) and (self.cluster.pam is None or self.cluster.talk(self.cluster.pam, server)),
+                    auto_activation_policy=spec.database_copy_auto_activation_policy,
+                    mount_dial=spec.auto_database_mount_dial,
+                    active_databases=active_here,
+                    maximum_active_databases=spec.maximum_active_databases,
+                    excluded=excluded,
+                )
+            )
+        return copies
+
+    def _acll_plan(self, d: int, source_row: int, row: int) -> _Choice:
+        """Attempt copy last logs: what the chosen copy can still fetch from the old active."""
+        if row == source_row:
+            return _Choice(row, 0.0, 0.0, 0.0)
+        cq, _ = self.engine.queues_of(row)
+        source = self.server_of(source_row)
+        target = self.server_of(row)
+        readable = not self.health[source_row].log_volume_failed and self.cluster.up(source)
+        route = self.topology.shipping_route(source, target) if readable else None
+        if route is None:
+            return _Choice(row, 0.0, cq, self.timing.acll_timeout)
+        seconds = route.latency + cq * self.topology.bytes_per_log(route) / route.bottleneck if cq > 0 else 0.0
+        return _Choice(row, cq, 0.0, seconds)
+
+    def _activate(self, d: int, draft: _Draft, choice: _Choice, *, automatic: bool, override: str | None):
+        """ACLL, replay and mount on the chosen copy; False if the copy became unusable meanwhile."""
+        row = choice.row
+        server = self.server_of(row)
+        draft.target = server
+        if choice.acll_seconds:
+            yield self.env.timeout(choice.acll_seconds)
+        draft.last_logs_copied = self.env.now
+        if choice.lost:
+            self.decide(d, f"Attempt copy last logs from {draft.source} failed; {choice.lost:.0f} logs cannot be copied.")
+        elif choice.last_logs:
+            self.decide(d, f"Copied the last {choice.last_logs:.0f} logs from {draft.source} to {server}.")
+        _, replay_queue = self.engine.queues_of(row)
+        replay_logs = replay_queue + choice.last_logs
+        rate = self.servers[server].replay_rate
+        if replay_logs > 0:
+            self.decide(d, f"{server} replays {replay_logs:.0f} logs ({format_duration(replay_logs / rate)}).")
+            yield self.env.timeout(replay_logs / rate)
+        draft.replay_done = self.env.now
+        yield self.env.timeout(self.timing.mount_duration)
+        blocker = self._still_mountable(d, row)
+        if blocker is not None:
+            self.decide(d, f"{server} can no longer mount {draft.database}: {blocker}; selecting again.")
+            return False
+        lost = self.engine.activate(d, row, last_logs_copied=choice.last_logs)
+        dial = override or self.servers[server].auto_database_mount_dial
+        self.invariants.check_mount(d, row, automatic=automatic, lost=lost, dial=dial)
+        self.mounted_row[d] = row
+        self.engine.set_mounted(d, True)
+        old = self.layout.copy_row(draft.database, draft.source)
+        if old != row:
+            self.health[old].diverged_logs += lost
+            self.sync_copy(old)
+        draft.mounted = self.env.now
+        draft.outcome = "mounted"
+        draft.logs_lost = lost
+        if lost > 0:
+            self._safety_net(d, draft, lost)
+        self.decide(
+            d,
+            f"Mounted {draft.database} on {server} {format_duration(draft.mounted - draft.failure)} after the "
+            f"{'failure' if draft.kind == 'failover' else 'switchover began'}"
+            + (f"; {lost:.0f} logs lost." if lost else "; no logs lost."),
+        )
+        self.recorder.event(self.env.now, "database_mounted", draft.database, server, f"{draft.kind} from {draft.source}")
+        self.failovers.append(draft.freeze())
+        self.changed()
+        return True
+
+    def _still_mountable(self, d: int, row: int) -> str | None:
+        server = self.server_of(row)
+        if server in self.store_down:
+            return "Information Store is not running"
+        health = self.health[row]
+        if health.volume_failed or health.log_volume_full:
+            return "its volume failed"
+        if self.is_mounted(d) and self.mounted_row[d] != row:
+            return "another copy is mounted"
+        return self.cluster.mount_blocker(server)
+
+    def _safety_net(self, d: int, draft: _Draft, lost: float) -> None:
+        """Ask transport's Safety Net to resubmit what the lost logs held (DESIGN 3.6)."""
+        transport = self.scenario.transport
+        per_log = self._messages_per_log[d]
+        draft.messages_lost = lost * per_log
+        # Only mail newer than the hold time is still in Safety Net.
+        recent = self.engine.logs_generated_since(d, draft.failure - transport.safety_net_hold_time, draft.failure)
+        within = min(lost, recent)
+        draft.messages_redelivered = within * per_log * transport.transport_share
+        if draft.messages_redelivered <= 0:
+            return
+        self.decide(
+            d,
+            f"Safety Net resubmits {draft.messages_redelivered:.0f} of {draft.messages_lost:.0f} lost messages"
+            + ("" if within >= lost else f"; {lost - within:.0f} logs are older than SafetyNetHoldTime")
+            + ".",
+        )
+        burst = _Redelivery(self.env.now, transport.redelivery_duration, draft.messages_redelivered / per_log)
+        self.workload.add_source(d, burst)
+        self.engine.workload_changed()
+
+    # ------------------------------------------------------------------ switchovers
+    def switchover(self, d: int, target: str | None, override: str | None, cause: str = "operator switchover"):
+        """Move-ActiveMailboxDatabase; a process. Leaves the database on its source if it cannot move."""
+        if d in self.busy or not self.is_mounted(d):
+            self.decide(d, f"Switchover of {self.database_name(d)} refused: it is not mounted or already moving.")
+            self.recorder.event(self.env.now, "switchover_refused", self.database_name(d), detail="not mounted or busy")
+            return
+        self.busy.add(d)
+        source_row = self.active_row(d)
+        draft = _Draft(self.database_name(d), "switchover", cause, self.server_of(source_row), self.env.now)
+        draft.detected = self.env.now
+        try:
+            choice = yield from self._choose(d, draft, automatic=False, override=override, target=target)
+            if choice is None:
+                draft.outcome = "switchover refused"
+                self.decide(d, f"No acceptable target: {draft.database} stays mounted on {draft.source}.")
+                self.recorder.event(self.env.now, "switchover_failed", draft.database, draft.source, "no acceptable target")
+                self.failovers.append(draft.freeze())
+                return
+            self.mounted_row[d] = None
+            self.engine.set_mounted(d, False)
+            yield self.env.timeout(self.timing.dismount_duration)
+            choice = self._acll_plan(d, source_row, choice.row)
+            done = yield from self._activate(d, draft, choice, automatic=False, override=override)
+            if not done and self.cluster.mount_blocker(draft.source) is None:
+                self.mounted_row[d] = source_row
+                self.engine.set_mounted(d, True)
+                draft.outcome = "switchover failed; remounted on the source"
+                self.failovers.append(draft.freeze())
+        finally:
+            self.busy.discard(d)
+
+    def switchover_server(self, server: str):
+        """Move every database active on ``server`` elsewhere, one after another."""
+        for d in range(self.layout.n_databases):
+            if self.is_mounted(d) and self.server_of(self.active_row(d)) == server:
+                yield from self.switchover(d, None, None, cause=f"server switchover of {server}")
+
+
+def _messages_per_log(database) -> float:
+    """Messages that one log of this database carries, from its message profile."""
+    logs = logs_per_day(database)
+    if database.mailboxes and logs > 0:
+        return database.mailboxes * database.message_profile.messages_per_day / logs
+    return 5.0
+

@@ -1,0 +1,208 @@
+"""The failover cluster under a DAG: which servers run, who can talk, quorum, DAC and the PAM.
+
+Servers and witness hosts go down and come back, networks split, an operator stops and
+restores a site; after every such change :meth:`Cluster.refresh` recomputes connectivity,
+quorum (DESIGN 3.2), the DACP bits and where the Primary Active Manager runs, and records
+what changed.
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from dagsim.config.schema import Scenario
+from dagsim.model.quorum import ClusterState, DacState, Quorum, explain_quorum, quorum
+from dagsim.model.recorder import Recorder
+from dagsim.model.topology import Topology
+
+__all__ = ["Cluster"]
+
+
+class Cluster:
+    """Host state, connectivity, quorum, DACP bits and the PAM role for one run."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, topology: Topology, recorder: Recorder) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.topology = topology
+        self.recorder = recorder
+        dag = scenario.dag
+        self.dag_members = tuple(scenario.member_names)
+        self.members = list(self.dag_members)  # the cluster's nodes; Restore-DAG evicts stopped ones
+        self.primary_witness = dag.witness.host if dag.witness else None
+        self.alternate_witness = dag.alternate_witness.host if dag.alternate_witness else None
+        self.witness = self.primary_witness
+        self.hosts = [s.name for s in scenario.servers] + [
+            w.host for w in (dag.witness, dag.alternate_witness) if w is not None and w.host not in self.dag_members
+        ]
+        self.host_up = dict.fromkeys(self.hosts, True)
+        self.nic_failed: set[tuple[str, str]] = set()
+        self.stopped: set[str] = set()  # Stop-DatabaseAvailabilityGroup's StoppedMailboxServers
+        self.dac = DacState(self.dag_members, enabled=dag.datacenter_activation_mode == "dag_only")
+        self.groups: tuple[frozenset[str], ...] = ()
+        self.quorum: Quorum | None = None
+        self.pam: str | None = None
+        self._pam_ready = env.event()
+        self._electing = False
+        self.refresh(record=False)
+
+    # --------------------------------------------------------------- host state
+    def set_host_up(self, host: str, up: bool) -> None:
+        """A server or witness host stops or starts (its NICs follow)."""
+        self.host_up[host] = up
+        for network in self.topology.networks:
+            self._apply_nic(host, network)
+        if host in self.dag_members:
+            if up:
+                self.dac.server_started(host)
+            else:
+                self.dac.server_stopped(host)
+
+    def set_nic_failed(self, server: str, network: str, failed: bool) -> None:
+        if failed:
+            self.nic_failed.add((server, network))
+        else:
+            self.nic_failed.discard((server, network))
+        self._apply_nic(server, network)
+
+    def _apply_nic(self, host: str, network: str) -> None:
+        self.topology.set_nic_up(host, network, self.host_up[host] and (host, network) not in self.nic_failed)
+
+    def up(self, host: str) -> bool:
+        return self.host_up.get(host, False)
+
+    def sites_hosts(self, site: str) -> list[str]:
+        return [h for h in self.hosts if self.topology.site_of(h) == site]
+
+    # ------------------------------------------------------------- operator
+    def stop_site(self, site: str) -> list[str]:
+        servers = [s for s in self.dag_members if self.topology.site_of(s) == site]
+        self.stopped.update(servers)
+        return servers
+
+    def restore_site(self, site: str) -> list[str]:
+        """Restore-DatabaseAvailabilityGroup: evict stopped servers, switch to the alternate witness."""
+        evicted = [m for m in self.members if m in self.stopped]
+        self.members = [m for m in self.members if m not in self.stopped]
+        if self.alternate_witness is not None:
+            self.witness = self.alternate_witness
+        return evicted
+
+    def start_site(self, site: str) -> list[str]:
+        """Start-DatabaseAvailabilityGroup: stopped servers of the site rejoin the cluster."""
+        servers = [s for s in self.dag_members if self.topology.site_of(s) == site and s in self.stopped]
+        self.stopped.difference_update(servers)
+        self.members = [m for m in self.dag_members if m in self.members or m in servers]
+        if not self.stopped:
+            self.witness = self.primary_witness
+        return servers
+
+    # ------------------------------------------------------------- derived state
+    def refresh(self, *, record: bool = True) -> None:
+        """Recompute connectivity, quorum, DACP bits and the PAM after any change."""
+        self.groups = self._connectivity()
+        running = frozenset(h for h, up in self.host_up.items() if up)
+        members = tuple(self.members)
+        witness = self.witness if self.witness not in members else None
+        before = self.quorum
+        self.quorum = quorum(ClusterState(members=members, witness=witness, up=running, groups=self.groups))
+        if record and before is not None and before.held != self.quorum.held:
+            kind = "quorum_regained" if self.quorum.held else "quorum_lost"
+            state = ClusterState(members=members, witness=witness, up=running, groups=self.groups)
+            self.recorder.event(self.env.now, kind, detail=explain_quorum(state, self.quorum))
+        for server in self.dac.refresh(self.groups, running, self.dag_members):
+            if record and self.dac.enabled:
+                self.recorder.event(self.env.now, "dacp_bit_set", server=server, detail="DACP bit set to 1")
+        self._check_pam(record)
+
+    def _connectivity(self) -> tuple[frozenset[str], ...]:
+        """Groups of running hosts that can talk on any DAG network (cluster heartbeats use all)."""
+        parent = {h: h for h in self.hosts if self.host_up[h]}
+
+        def find(h: str) -> str:
+            while parent[h] != h:
+                parent[h] = parent[parent[h]]
+                h = parent[h]
+            return h
+
+        witness_hosts = {self.primary_witness, self.alternate_witness} - {None} - set(self.dag_members)
+        for network in self.topology.networks:
+            for group in self.topology.partitions(network):
+                servers = [h for h in group if h in parent and h not in witness_hosts]
+                for other in servers[1:]:
+                    parent[find(other)] = find(servers[0])
+        groups: dict[str, set[str]] = {}
+        for host in parent:
+            if host not in witness_hosts:
+                groups.setdefault(find(host), set()).add(host)
+        # A witness is not a router: it joins every group that can reach it.
+        for group in groups.values():
+            for witness in witness_hosts:
+                if self.host_up.get(witness) and any(self.topology.reachable(m, witness) for m in group):
+                    group.add(witness)
+        return tuple(frozenset(g) for g in groups.values())
+
+    def talk(self, a: str, b: str) -> bool:
+        """Whether two running hosts can reach each other on some network."""
+        return any(a in g and b in g for g in self.groups)
+
+    def in_quorum(self, server: str) -> bool:
+        return self.quorum is not None and server in self.quorum.members
+
+    def mount_blocker(self, server: str) -> str | None:
+        """Why Active Manager on ``server`` may not mount a database now (None: it may)."""
+        if not self.up(server):
+            return "server is down"
+        if server in self.stopped:
+            return "server is stopped (Stop-DatabaseAvailabilityGroup)"
+        if server not in self.members:
+            return "server is not a member of the cluster"
+        if not self.in_quorum(server):
+            return "server is not in the partition that holds quorum"
+        if not self.dac.may_mount(server):
+            return "DACP bit is 0 (datacenter activation coordination)"
+        return None
+
+    # ------------------------------------------------------------------ PAM
+    def _check_pam(self, record: bool) -> None:
+        if self.pam is not None and self.in_quorum(self.pam):
+            return
+        lost = self.pam
+        if lost is not None:
+            self.pam = None
+            self._pam_ready = self.env.event()
+            if record:
+                self.recorder.event(self.env.now, "pam_lost", server=lost, detail="Primary Active Manager role lost")
+        if not self._electing:
+            candidate = self._pam_candidate()
+            if candidate is None:
+                return
+            if lost is None and self.env.now == 0 and not record:
+                self._become_pam(candidate, record=False)
+                return
+            self._electing = True
+            self.env.process(self._elect())
+
+    def _pam_candidate(self) -> str | None:
+        if self.quorum is None or not self.quorum.held:
+            return None
+        return next((m for m in self.members if m in self.quorum.members), None)
+
+    def _elect(self):
+        # The cluster group (and with it the PAM role) moves to another node after a delay.
+        yield self.env.timeout(self.scenario.active_manager.pam_move_delay)
+        self._electing = False
+        candidate = self._pam_candidate()
+        if candidate is not None and self.pam is None:
+            self._become_pam(candidate, record=True)
+
+    def _become_pam(self, server: str, *, record: bool) -> None:
+        self.pam = server
+        if record:
+            self.recorder.event(self.env.now, "pam_moved", server=server, detail="Primary Active Manager role")
+        if not self._pam_ready.triggered:
+            self._pam_ready.succeed()
+
+    def pam_ready(self) -> simpy.Event:
+        """An event that fires once a Primary Active Manager is running."""
+        return self._pam_ready

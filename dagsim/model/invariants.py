@@ -1,0 +1,59 @@
+"""Rules that must hold at every moment of every run; breaking one is a bug in dagsim.
+
+They are checked as the run goes, not afterwards, so the failure points at the moment and
+the decision that broke the rule.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dagsim.model.selection import DIAL_LIMITS
+
+if TYPE_CHECKING:
+    from dagsim.model.active_manager import ActiveManager
+
+__all__ = ["InvariantViolation", "Invariants"]
+
+
+class InvariantViolation(AssertionError):
+    """The model reached a state Exchange never allows: a bug in dagsim, not in the scenario."""
+
+
+class Invariants:
+    """Checks Active Manager calls at each mount and after each change of the cluster."""
+
+    def __init__(self, manager: ActiveManager) -> None:
+        self.manager = manager
+        self.checks = 0
+
+    def _fail(self, database: str, message: str) -> None:
+        raise InvariantViolation(f"t={self.manager.env.now:g}s {database}: {message}")
+
+    def check_mount(self, d: int, row: int, *, automatic: bool, lost: float, dial: str) -> None:
+        """Before ``row`` mounts database ``d``."""
+        self.checks += 1
+        am = self.manager
+        name = am.database_name(d)
+        mounted = am.mounted_row[d]
+        if mounted is not None and mounted != row:
+            self._fail(name, f"two mounted copies ({am.server_of(mounted)} and {am.server_of(row)})")
+        blocker = am.cluster.mount_blocker(am.server_of(row))
+        if blocker is not None:
+            self._fail(name, f"mounted on {am.server_of(row)} although {blocker}")
+        if automatic and lost > DIAL_LIMITS[dial] + 1e-9:
+            self._fail(name, f"automatic mount lost {lost:g} logs, AutoDatabaseMountDial {dial} allows {DIAL_LIMITS[dial]:g}")
+
+    def check_mounted(self) -> None:
+        """After a change of hosts, networks or quorum: every mounted copy may still be mounted."""
+        self.checks += 1
+        am = self.manager
+        for d, row in enumerate(am.mounted_row):
+            if row is None:
+                continue
+            server = am.server_of(row)
+            if row != am.active_row(d):
+                self._fail(am.database_name(d), f"mounted copy on {server} is not the active copy")
+            blocker = am.cluster.mount_blocker(server)
+            if blocker is not None and am.cluster.up(server):
+                self._fail(am.database_name(d), f"still mounted on {server} although {blocker}")

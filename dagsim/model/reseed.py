@@ -1,0 +1,72 @@
+"""Reseeding failed copies, by an operator or by AutoReseed (DESIGN 3.6)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dagsim.model.simulation import Simulation
+
+__all__ = ["Reseeder"]
+
+
+class Reseeder:
+    """AutoReseed: wait, try to resume a few times, then reseed onto a spare volume."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.spec = sim.scenario.reseed
+        self._running: set[int] = set()
+
+    def start(self, row: int) -> None:
+        """A copy went FailedAndSuspended."""
+        if self.spec.auto_reseed and row not in self._running:
+            self._running.add(row)
+            self.sim.env.process(self._auto_reseed(row))
+
+    def resume(self, row: int) -> None:
+        """An operator resumed a FailedAndSuspended copy whose volume is back: reseed it now."""
+        if row not in self._running:
+            self._running.add(row)
+            self.sim.env.process(self._seed(row, "Update-MailboxDatabaseCopy"))
+
+    def _auto_reseed(self, row: int):
+        sim, spec = self.sim, self.spec
+        health = sim.manager.health[row]
+        database, server = sim.layout.copy_names[row]
+        yield sim.env.timeout(spec.auto_reseed_wait)
+        for attempt in range(1, spec.auto_reseed_resume_attempts + 1):
+            if not health.failed_and_suspended:
+                self._running.discard(row)
+                return
+            if not health.volume_failed and sim.cluster.up(server):
+                sim.record("copy_resumed", database, server, f"AutoReseed resume attempt {attempt} succeeded")
+                health.failed_and_suspended = False
+                sim.manager.sync_copy(row)
+                sim.manager.changed()
+                self._running.discard(row)
+                return
+            sim.record("auto_reseed_resume_failed", database, server, f"resume attempt {attempt} failed")
+            yield sim.env.timeout(spec.auto_reseed_retry_interval)
+        # The failed disk is given up: AutoReseed formats a spare and seeds onto it.
+        health.database_volume_failed = health.log_volume_failed = False
+        yield from self._seed(row, "AutoReseed onto a spare volume")
+
+    def _seed(self, row: int, how: str):
+        sim = self.sim
+        health = sim.manager.health[row]
+        database, server = sim.layout.copy_names[row]
+        size = sim.scenario.database(database).database_size
+        seconds = size / self.spec.seeding_rate
+        health.failed_and_suspended = False
+        health.seeding = True
+        sim.manager.sync_copy(row)
+        sim.record("seeding_started", database, server, f"{how}: {size / 1024**3:.0f} GB, {seconds / 3600:.1f} h")
+        yield sim.env.timeout(seconds)
+        health.seeding = False
+        health.diverged_logs = 0.0
+        sim.replication.reposition(row)
+        sim.manager.sync_copy(row)
+        sim.record("seeding_completed", database, server, how)
+        sim.manager.changed()
+        self._running.discard(row)

@@ -1,0 +1,268 @@
+"""Best copy and server selection (BCSS): which passive copy Active Manager tries to activate.
+
+When the active copy of a database fails (or an operator moves it), the Primary Active
+Manager looks at every other copy of that database and decides which to try first. It
+drops copies that cannot or may not be activated, sorts the rest (by copy queue length,
+or by activation preference when any server uses the Lossless mount dial) and then
+prefers copies meeting the best of ten criteria sets built from the content index state,
+the copy queue and the replay queue (DESIGN 3.5).
+
+Everything here is pure: frozen candidates in, a frozen :class:`Selection` out. Whether
+the chosen copy may then mount is the ``AutoDatabaseMountDial`` question, answered by
+:func:`dial_allows` once the caller knows how many logs are still missing after ACLL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "DIAL_LIMITS",
+    "ELIGIBLE_STATUSES",
+    "CandidateCopy",
+    "Ranked",
+    "Rejected",
+    "Selection",
+    "criteria_set",
+    "dial_allows",
+    "explain",
+    "missing_logs_allowed",
+    "select_copies",
+]
+
+# Logs that may be missing when a copy mounts, per AutoDatabaseMountDial (best_effort is
+# only reachable through a switchover's MountDialOverride).
+DIAL_LIMITS: dict[str, float] = {
+    "lossless": 0,
+    "good_availability": 6,
+    "best_availability": 12,
+    "best_effort": math.inf,
+}
+
+ELIGIBLE_STATUSES = frozenset(
+    {"Healthy", "DisconnectedAndHealthy", "DisconnectedAndResynchronizing", "SeedingSource"}
+)
+
+CONTENT_INDEX_STATES = frozenset({"Healthy", "Crawling", "Failed"})
+AUTO_ACTIVATION_POLICIES = frozenset({"unrestricted", "intrasite_only", "blocked"})
+
+BY_COPY_QUEUE = "copy queue length"
+BY_PREFERENCE = "activation preference"
+
+# Criteria sets 1..10 as (content index required or None, CQ < 10 required, RQ < 50 required).
+_CRITERIA: tuple[tuple[str | None, bool, bool], ...] = (
+    ("Healthy", True, True),
+    ("Crawling", True, True),
+    ("Healthy", False, True),
+    ("Crawling", False, True),
+    (None, False, True),
+    ("Healthy", True, False),
+    ("Crawling", True, False),
+    ("Healthy", False, False),
+    ("Crawling", False, False),
+    (None, False, False),
+)
+COPY_QUEUE_LIMIT = 10
+REPLAY_QUEUE_LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateCopy:
+    """One passive copy of the database, as the PAM sees it at selection time."""
+
+    server: str
+    site: str
+    activation_preference: int
+    status: str
+    copy_queue: float
+    replay_queue: float
+    content_index: str = "Healthy"
+    suspended: bool = False
+    activation_suspended: bool = False
+    reachable: bool = True
+    auto_activation_policy: str = "unrestricted"
+    mount_dial: str = "good_availability"
+    active_databases: int = 0
+    maximum_active_databases: int | None = None
+    excluded: str | None = None
+
+    def __post_init__(self) -> None:
+        # A typo here would silently change the outcome, so refuse it.
+        if self.content_index not in CONTENT_INDEX_STATES:
+            raise ValueError(f"{self.server}: unknown content index state {self.content_index!r}")
+        if self.auto_activation_policy not in AUTO_ACTIVATION_POLICIES:
+            raise ValueError(
+                f"{self.server}: unknown auto activation policy {self.auto_activation_policy!r}"
+            )
+        missing_logs_allowed(self.mount_dial)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A copy worth trying and the first (best) criteria set it meets."""
+
+    copy: CandidateCopy
+    criteria_set: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A copy BCSS dropped, with the reason an Exchange admin would recognise."""
+
+    server: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The outcome of BCSS: copies to try in order, and those dropped."""
+
+    order: tuple[Ranked, ...]
+    rejected: tuple[Rejected, ...]
+    sorted_by: str
+
+    def best(self) -> Ranked | None:
+        """The copy to try first, or None when no copy may be activated."""
+        return self.order[0] if self.order else None
+
+
+def missing_logs_allowed(dial: str) -> float:
+    """How many logs may be missing for a mount under ``dial``."""
+    try:
+        return DIAL_LIMITS[dial]
+    except KeyError:
+        raise ValueError(
+            f"unknown AutoDatabaseMountDial {dial!r}; expected one of {', '.join(DIAL_LIMITS)}"
+        ) from None
+
+
+def dial_allows(dial: str, missing_logs: float) -> bool:
+    """True if a copy missing ``missing_logs`` logs may mount under ``dial``."""
+    return missing_logs <= missing_logs_allowed(dial)
+
+
+def criteria_set(copy: CandidateCopy) -> int:
+    """The first of the ten criteria sets (1 best .. 10 any) that ``copy`` meets."""
+    for number, (index_state, short_copy_queue, short_replay_queue) in enumerate(_CRITERIA, 1):
+        if index_state is not None and copy.content_index != index_state:
+            continue
+        if short_copy_queue and not copy.copy_queue < COPY_QUEUE_LIMIT:
+            continue
+        if short_replay_queue and not copy.replay_queue < REPLAY_QUEUE_LIMIT:
+            continue
+        return number
+    raise AssertionError("criteria set 10 accepts every copy")
+
+
+def _rejection(copy: CandidateCopy, source_site: str, automatic: bool) -> str | None:
+    if copy.excluded is not None:
+        return copy.excluded
+    if not copy.reachable:
+        return "server unreachable"
+    if copy.suspended:
+        return "copy is suspended"
+    if copy.activation_suspended:
+        return "activation is suspended"
+    # The auto-activation policy restricts Active Manager only; an operator's
+    # Move-ActiveMailboxDatabase may still target the copy.
+    if automatic and copy.auto_activation_policy == "blocked":
+        return "DatabaseCopyAutoActivationPolicy is Blocked"
+    if (
+        automatic
+        and copy.auto_activation_policy == "intrasite_only"
+        and copy.site != source_site
+    ):
+        return "DatabaseCopyAutoActivationPolicy is IntrasiteOnly and the copy is in another site"
+    limit = copy.maximum_active_databases
+    if limit is not None and copy.active_databases >= limit:
+        return f"server is at MaximumActiveDatabases ({limit})"
+    if copy.status not in ELIGIBLE_STATUSES:
+        return f"status {copy.status} is not eligible for activation"
+    return None
+
+
+def select_copies(
+    candidates: Sequence[CandidateCopy],
+    *,
+    source_site: str,
+    dials_of_all_copies: Sequence[str],
+    automatic: bool = True,
+) -> Selection:
+    """Run BCSS over the passive copies of one database.
+
+    ``source_site`` is the site of the failed (or switched-from) active copy.
+    ``dials_of_all_copies`` holds the AutoDatabaseMountDial of every server with a copy of
+    the database, the source and rejected copies included: one Lossless server anywhere
+    switches the sort to activation preference. ``automatic`` is False for an operator
+    switchover, which ignores DatabaseCopyAutoActivationPolicy.
+    """
+    servers = [c.server for c in candidates]
+    if len(set(servers)) != len(servers):
+        raise ValueError(f"a database has at most one copy per server; got {servers}")
+    for dial in dials_of_all_copies:
+        missing_logs_allowed(dial)
+
+    kept: list[CandidateCopy] = []
+    rejected: list[Rejected] = []
+    for copy in candidates:
+        reason = _rejection(copy, source_site, automatic)
+        if reason is None:
+            kept.append(copy)
+        else:
+            rejected.append(Rejected(copy.server, reason))
+
+    if "lossless" in dials_of_all_copies:
+        sorted_by = BY_PREFERENCE
+        kept.sort(key=lambda c: (c.activation_preference, c.copy_queue))
+    else:
+        sorted_by = BY_COPY_QUEUE
+        kept.sort(key=lambda c: (c.copy_queue, c.activation_preference))
+
+    ranked = [Ranked(c, criteria_set(c)) for c in kept]
+    # Stable sort: within one criteria set the BCSS sort order above is kept.
+    ranked.sort(key=lambda r: r.criteria_set)
+    return Selection(tuple(ranked), tuple(rejected), sorted_by)
+
+
+def _number(x: float) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() else repr(x)
+
+
+def _spell(ranked: Ranked) -> str:
+    copy = ranked.copy
+    index_state, short_copy_queue, short_replay_queue = _CRITERIA[ranked.criteria_set - 1]
+    parts = []
+    if index_state is not None:
+        parts.append(f"content index {index_state}")
+    if short_copy_queue:
+        parts.append(f"copy queue {_number(copy.copy_queue)} < {COPY_QUEUE_LIMIT}")
+    if short_replay_queue:
+        parts.append(f"replay queue {_number(copy.replay_queue)} < {REPLAY_QUEUE_LIMIT}")
+    if not parts:
+        parts.append(
+            f"any eligible copy: content index {copy.content_index}, "
+            f"copy queue {_number(copy.copy_queue)}, replay queue {_number(copy.replay_queue)}"
+        )
+    return f"{copy.server}: criteria set {ranked.criteria_set} ({', '.join(parts)})"
+
+
+def explain(selection: Selection) -> list[str]:
+    """One sentence per line: the sort used, each rejected copy, each ranked copy in order."""
+    if selection.sorted_by == BY_PREFERENCE:
+        lines = [
+            "Sorted by activation preference (a server with a copy uses Lossless), "
+            "ties by copy queue length."
+        ]
+    else:
+        lines = [
+            "Sorted by copy queue length (every server with a copy uses a lossy mount dial), "
+            "ties by activation preference."
+        ]
+    lines += [f"{r.server}: rejected, {r.reason}." for r in selection.rejected]
+    lines += [_spell(r) for r in selection.order]
+    if not selection.order:
+        lines.append("No copy can be activated.")
+    return lines
