@@ -24,6 +24,8 @@ def two_site_scenario(
     log_volume_size: str = "500GB",
     replication_network: bool = False,
     sample_interval: str = "5m",
+    witness_site: str = "A",
+    mount_dial: str = "good_availability",
 ) -> Scenario:
     """Databases active in site A with one passive copy each in site B, over one WAN link.
 
@@ -52,8 +54,11 @@ def two_site_scenario(
             "networks": networks,
             "links": links,
             # The witness sits with the active copies, so losing the WAN keeps quorum in site A.
-            "dag": {"network_compression": "disabled", "witness": {"host": "FSW", "site": "A"}},
-            "servers": [{"name": "MBX-A", "site": "A"}, {"name": "MBX-B", "site": "B"}],
+            "dag": {"network_compression": "disabled", "witness": {"host": "FSW", "site": witness_site}},
+            "servers": [
+                {"name": "MBX-A", "site": "A"},
+                {"name": "MBX-B", "site": "B", "auto_database_mount_dial": mount_dial},
+            ],
             "databases": [
                 {
                     "name": f"DB{i + 1}",
@@ -69,5 +74,57 @@ def two_site_scenario(
             ],
             "timeline": timeline or [],
             "run": {"duration": duration, "sample_interval": sample_interval},
+        }
+    )
+
+
+def three_site_scenario(
+    *,
+    servers: dict[str, dict] | None = None,
+    copies: dict[str, dict] | None = None,
+    thin_link: float = 100.0,
+    timeline: list[dict] | None = None,
+    active_manager: dict | None = None,
+    transport: dict | None = None,
+    databases: int = 1,
+    duration: str = "6h",
+) -> Scenario:
+    """MBX1 (site A) holds the active copies; MBX2 (site B) is preference 2 behind an A-B link of
+    ``thin_link`` logs/s; MBX3 (site C) is preference 3 behind a fast A-C link. Three members:
+    node majority, no witness. Generation is 0.3 logs/s for 4 hours, then 0.1 logs/s.
+    """
+    servers = servers or {}
+    copies = copies or {}
+    return Scenario.model_validate(
+        {
+            "name": "three-site",
+            "sites": [{"name": "A"}, {"name": "B"}, {"name": "C"}],
+            "networks": [{"name": "Mapi", "type": "mapi"}],
+            "links": [
+                {"name": "ab", "sites": ["A", "B"], "bandwidth": bits_per_second(thin_link), "latency": "10ms"},
+                {"name": "ac", "sites": ["A", "C"], "bandwidth": "1Gbps", "latency": "10ms"},
+                {"name": "bc", "sites": ["B", "C"], "bandwidth": "1Gbps", "latency": "50ms"},
+            ],
+            "dag": {"network_compression": "disabled"},
+            "servers": [
+                {"name": name, "site": site, **servers.get(name, {})}
+                for name, site in (("MBX1", "A"), ("MBX2", "B"), ("MBX3", "C"))
+            ],
+            "databases": [
+                {
+                    "name": f"DB{i + 1}",
+                    "logs_per_day": 11520.0,
+                    "hourly_distribution": [9.375] * 4 + [3.125] * 20,
+                    "copies": [
+                        {"server": server, "activation_preference": pref, **copies.get(server, {})}
+                        for server, pref in (("MBX1", 1), ("MBX2", 2), ("MBX3", 3))
+                    ],
+                }
+                for i in range(databases)
+            ],
+            "active_manager": active_manager or {},
+            "transport": transport or {},
+            "timeline": timeline or [],
+            "run": {"duration": duration, "sample_interval": "5m"},
         }
     )

@@ -137,6 +137,7 @@ class ActiveManager:
         self.operator_dismounted = np.zeros(layout.n_databases, dtype=bool)
         self.mounted_row: list[int | None] = [int(r) for r in layout.initial_active]
         self.busy: set[int] = set()
+        self.incoming: dict[str, int] = {}  # databases being activated on each server
         self.pending: dict[int, _Draft] = {}
         self.failovers: list[FailoverRecord] = []
         self.decisions: list[DecisionRecord] = []
@@ -295,9 +296,9 @@ class ActiveManager:
             row = self.layout.copy_row(draft.database, ranked.copy.server)
             choice = self._acll_plan(d, source_row, row)
             dial = override or ranked.copy.mount_dial
-            if choice.lost > DIAL_LIMITS[dial]:
+            if _whole(choice.lost) > DIAL_LIMITS[dial]:
                 text = (
-                    f"{ranked.copy.server}: would lose {choice.lost:.0f} logs; AutoDatabaseMountDial "
+                    f"{ranked.copy.server}: would lose {_whole(choice.lost)} logs; AutoDatabaseMountDial "
                     f"{_DIAL_NAMES[dial]} allows {DIAL_LIMITS[dial]:g}, so try the next copy."
                 )
                 draft.candidates.append(text)
@@ -329,7 +330,7 @@ class ActiveManager:
             excluded = self.cluster.mount_blocker(server) if self.cluster.up(server) else None
             if server in self.store_down:
                 excluded = "Information Store is not running"
-            active_here = sum(
+            active_here = self.incoming.get(server, 0) + sum(
                 1 for other in range(self.layout.n_databases) if self.mounted_row[other] is not None
                 and self.server_of(self.mounted_row[other]) == server
             )  # fmt: skip
@@ -373,11 +374,22 @@ class ActiveManager:
         row = choice.row
         server = self.server_of(row)
         draft.target = server
+        # Count the database against the target's MaximumActiveDatabases from the moment it is chosen.
+        self.incoming[server] = self.incoming.get(server, 0) + 1
+        try:
+            mounted = yield from self._bring_online(d, draft, choice, automatic=automatic, override=override)
+        finally:
+            self.incoming[server] -= 1
+        return mounted
+
+    def _bring_online(self, d: int, draft: _Draft, choice: _Choice, *, automatic: bool, override: str | None):
+        row = choice.row
+        server = self.server_of(row)
         if choice.acll_seconds:
             yield self.env.timeout(choice.acll_seconds)
         draft.last_logs_copied = self.env.now
         if choice.lost:
-            self.decide(d, f"Attempt copy last logs from {draft.source} failed; {choice.lost:.0f} logs cannot be copied.")
+            self.decide(d, f"Attempt copy last logs from {draft.source} failed; {_whole(choice.lost)} logs cannot be copied.")
         elif choice.last_logs:
             self.decide(d, f"Copied the last {choice.last_logs:.0f} logs from {draft.source} to {server}.")
         _, replay_queue = self.engine.queues_of(row)
@@ -392,7 +404,8 @@ class ActiveManager:
         if blocker is not None:
             self.decide(d, f"{server} can no longer mount {draft.database}: {blocker}; selecting again.")
             return False
-        lost = self.engine.activate(d, row, last_logs_copied=choice.last_logs)
+        # A partly written log is not a log yet: losses count whole logs, as copy queues do.
+        lost = _whole(self.engine.activate(d, row, last_logs_copied=choice.last_logs))
         dial = override or self.servers[server].auto_database_mount_dial
         self.invariants.check_mount(d, row, automatic=automatic, lost=lost, dial=dial)
         self.mounted_row[d] = row
@@ -449,6 +462,10 @@ class ActiveManager:
         self.workload.add_source(d, burst)
         self.engine.workload_changed()
 
+    def records(self) -> list[FailoverRecord]:
+        """Finished failovers and switchovers, then those still waiting for an acceptable copy."""
+        return self.failovers + [draft.freeze() for draft in self.pending.values()]
+
     # ------------------------------------------------------------------ switchovers
     def switchover(self, d: int, target: str | None, override: str | None, cause: str = "operator switchover"):
         """Move-ActiveMailboxDatabase; a process. Leaves the database on its source if it cannot move."""
@@ -486,6 +503,10 @@ class ActiveManager:
         for d in range(self.layout.n_databases):
             if self.is_mounted(d) and self.server_of(self.active_row(d)) == server:
                 yield from self.switchover(d, None, None, cause=f"server switchover of {server}")
+
+
+def _whole(logs: float) -> int:
+    return math.floor(logs + 1e-6)
 
 
 def _messages_per_log(database) -> float:

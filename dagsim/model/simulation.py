@@ -100,6 +100,8 @@ class Simulation:
         """Carry out one timeline action now."""
         self._actions += 1
         apply_action(self, action)
+        if self.manager is not None:
+            self.manager.invariants.check_mounted()
 
     def record(self, kind: str, database: str = "", server: str = "", detail: str = "") -> None:
         self.recorder.event(self.env.now, kind, database, server, detail)
@@ -153,6 +155,6 @@ class Simulation:
             replay_queue_samples=self.recorder.replay_queue,
             log_volume_samples=self.recorder.log_volume,
             engine_events=engine.steps + self._actions,
-            failover_records=tuple(self.manager.failovers) if self.manager else (),
+            failover_records=tuple(self.manager.records()) if self.manager else (),
             decision_records=tuple(self.manager.decisions) if self.manager else (),
         )
