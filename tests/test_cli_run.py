@@ -131,3 +131,44 @@ def test_readme_test_command_is_what_ci_runs():
     command = "python3 -m venv .venv && .venv/bin/pip install -q '.[test]' && .venv/bin/python -m pytest"
     assert command in readme
     assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def _failure_scenario(tmp_path: Path) -> Path:
+    from helpers import three_site_scenario
+
+    scenario = three_site_scenario(timeline=[{"at": "10m", "action": "fail_server", "server": "MBX1"}])
+    return _write(tmp_path, scenario)
+
+
+def test_run_prints_failover_table(tmp_path):
+    """`dagsim run` prints one failover row with the phase offsets after the failure."""
+    result = runner.invoke(app, ["run", str(_failure_scenario(tmp_path))])
+    assert result.exit_code == 0, result.output
+    table = result.output.split("Failovers and switchovers")[1]
+    row = next(line for line in table.splitlines() if line.strip().startswith("0d 00:10:00"))
+    assert "MBX1" in row and "MBX2" in row and "mounted" in row
+    assert row.split()[-7:-2] == ["5.0", "6.0", "16.0", "16.0", "26.0"]
+
+
+def test_explain_narrates_active_manager_decisions(tmp_path):
+    """`dagsim explain --database` tells detection, selection with reasons, and the mount, in order."""
+    result = runner.invoke(app, ["explain", str(_failure_scenario(tmp_path)), "--database", "DB1"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    steps = [
+        "detected the failure of MBX1",
+        "Best copy and server selection",
+        "MBX1: rejected, server unreachable",
+        "criteria set 1",
+        "Attempt copy last logs from MBX1 failed after 10s",
+        "Mounted DB1 on MBX2 26s after the failure",
+    ]
+    positions = [text.index(step) for step in steps]
+    assert positions == sorted(positions)
+
+
+def test_explain_unknown_database_is_an_error(tmp_path):
+    """`dagsim explain` with a database the scenario lacks exits with 2 and lists the real ones."""
+    result = runner.invoke(app, ["explain", str(_failure_scenario(tmp_path)), "--database", "DB9"])
+    assert result.exit_code == 2
+    assert "DB1" in result.output

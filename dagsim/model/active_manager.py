@@ -87,6 +87,7 @@ class _Choice:
     last_logs: float  # logs ACLL will bring over
     lost: float
     acll_seconds: float
+    source_answers: bool = True
 
 
 class _Redelivery:
@@ -365,7 +366,7 @@ class ActiveManager:
         readable = not self.health[source_row].log_volume_failed and self.cluster.up(source)
         route = self.topology.shipping_route(source, target) if readable else None
         if route is None:
-            return _Choice(row, 0.0, cq, self.timing.acll_timeout)
+            return _Choice(row, 0.0, cq, self.timing.acll_timeout, source_answers=False)
         seconds = route.latency + cq * self.topology.bytes_per_log(route) / route.bottleneck if cq > 0 else 0.0
         return _Choice(row, cq, 0.0, seconds)
 
@@ -388,8 +389,12 @@ class ActiveManager:
         if choice.acll_seconds:
             yield self.env.timeout(choice.acll_seconds)
         draft.last_logs_copied = self.env.now
-        if choice.lost:
-            self.decide(d, f"Attempt copy last logs from {draft.source} failed; {_whole(choice.lost)} logs cannot be copied.")
+        if not choice.source_answers:
+            self.decide(
+                d,
+                f"Attempt copy last logs from {draft.source} failed after {format_duration(choice.acll_seconds)}: "
+                f"its logs cannot be read; {server} is missing {_whole(choice.lost)} logs.",
+            )
         elif choice.last_logs:
             self.decide(d, f"Copied the last {choice.last_logs:.0f} logs from {draft.source} to {server}.")
         _, replay_queue = self.engine.queues_of(row)
