@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CopyStats", "DatabaseStats", "DecisionRecord", "EventRecord", "FailoverRecord", "format_clock"]
+__all__ = [
+    "ClientOutageRecord",
+    "CopyStats",
+    "DatabaseStats",
+    "DecisionRecord",
+    "EventRecord",
+    "FailoverRecord",
+    "format_clock",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +101,25 @@ class DecisionRecord:
     time: float
     database: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOutageRecord:
+    """What one protocol's users of one database felt after one interruption (seconds).
+
+    Statistics are over the clients that noticed (their requests failed); clients whose
+    next request came after the recovery are not counted. A client still failing when the
+    run ends counts until the end of the run.
+    """
+
+    database: str
+    protocol: str
+    cause: str
+    start: float
+    min: float
+    median: float
+    p95: float
+    max: float
+    mean: float
+    affected_mailboxes: float
+    user_minutes: float

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dagsim.config.schema import Scenario
-from dagsim.records import CopyStats, DatabaseStats, DecisionRecord, EventRecord, FailoverRecord, format_clock
+from dagsim.records import ClientOutageRecord, CopyStats, DatabaseStats, DecisionRecord, EventRecord, FailoverRecord, format_clock
 
 __all__ = ["RunResult", "versions"]
 
@@ -60,6 +60,7 @@ class RunResult:
     engine_events: int
     failover_records: tuple[FailoverRecord, ...] = ()
     decision_records: tuple[DecisionRecord, ...] = ()
+    client_outage_records: tuple[ClientOutageRecord, ...] = ()
     versions: dict[str, str] = field(default_factory=versions)
 
     # ---------------------------------------------------------------- tables
@@ -75,6 +76,16 @@ class RunResult:
         columns = [f.name for f in fields(FailoverRecord)] + ["outage"]
         rows = [{**asdict(r), "outage": r.outage} for r in self.failover_records]
         return pd.DataFrame(rows, columns=columns)
+
+    @cached_property
+    def client_outages(self) -> pd.DataFrame:
+        """Client-perceived outage per interruption, database and protocol (seconds)."""
+        columns = [f.name for f in fields(ClientOutageRecord)]
+        return pd.DataFrame([asdict(r) for r in self.client_outage_records], columns=columns)
+
+    def user_minutes(self) -> float:
+        """Total user-minutes of outage over the run, every database and protocol."""
+        return float(sum(r.user_minutes for r in self.client_outage_records))
 
     @cached_property
     def decisions(self) -> pd.DataFrame:
@@ -132,6 +143,8 @@ class RunResult:
             "databases": [_rounded(asdict(d)) for d in self.database_records],
             "copies": [_rounded(asdict(c)) for c in self.copy_records],
             "failovers": [_rounded({**asdict(f), "outage": f.outage}) for f in self.failover_records],
+            "client_outages": [_rounded(asdict(r)) for r in self.client_outage_records],
+            "user_minutes_of_outage": round(self.user_minutes(), 6),
         }
 
     def provenance(self) -> dict:
@@ -154,12 +167,14 @@ class RunResult:
             out / "events.csv",
             out / "copies.csv",
             out / "failovers.csv",
+            out / "client_outages.csv",
         ]
         written[0].write_text(json.dumps(self.summary(), indent=2) + "\n")
         written[1].write_text(json.dumps(self.provenance(), indent=2) + "\n")
         self.events.to_csv(written[2], index=False)
         self.copies.to_csv(written[3], index=False)
         self.failovers.drop(columns=["candidates"]).to_csv(written[4], index=False)
+        self.client_outages.to_csv(written[5], index=False)
         if series_format == "parquet":
             series = out / "queues.parquet"
             self.timeseries.to_parquet(series, index=False)

@@ -8,7 +8,7 @@ from dagsim.config.units import format_duration
 from dagsim.records import format_clock
 from dagsim.results import RunResult
 
-__all__ = ["render_explain", "render_failovers", "render_run"]
+__all__ = ["render_client_outages", "render_explain", "render_failovers", "render_run"]
 
 _GB = 1024**3
 
@@ -28,6 +28,13 @@ def render_run(result: RunResult, *, wall_seconds: float | None = None, max_even
     ]
     if result.failover_records:
         lines += ["", "Failovers and switchovers (seconds after the failure)", render_failovers(result.failover_records)]
+    if result.client_outage_records:
+        lines += [
+            "",
+            "Client-perceived outage (seconds, over the clients that noticed; per database in client_outages.csv)",
+            render_client_outages(result),
+            f"Total: {result.user_minutes():,.1f} user-minutes of outage",
+        ]
     events = result.event_records
     lines += ["", f"Events ({len(events)})"]
     if not events:
@@ -130,3 +137,24 @@ def _event_text(event) -> str:
     words = event.kind.replace("_", " ")
     where = f" on {event.server}" if event.server else ""
     return f"[{words}{where}] {event.detail}".rstrip()
+
+
+def render_client_outages(result: RunResult) -> str:
+    """Client outage per interruption and protocol, pooled over the databases it touched."""
+    frame = result.client_outages
+    grouped = frame.groupby(["start", "cause", "protocol"], sort=False)
+    table = grouped.agg(
+        databases=("database", "nunique"),
+        min=("min", "min"),
+        median=("median", "median"),
+        p95=("p95", "max"),
+        max=("max", "max"),
+        users=("affected_mailboxes", "sum"),
+        user_minutes=("user_minutes", "sum"),
+    ).reset_index()
+    table["start"] = table["start"].map(format_clock)
+    for column in ("min", "median", "p95", "max"):
+        table[column] = table[column].map(lambda v: f"{v:.1f}")
+    table["users"] = table["users"].map(lambda v: f"{v:,.0f}")
+    table["user_minutes"] = table["user_minutes"].map(lambda v: f"{v:,.1f}")
+    return table.rename(columns={"start": "Time", "cause": "Cause", "protocol": "Protocol"}).to_string(index=False)

@@ -36,7 +36,8 @@ def test_run_prints_summary_and_writes_results(tmp_path):
     assert "copy_queue_high" in result.output
     names = {p.name for p in out.iterdir()}
     assert names == {
-        "summary.json", "provenance.json", "events.csv", "copies.csv", "failovers.csv", "queues.csv", "log_volume.csv"
+        "summary.json", "provenance.json", "events.csv", "copies.csv", "failovers.csv", "client_outages.csv",
+        "queues.csv", "log_volume.csv",
     }
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 1 and summary["mode"] == "fluid"

@@ -204,6 +204,7 @@ def _timeline(scenario: Scenario) -> Iterator[Finding]:
         "network": [n.name for n in scenario.networks if n.type == "replication"],
     }
     databases = {database.name: database for database in scenario.databases}
+    cas_names = [cas.name for cas in scenario.client_access.servers] or known["server"]
     end = scenario.run.duration
     for index, action in enumerate(scenario.timeline):
         here = ("timeline", index)
@@ -218,6 +219,12 @@ def _timeline(scenario: Scenario) -> Iterator[Finding]:
                 f"use mode fluid for {action.action}"
             )
         fields = type(action).model_fields
+        if action.action in ("fail_cas", "restore_cas"):
+            if action.server not in cas_names:
+                yield (*here, "server"), _undefined("Client Access server", action.server, cas_names)
+            continue
+        if "to_site" in fields and action.to_site not in known["site"]:
+            yield (*here, "to_site"), _undefined("site", action.to_site, known["site"])
         database = databases.get(getattr(action, "database", None) or "")
         if "database" in fields and database is None:
             yield (*here, "database"), _undefined("database", action.database, list(databases))
@@ -244,8 +251,25 @@ def _timeline(scenario: Scenario) -> Iterator[Finding]:
                 yield (*here, "target"), f"database {database.name!r} has no copy on server {target!r}"
 
 
+def _client_access(scenario: Scenario) -> Iterator[Finding]:
+    sites = [site.name for site in scenario.sites]
+    mailbox_sites = {server.name.casefold(): server.site for server in scenario.servers}
+    seen: set[str] = set()
+    for index, cas in enumerate(scenario.client_access.servers):
+        here = ("client_access", "servers", index)
+        site = mailbox_sites.get(cas.name.casefold())
+        if site is not None and site != cas.site:
+            yield (*here, "site"), f"{cas.name!r} is a mailbox server in site {site!r}; one server has one site"
+        if cas.name.casefold() in seen:
+            yield (*here, "name"), f"Client Access server names must be unique: {cas.name!r} appears twice"
+        seen.add(cas.name.casefold())
+        if cas.site not in sites:
+            yield (*here, "site"), _undefined("site", cas.site, sites)
+
+
 _RULES: tuple[Rule, ...] = (
     _unique_names,
+    _client_access,
     _one_mapi_network,
     _sites_and_links,
     _members,

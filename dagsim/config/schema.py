@@ -20,6 +20,8 @@ __all__ = [
     "MAX_MEMBERS",
     "Action",
     "ActiveManagerSpec",
+    "ClientAccessSpec",
+    "ProtocolSpec",
     "ReseedSpec",
     "TransportSpec",
     "CopySpec",
@@ -405,6 +407,38 @@ class StartDag(_ActionBase):
     site: Name
 
 
+class FailCas(_ActionBase):
+    """A Client Access server stops (with the mailbox role too, if it is a mailbox server)."""
+
+    action: Literal["fail_cas"]
+    server: Name
+
+
+class RestoreCas(_ActionBase):
+    action: Literal["restore_cas"]
+    server: Name
+
+
+class FailLoadBalancer(_ActionBase):
+    """A site's load balancer (its virtual IP) stops answering."""
+
+    action: Literal["fail_load_balancer"]
+    site: Name
+
+
+class RestoreLoadBalancer(_ActionBase):
+    action: Literal["restore_load_balancer"]
+    site: Name
+
+
+class SwitchNamespace(_ActionBase):
+    """An operator points a site's namespace (its DNS records) at another site's client access."""
+
+    action: Literal["switch_namespace"]
+    site: Name = Field(description="the site whose namespace moves")
+    to_site: Name
+
+
 class SetContentIndexState(_CopyAction):
     """A copy's content index becomes Healthy, Crawling or Failed (it matters to best copy selection)."""
 
@@ -442,7 +476,12 @@ Action = Annotated[
     | StopDag
     | RestoreDag
     | StartDag
-    | SetContentIndexState,
+    | SetContentIndexState
+    | FailCas
+    | RestoreCas
+    | FailLoadBalancer
+    | RestoreLoadBalancer
+    | SwitchNamespace,
     Field(discriminator="action"),
 ]
 
@@ -463,6 +502,68 @@ class ActiveManagerSpec(Spec):
     )
     dismount_duration: Duration = Field(default=5.0, description="dismounting the source in a switchover (assumption)")
     mount_duration: Duration = Field(default=10.0, description="mounting a database whose logs are replayed (assumption)")
+
+
+Protocol = Literal["outlook", "owa", "eas", "ews", "imap", "pop"]
+
+
+class ProtocolSpec(Spec):
+    """How one protocol's clients behave when a request fails (*assumptions*, per protocol)."""
+
+    share: float = Field(ge=0, le=1, description="share of each database's mailboxes using it")
+    request_interval: Duration = Field(
+        description="time between an idle client's requests; 0 for a client always connected"
+    )
+    retry_interval: Duration = Field(gt=0, description="wait before retrying a failed request")
+    retry_backoff: float = Field(default=1.0, ge=1, description="each retry waits this factor longer")
+    max_retry_interval: Duration = Field(default=3600.0, gt=0)
+    next_ip_wait: Duration = Field(default=20.0, description="wait before trying the next IP of a dead server")
+
+
+DEFAULT_PROTOCOLS: dict[str, ProtocolSpec] = {
+    "outlook": ProtocolSpec(share=0.55, request_interval=0.0, retry_interval=15.0),
+    "owa": ProtocolSpec(share=0.15, request_interval=0.0, retry_interval=10.0),
+    "eas": ProtocolSpec(share=0.20, request_interval=0.0, retry_interval=30.0, retry_backoff=2.0, max_retry_interval=480.0),
+    "ews": ProtocolSpec(share=0.05, request_interval=60.0, retry_interval=30.0),
+    "imap": ProtocolSpec(share=0.03, request_interval=300.0, retry_interval=60.0),
+    "pop": ProtocolSpec(share=0.02, request_interval=600.0, retry_interval=300.0),
+}
+
+
+class CasSpec(Spec):
+    """A server running the Client Access role (it may also be one of the mailbox servers)."""
+
+    name: Name
+    site: Name
+
+
+class ClientAccessSpec(Spec):
+    """Client Access servers, how clients reach them and how they find the active copy (DESIGN 3.7)."""
+
+    servers: tuple[CasSpec, ...] = Field(
+        default=(),
+        description="the servers that serve clients; default: every mailbox server (multi-role, as the "
+        "preferred architecture deploys them)",
+    )
+    balancing: Literal["load_balancer", "dns_round_robin"] = "load_balancer"
+    probe_interval: Duration = Field(default=5.0, gt=0, description="load balancer health probe (assumption)")
+    probe_failures: int = Field(default=2, ge=1, description="failed probes before a CAS leaves the pool (assumption)")
+    dns_ttl: Duration = Field(default=300.0, description="TTL of the namespace records (assumption)")
+    location_cache_lifetime: Duration = Field(
+        default=30.0, gt=0, description="how long a CAS trusts a database's location (assumption)"
+    )
+    stale_lookup_delay: Duration = Field(
+        default=5.0, description="after a request fails on a stale location, until the fresh lookup is used (assumption)"
+    )
+    protocols: dict[Protocol, ProtocolSpec] = Field(default_factory=lambda: dict(DEFAULT_PROTOCOLS))
+
+    @field_validator("protocols")
+    @classmethod
+    def _shares(cls, protocols: dict[str, ProtocolSpec]) -> dict[str, ProtocolSpec]:
+        total = sum(p.share for p in protocols.values())
+        if protocols and abs(total - 1.0) > 1e-6:
+            raise ValueError(f"protocol shares must add up to 1, got {total:g}")
+        return protocols
 
 
 class TransportSpec(Spec):
@@ -513,6 +614,7 @@ class Scenario(Spec):
     databases: tuple[DatabaseSpec, ...] = Field(min_length=1)
     active_manager: ActiveManagerSpec = ActiveManagerSpec()
     transport: TransportSpec = TransportSpec()
+    client_access: ClientAccessSpec = ClientAccessSpec()
     reseed: ReseedSpec = ReseedSpec()
     timeline: tuple[Action, ...] = ()
     run: RunSpec = RunSpec()

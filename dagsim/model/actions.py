@@ -105,6 +105,7 @@ def _restore_replication(sim, action):
 def _server_down(sim, server: str, cause: str) -> None:
     am = sim.manager
     sim.cluster.set_host_up(server, False)
+    sim.client_access.cas_changed(server, False, sim.env.now, cause)
     for row in am.rows_on(server):
         am.sync_copy(row)
     detection = am.heartbeat_detection(server)
@@ -116,6 +117,7 @@ def _server_down(sim, server: str, cause: str) -> None:
 def _server_up(sim, server: str) -> None:
     am = sim.manager
     sim.cluster.set_host_up(server, True)
+    sim.client_access.cas_changed(server, True, sim.env.now, "server restored")
     am.store_down.discard(server)
     for row in am.rows_on(server):
         _resynchronize(sim, row)
@@ -170,6 +172,9 @@ def _fail_site(sim, action):
             _server_down(sim, host, f"site {action.site} failure")
         else:
             sim.cluster.set_host_up(host, False)
+    for cas in _standalone_cas(sim, action.site):
+        sim.client_access.cas_changed(cas, False, sim.env.now, f"site {action.site} failure")
+    sim.client_access.load_balancer_changed(action.site, False, sim.env.now, f"site {action.site} failure")
     sim.manager.after_cluster_change(f"site {action.site} failure")
 
 
@@ -180,8 +185,41 @@ def _restore_site(sim, action):
             _server_up(sim, host)
         else:
             sim.cluster.set_host_up(host, True)
+    for cas in _standalone_cas(sim, action.site):
+        sim.client_access.cas_changed(cas, True, sim.env.now, f"site {action.site} restored")
+    sim.client_access.load_balancer_changed(action.site, True, sim.env.now, f"site {action.site} restored")
     sim.manager.after_cluster_change(f"site {action.site} restored")
     _rejoin(sim)
+
+
+def _standalone_cas(sim, site: str) -> list[str]:
+    mailbox = {s.name for s in sim.scenario.servers}
+    return [c.name for c in sim.scenario.client_access.servers if c.site == site and c.name not in mailbox]
+
+
+def _fail_cas(sim, action):
+    sim.record("cas_failed", server=action.server, detail="Client Access role stopped")
+    sim.client_access.cas_changed(action.server, False, sim.env.now, f"CAS {action.server} failure")
+
+
+def _restore_cas(sim, action):
+    sim.record("cas_restored", server=action.server)
+    sim.client_access.cas_changed(action.server, True, sim.env.now, f"CAS {action.server} restored")
+
+
+def _fail_load_balancer(sim, action):
+    sim.record("load_balancer_failed", detail=f"site {action.site}")
+    sim.client_access.load_balancer_changed(action.site, False, sim.env.now, f"load balancer of {action.site} failure")
+
+
+def _restore_load_balancer(sim, action):
+    sim.record("load_balancer_restored", detail=f"site {action.site}")
+    sim.client_access.load_balancer_changed(action.site, True, sim.env.now, "load balancer restored")
+
+
+def _switch_namespace(sim, action):
+    sim.record("namespace_switched", detail=f"{action.site} namespace now points to {action.to_site}")
+    sim.client_access.namespace_switched(action.site, action.to_site, sim.env.now)
 
 
 def _witness(sim, up: bool) -> None:
@@ -342,9 +380,7 @@ def _mount_database(sim, action):
         sim.record("operator_error", action.database, am.server_of(row), f"Mount-Database failed: {blocker or 'moving'}")
         return
     am.invariants.check_mount(d, row, automatic=False, lost=0.0, dial="best_effort")
-    am.mounted_row[d] = row
-    sim.replication.set_mounted(d, True)
-    sim.record("database_mounted", action.database, am.server_of(row), "Mount-Database")
+    am.mark_mounted(d, row, "Mount-Database")
 
 
 def _stop_dag(sim, action):
@@ -408,4 +444,9 @@ _HANDLERS = {
     "restore_dag": _restore_dag,
     "start_dag": _start_dag,
     "set_content_index_state": _set_content_index,
+    "fail_cas": _fail_cas,
+    "restore_cas": _restore_cas,
+    "fail_load_balancer": _fail_load_balancer,
+    "restore_load_balancer": _restore_load_balancer,
+    "switch_namespace": _switch_namespace,
 }

@@ -146,6 +146,7 @@ class ActiveManager:
         self._changed = env.event()
         self._messages_per_log = [_messages_per_log(d) for d in scenario.databases]
         engine.on_volume_full = self._volume_filled
+        self.client_access = None  # set by the simulation when client access is modelled
 
     # ------------------------------------------------------------------ helpers
     def server_of(self, row: int) -> str:
@@ -187,22 +188,33 @@ class ActiveManager:
         self._changed = self.env.event()
 
     # ------------------------------------------------------------------ failures
-    def dismount(self, d: int, reason: str) -> None:
+    def mark_mounted(self, d: int, row: int, how: str) -> None:
+        """Record that ``row`` now serves database ``d``."""
+        self.mounted_row[d] = row
+        self.engine.set_mounted(d, True)
+        server = self.server_of(row)
+        self.recorder.event(self.env.now, "database_mounted", self.database_name(d), server, how)
+        if self.client_access is not None:
+            self.client_access.database_mounted(self.database_name(d), server, self.env.now)
+
+    def dismount(self, d: int, reason: str, *, record: bool = True) -> None:
+        """Take database ``d`` offline (``record=False``: the engine already recorded it)."""
         if not self.is_mounted(d):
             return
         self.mounted_row[d] = None
         self.engine.set_mounted(d, False)
-        self.recorder.event(self.env.now, "database_dismounted", self.database_name(d), self.server_of(self.active_row(d)), reason)
+        if record:
+            self.recorder.event(
+                self.env.now, "database_dismounted", self.database_name(d), self.server_of(self.active_row(d)), reason
+            )
+        if self.client_access is not None:
+            self.client_access.database_dismounted(self.database_name(d), self.env.now, reason)
 
-    def fail_active(self, d: int, cause: str, detection: float) -> None:
+    def fail_active(self, d: int, cause: str, detection: float, *, record: bool = True) -> None:
         """The active copy of ``d`` stopped serving: dismount it and start a failover."""
-        if self.operator_dismounted[d] and not self.is_mounted(d):
-            return
         was_mounted = self.is_mounted(d)
-        self.dismount(d, cause)
-        if d in self.busy or d in self.pending:
-            return
-        if not was_mounted:
+        self.dismount(d, cause, record=record)
+        if not was_mounted or d in self.busy or d in self.pending:
             return
         draft = _Draft(self.database_name(d), "failover", cause, self.server_of(self.active_row(d)), self.env.now)
         self.env.process(self._failover(d, draft, detection))
@@ -240,8 +252,7 @@ class ActiveManager:
     def _volume_filled(self, d: int) -> None:
         row = self.active_row(d)
         self.health[row].log_volume_full = True
-        self.mounted_row[d] = None
-        self.fail_active(d, "log volume full", self.timing.failure_item_detection)
+        self.fail_active(d, "log volume full", self.timing.failure_item_detection, record=False)
 
     # ------------------------------------------------------------------ failover
     def _failover(self, d: int, draft: _Draft, detection: float):
@@ -413,8 +424,7 @@ class ActiveManager:
         lost = _whole(self.engine.activate(d, row, last_logs_copied=choice.last_logs))
         dial = override or self.servers[server].auto_database_mount_dial
         self.invariants.check_mount(d, row, automatic=automatic, lost=lost, dial=dial)
-        self.mounted_row[d] = row
-        self.engine.set_mounted(d, True)
+        self.mark_mounted(d, row, f"{draft.kind} from {draft.source}")
         old = self.layout.copy_row(draft.database, draft.source)
         if old != row:
             self.health[old].diverged_logs += lost
@@ -430,7 +440,6 @@ class ActiveManager:
             f"{'failure' if draft.kind == 'failover' else 'switchover began'}"
             + (f"; {lost:.0f} logs lost." if lost else "; no logs lost."),
         )
-        self.recorder.event(self.env.now, "database_mounted", draft.database, server, f"{draft.kind} from {draft.source}")
         self.failovers.append(draft.freeze())
         self.changed()
         return True
@@ -490,14 +499,13 @@ class ActiveManager:
                 self.recorder.event(self.env.now, "switchover_failed", draft.database, draft.source, "no acceptable target")
                 self.failovers.append(draft.freeze())
                 return
-            self.mounted_row[d] = None
-            self.engine.set_mounted(d, False)
+            self.dismount(d, "switchover")
             yield self.env.timeout(self.timing.dismount_duration)
             choice = self._acll_plan(d, source_row, choice.row)
             done = yield from self._activate(d, draft, choice, automatic=False, override=override)
             if not done and self.cluster.mount_blocker(draft.source) is None:
-                self.mounted_row[d] = source_row
-                self.engine.set_mounted(d, True)
+                self.invariants.check_mount(d, source_row, automatic=False, lost=0.0, dial="lossless")
+                self.mark_mounted(d, source_row, "switchover failed: remounted on the source")
                 draft.outcome = "switchover failed; remounted on the source"
                 self.failovers.append(draft.freeze())
         finally:

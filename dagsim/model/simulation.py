@@ -14,6 +14,7 @@ import simpy
 from dagsim.config.schema import Action, Scenario
 from dagsim.model.actions import apply_action
 from dagsim.model.active_manager import ActiveManager
+from dagsim.model.client_access import ClientAccess
 from dagsim.model.cluster import Cluster
 from dagsim.model.fluid import FluidReplication
 from dagsim.model.layout import Layout
@@ -57,6 +58,7 @@ class Simulation:
         self._actions = 0
         self.activation_suspended: set[int] = set()  # per_log mode's own record of it
         self.cluster: Cluster | None = None
+        self.client_access: ClientAccess | None = None
         self.manager: ActiveManager | None = None
         if self.mode == "fluid":
             self.cluster = Cluster(self.env, scenario, self.topology, self.recorder)
@@ -64,6 +66,9 @@ class Simulation:
                 self.env, scenario, self.layout, self.topology, self.workload, self.replication, self.cluster, self.recorder
             )
             self.reseeder = Reseeder(self)
+            initial = {name: server for name, server in (self.layout.copy_names[r] for r in self.layout.initial_active)}
+            self.client_access = ClientAccess(scenario, initial)
+            self.manager.client_access = self.client_access
         self._ran = False
 
     # ------------------------------------------------------------------ running
@@ -157,4 +162,5 @@ class Simulation:
             engine_events=engine.steps + self._actions,
             failover_records=tuple(self.manager.records()) if self.manager else (),
             decision_records=tuple(self.manager.decisions) if self.manager else (),
+            client_outage_records=tuple(self.client_access.outages()) if self.client_access else (),
         )

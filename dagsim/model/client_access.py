@@ -1,0 +1,270 @@
+"""Client access: the outage users feel, per database and protocol (DESIGN 3.7).
+
+During a run this component only takes notes: when databases mount and dismount (and where),
+when Client Access servers, load balancers and namespaces change. Afterwards it works out,
+for every interruption, when each client's requests succeed again. Clients are modelled as
+cohorts (protocol × Client Access server × phase of their request cycle), never one by one,
+so 100,000 mailboxes cost what 100 do.
+
+The path a request takes: the client resolves its site's namespace (DNS, cached for the TTL),
+reaches a Client Access server (through the site's load balancer, or by DNS round robin
+trying one IP after another), and the CAS proxies to the server it believes holds the active
+copy. After a database moves, a CAS keeps using the old location until its cache entry
+expires or a failed request makes it look again.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from dagsim.config.schema import ProtocolSpec, Scenario
+from dagsim.records import ClientOutageRecord
+
+__all__ = ["ClientAccess"]
+
+_PHASES = 20  # client phases sampled per (protocol, CAS): quantiles of the request cycle
+
+
+class _Steps:
+    """A value that changes at given times (piecewise constant, right-continuous)."""
+
+    def __init__(self, initial) -> None:
+        self.times: list[float] = [-math.inf]
+        self.values: list = [initial]
+
+    def set(self, t: float, value) -> None:
+        if self.times[-1] == t:
+            self.values[-1] = value
+        else:
+            self.times.append(t)
+            self.values.append(value)
+
+    def at(self, t: float):
+        return self.values[bisect.bisect_right(self.times, t) - 1]
+
+    def next_change(self, t: float) -> float:
+        i = bisect.bisect_right(self.times, t)
+        return self.times[i] if i < len(self.times) else math.inf
+
+
+@dataclass
+class _Mount:
+    """One stretch of a database being mounted, and when CASs route to it correctly."""
+
+    start: float
+    server: str
+    routed: float  # from when Client Access servers send requests to this server
+
+
+class ClientAccess:
+    """Notes on the client path during a run; client outages computed from them afterwards."""
+
+    def __init__(self, scenario: Scenario, initial_active: dict[str, str]) -> None:
+        self.scenario = scenario
+        self.spec = scenario.client_access
+        serving = self.spec.servers or scenario.servers
+        self.cas_site = {s.name: s.site for s in serving}
+        self.sites = [s.name for s in scenario.sites]
+        self.cas_up = {name: _Steps(True) for name in self.cas_site}
+        self.lb_up = {site: _Steps(True) for site in self.sites}
+        self.namespace = {site: _Steps(site) for site in self.sites}  # where its DNS records point
+        self.home_site = {}
+        self.mailboxes = {}
+        for database in scenario.databases:
+            first = min(database.copies, key=lambda c: c.activation_preference)
+            self.home_site[database.name] = scenario.server(first.server).site
+            self.mailboxes[database.name] = database.mailboxes
+        self.mounts: dict[str, list[_Mount]] = {
+            name: [_Mount(-math.inf, server, -math.inf)] for name, server in initial_active.items()
+        }
+        self.downs: dict[str, list[float]] = {name: [] for name in initial_active}
+        self.mount_ends: dict[str, list[float]] = {name: [] for name in initial_active}
+        self.incidents: list[tuple[float, str, str]] = []  # (time, database or '', cause)
+
+    # ------------------------------------------------------------------ notes
+    def database_dismounted(self, database: str, t: float, cause: str) -> None:
+        self.mount_ends[database].append(t)
+        self.downs[database].append(t)
+        self.incidents.append((t, database, cause))
+
+    def database_mounted(self, database: str, server: str, t: float) -> None:
+        mounts = self.mounts[database]
+        before = mounts[-1].server
+        down = self.downs[database][-1] if self.downs[database] else t
+        routed = t if server == before else self._routing_time(down, t)
+        mounts.append(_Mount(t, server, routed))
+
+    def _routing_time(self, down: float, mounted: float) -> float:
+        """When CASs learn a database's new location after it mounted elsewhere.
+
+        Their cached entry (loaded when the database went down) expires every cache lifetime,
+        and the first request that fails on the stale location makes them look again after
+        ``stale_lookup_delay``; whichever comes first.
+        """
+        life = self.spec.location_cache_lifetime
+        expiry = down + math.ceil((mounted - down) / life - 1e-12) * life
+        return min(expiry, mounted + self.spec.stale_lookup_delay)
+
+    def cas_changed(self, name: str, up: bool, t: float, cause: str) -> None:
+        if name not in self.cas_up or self.cas_up[name].at(t) == up:
+            return
+        self.cas_up[name].set(t, up)
+        if not up:
+            self.incidents.append((t, "", cause))
+
+    def load_balancer_changed(self, site: str, up: bool, t: float, cause: str) -> None:
+        self.lb_up[site].set(t, up)
+        if not up:
+            self.incidents.append((t, "", cause))
+
+    def namespace_switched(self, site: str, to_site: str, t: float) -> None:
+        # Clients keep the old answer until the records' TTL runs out.
+        self.namespace[site].set(t + self.spec.dns_ttl, to_site)
+
+    # ------------------------------------------------------------------ analysis
+    def outages(self) -> list[ClientOutageRecord]:
+        """Client-perceived outage of every interruption, per database and protocol."""
+        by_start: dict[tuple[float, str], set[str]] = {}
+        for t, database, cause in self.incidents:
+            targets = [database] if database else list(self.mounts)
+            for name in targets:
+                by_start.setdefault((t, name), set()).add(cause)
+        records = []
+        for (t0, database), causes in sorted(by_start.items()):
+            for protocol, spec in self.spec.protocols.items():
+                record = self._cohort(database, protocol, spec, t0, "; ".join(sorted(causes)))
+                if record is not None:
+                    records.append(record)
+        return records
+
+    def _cohort(self, database: str, protocol: str, spec: ProtocolSpec, t0: float, cause: str):
+        samples = []
+        total = 0
+        pool = self._pool(self.namespace[self.home_site[database]].at(t0))
+        slots = max(len(pool), 1)
+        for slot in range(slots):
+            for k in range(_PHASES):
+                total += 1
+                first = t0 + spec.request_interval * (k + 0.5) / _PHASES
+                success = self._first_success(database, spec, slot, first)
+                if success > first:
+                    samples.append(success - t0)
+        if not samples:
+            return None
+        values = np.array(samples)
+        affected = len(values) / total
+        users = self.mailboxes[database] * spec.share * affected
+        mean = float(values.mean())
+        return ClientOutageRecord(
+            database=database,
+            protocol=protocol,
+            cause=cause,
+            start=t0,
+            min=float(values.min()),
+            median=float(np.median(values)),
+            p95=float(np.percentile(values, 95)),
+            max=float(values.max()),
+            mean=mean,
+            affected_mailboxes=users,
+            user_minutes=users * mean / 60.0,
+        )
+
+    # ------------------------------------------------------------------ one client
+    def _pool(self, site: str) -> list[str]:
+        return [name for name, cas_site in self.cas_site.items() if cas_site == site]
+
+    def _first_success(self, database: str, spec: ProtocolSpec, slot: int, first: float) -> float:
+        """When a client whose first request after the interruption goes out at ``first``
+        gets an answer again; the end of the run if it never does within it."""
+        end = self.scenario.run.duration
+        t, step, attempt = first, spec.retry_interval, 0
+        while t <= end:
+            works, next_ip = self._works(database, slot, t)
+            if works:
+                return t
+            if next_ip:
+                # A dead IP: the client waits, then tries the next address of the namespace.
+                slot += 1
+                t += spec.next_ip_wait
+                works, _ = self._works(database, slot, t)
+                if works:
+                    return t
+            # Nothing will change before the next state change: skip the retries in between.
+            change = self._next_change(database, t)
+            if change > end:
+                break
+            t, step, attempt = self._next_attempt(t, step, attempt, spec, max(change, t + 1e-9))
+        return max(end, first)
+
+    @staticmethod
+    def _next_attempt(t: float, step: float, attempt: int, spec: ProtocolSpec, not_before: float):
+        """The first retry at or after ``not_before`` of a client whose last attempt was at ``t``."""
+        while True:
+            t += step
+            attempt += 1
+            step = min(step * spec.retry_backoff, spec.max_retry_interval)
+            if t >= not_before:
+                return t, step, attempt
+            if step >= spec.max_retry_interval or spec.retry_backoff == 1.0:
+                # Constant interval from here: jump straight to the attempt.
+                skip = max(0, math.ceil((not_before - t) / step - 1e-12))
+                return t + skip * step, step, attempt + skip
+
+    def _works(self, database: str, slot: int, t: float) -> tuple[bool, bool]:
+        """Whether a request at ``t`` succeeds; second: it hit a dead address (DNS round robin)."""
+        site = self.namespace[self.home_site[database]].at(t)
+        pool = self._pool(site)
+        if not pool:
+            return False, False
+        home = pool[slot % len(pool)]
+        if self.spec.balancing == "load_balancer":
+            if not self.lb_up[site].at(t):
+                return False, False
+            if self._in_lb_pool(home, t):
+                cas_ok = self.cas_up[home].at(t)
+            else:
+                cas_ok = any(self.cas_up[c].at(t) for c in pool)
+            if not cas_ok:
+                return False, False
+        elif not self.cas_up[home].at(t):
+            return False, True
+        return self._routed(database, t), False
+
+    def _in_lb_pool(self, cas: str, t: float) -> bool:
+        """A dead CAS stays in the load balancer's pool until enough health probes failed."""
+        steps = self.cas_up[cas]
+        if steps.at(t):
+            return True
+        i = bisect.bisect_right(steps.times, t) - 1
+        removed = steps.times[i] + self.spec.probe_interval * self.spec.probe_failures
+        return t < removed
+
+    def _routed(self, database: str, t: float) -> bool:
+        mounts = self.mounts[database]
+        i = bisect.bisect_right([m.start for m in mounts], t) - 1
+        mount = mounts[i]
+        ends = self.mount_ends[database]
+        j = bisect.bisect_right(ends, t) - 1
+        if j >= 0 and ends[j] >= mount.start and ends[j] <= t:
+            return False  # dismounted since this mount
+        return t >= mount.routed and self.cas_up.get(mount.server, _ALWAYS).at(t)
+
+    def _next_change(self, database: str, t: float) -> float:
+        """The next moment anything on this database's client path changes."""
+        candidates = [s.next_change(t) for s in self.cas_up.values()]
+        candidates += [s.next_change(t) for s in self.lb_up.values()]
+        candidates += [s.next_change(t) for s in self.namespace.values()]
+        for mount in self.mounts[database]:
+            candidates += [mount.start, mount.routed]
+        candidates += self.mount_ends[database]
+        probe = self.spec.probe_interval * self.spec.probe_failures
+        candidates += [when + probe for steps in self.cas_up.values() for when in steps.times]
+        later = [c for c in candidates if c > t]
+        return min(later, default=math.inf)
+
+
+_ALWAYS = _Steps(True)
