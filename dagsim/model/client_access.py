@@ -128,6 +128,19 @@ class ClientAccess:
     # ------------------------------------------------------------------ analysis
     def outages(self) -> list[ClientOutageRecord]:
         """Client-perceived outage of every interruption, per database and protocol."""
+        probe = self.spec.probe_interval * self.spec.probe_failures
+        shared = [t for steps in (*self.cas_up.values(), *self.lb_up.values(), *self.namespace.values()) for t in steps.times]
+        shared += [t + probe for steps in self.cas_up.values() for t in steps.times]
+        self._shared_changes = sorted(t for t in shared if math.isfinite(t))
+        self._own_changes = {
+            name: sorted(
+                [t for m in mounts for t in (m.start, m.routed) if math.isfinite(t)] + self.mount_ends[name]
+            )
+            for name, mounts in self.mounts.items()
+        }
+        self._mount_starts = {name: [m.start for m in mounts] for name, mounts in self.mounts.items()}
+        # Databases in the same situation give the same answer; a DAG of 100 databases has few situations.
+        memo: dict[tuple, tuple] = {}
         by_start: dict[tuple[float, str], set[str]] = {}
         for t, database, cause in self.incidents:
             targets = [database] if database else list(self.mounts)
@@ -135,24 +148,42 @@ class ClientAccess:
                 by_start.setdefault((t, name), set()).add(cause)
         records = []
         for (t0, database), causes in sorted(by_start.items()):
+            situation = self._situation(database, t0)
             for protocol, spec in self.spec.protocols.items():
-                record = self._cohort(database, protocol, spec, t0, "; ".join(sorted(causes)))
+                key = (protocol, t0, situation)
+                if key not in memo:
+                    memo[key] = self._samples(database, spec, t0)
+                samples, total = memo[key]
+                record = self._record(database, protocol, spec, t0, "; ".join(sorted(causes)), samples, total)
                 if record is not None:
                     records.append(record)
         return records
 
-    def _cohort(self, database: str, protocol: str, spec: ProtocolSpec, t0: float, cause: str):
+    def _situation(self, database: str, t0: float) -> tuple:
+        """Everything about ``database`` that its clients' fate after ``t0`` depends on."""
+        mounts = self.mounts[database]
+        current = bisect.bisect_right(self._mount_starts[database], t0) - 1
+        later = tuple((m.start, m.routed, m.server) for m in mounts[max(current, 0) :])
+        ends = tuple(t for t in self.mount_ends[database] if t >= mounts[max(current, 0)].start)
+        return self.home_site[database], later, ends
+
+    def _samples(self, database: str, spec: ProtocolSpec, t0: float) -> tuple[list[float], int]:
         samples = []
         total = 0
         pool = self._pool(self.namespace[self.home_site[database]].at(t0))
         slots = max(len(pool), 1)
+        # Always-connected clients all notice at once: one phase stands for them all.
+        phases = _PHASES if spec.request_interval > 0 else 1
         for slot in range(slots):
-            for k in range(_PHASES):
+            for k in range(phases):
                 total += 1
-                first = t0 + spec.request_interval * (k + 0.5) / _PHASES
+                first = t0 + spec.request_interval * (k + 0.5) / phases
                 success = self._first_success(database, spec, slot, first)
                 if success > first:
                     samples.append(success - t0)
+        return samples, total
+
+    def _record(self, database, protocol, spec, t0, cause, samples, total) -> ClientOutageRecord | None:
         if not samples:
             return None
         values = np.array(samples)
@@ -245,7 +276,7 @@ class ClientAccess:
 
     def _routed(self, database: str, t: float) -> bool:
         mounts = self.mounts[database]
-        i = bisect.bisect_right([m.start for m in mounts], t) - 1
+        i = bisect.bisect_right(self._mount_starts[database], t) - 1
         mount = mounts[i]
         ends = self.mount_ends[database]
         j = bisect.bisect_right(ends, t) - 1
@@ -255,16 +286,12 @@ class ClientAccess:
 
     def _next_change(self, database: str, t: float) -> float:
         """The next moment anything on this database's client path changes."""
-        candidates = [s.next_change(t) for s in self.cas_up.values()]
-        candidates += [s.next_change(t) for s in self.lb_up.values()]
-        candidates += [s.next_change(t) for s in self.namespace.values()]
-        for mount in self.mounts[database]:
-            candidates += [mount.start, mount.routed]
-        candidates += self.mount_ends[database]
-        probe = self.spec.probe_interval * self.spec.probe_failures
-        candidates += [when + probe for steps in self.cas_up.values() for when in steps.times]
-        later = [c for c in candidates if c > t]
-        return min(later, default=math.inf)
+        best = math.inf
+        for times in (self._shared_changes, self._own_changes[database]):
+            i = bisect.bisect_right(times, t)
+            if i < len(times):
+                best = min(best, times[i])
+        return best
 
 
 _ALWAYS = _Steps(True)
