@@ -221,3 +221,64 @@ def explain(
     if failovers:
         typer.echo("")
         typer.echo(render_failovers(failovers))
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Scenario files, or folders searched for *.yaml.", metavar="PATH", show_default=False),
+    ],
+) -> None:
+    """Run every scenario that has expectations and judge each one: exit 1 if any fails, 2 if a file is invalid."""
+    from dagsim.expectations import check_file, describe_failover
+
+    files: list[Path] = []
+    invalid = False
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+            if not found:
+                typer.echo(f"{path}: no scenario files (*.yaml) in this folder", err=True)
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            typer.echo(f"{path}: file not found", err=True)
+            invalid = True
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "checked": 0}
+    for path in files:
+        try:
+            checked = check_file(path)
+        except ScenarioError as error:
+            _report([str(problem) for problem in error.problems])
+            invalid = True
+            continue
+        except OSError as error:
+            typer.echo(f"{path}: cannot read ({error.strerror or error})", err=True)
+            invalid = True
+            continue
+        if not checked.verdicts:
+            typer.echo(f"{path}: no expectations, skipped")
+            counts["skipped"] += 1
+            continue
+        counts["checked"] += 1
+        failed = len(checked.failures)
+        summary = f"{len(checked.verdicts)} expectations, " + (f"{failed} failed" if failed else "all passed")
+        typer.echo(f"{path}: {summary} ({checked.seconds:.2f} s)")
+        for verdict in checked.verdicts:
+            typer.echo("  " + verdict.line_text())
+            if not verdict.passed and verdict.record is not None:
+                typer.echo("        failover record behind it:")
+                for line in describe_failover(verdict.record).splitlines():
+                    typer.echo("          " + line)
+        counts["passed"] += len(checked.verdicts) - failed
+        counts["failed"] += failed
+    typer.echo(
+        f"\n{counts['passed']} passed, {counts['failed']} failed in {counts['checked']} scenario files"
+        + (f"; {counts['skipped']} without expectations skipped" if counts["skipped"] else "")
+    )
+    if invalid:
+        raise typer.Exit(EXIT_INVALID)
+    if counts["failed"]:
+        raise typer.Exit(1)

@@ -386,3 +386,69 @@ def test_mapi_network_loss_fails_over_losslessly():
     records = result.failover_records
     assert records and all(r.logs_lost == 0 and r.outcome == "mounted" for r in records)
     assert {r.source for r in records} == {"MBX1"}
+    assert "MBX1" not in {r.target for r in records}  # a server without MAPI network serves no one
+
+
+def test_new_active_ships_to_the_other_copies_after_a_log_volume_failure():
+    """After the active's log volume fails, the new active copy feeds the remaining passive copy."""
+    timeline = [{"at": "10m", "action": "fail_log_volume", "database": "DB1", "server": "MBX1"}]
+    scenario = three_site_scenario(timeline=timeline)
+    record = _only(dagsim.simulate(scenario))
+    assert record.outcome == "mounted" and record.target in ("MBX2", "MBX3")
+    other = "MBX3" if record.target == "MBX2" else "MBX2"
+    status = dagsim.copy_status(scenario, at=3600).set_index("Name")
+    assert status.loc[f"DB1\\{other}", "CopyQueueLength"] == 0
+    assert status.loc[f"DB1\\{other}", "Status"] == "Healthy"
+
+
+def test_site_failure_is_detected_with_cross_subnet_heartbeats():
+    """When a whole site fails, every server in it is noticed after the cross-subnet delay x threshold."""
+    data = _four_members([{"at": "10m", "action": "fail_site", "site": "A"}]).model_dump(mode="json")
+    data["dag"].update(same_subnet_threshold=10, cross_subnet_threshold=20)
+    result = dagsim.simulate(dagsim.Scenario.model_validate(data))
+    detections = {r.database: r.detected - r.failure for r in result.failover_records}
+    assert detections and set(detections.values()) == {20.0}
+
+
+def test_diverged_copy_resynchronizes_only_when_it_can_reach_the_active():
+    """A returning diverged copy resynchronizes once its server can reach the new active copy, not at boot."""
+    servers = {"MBX2": {"auto_database_mount_dial": "best_availability"}}
+    timeline = [
+        {"at": "1s", "action": "suspend_copy", "database": "DB1", "server": "MBX3", "activation_only": True},
+        {"at": "100s", "action": "fail_server", "server": "MBX1"},
+        {"at": "30m", "action": "fail_link", "link": "ab"},
+        {"at": "30m", "action": "fail_link", "link": "ac"},
+        {"at": "1h", "action": "restore_server", "server": "MBX1"},
+        {"at": "2h", "action": "restore_link", "link": "ab"},
+    ]
+    result = dagsim.simulate(three_site_scenario(thin_link=0.2, servers=servers, timeline=timeline))
+    (resync,) = [e for e in result.event_records if e.kind == "copy_resynchronized"]
+    assert resync.server == "MBX1" and resync.time == 2 * 3600
+
+
+def test_operator_can_activate_a_database_left_dismounted():
+    """Move-ActiveMailboxDatabase with a mount dial override activates a database no failover could."""
+    timeline = [
+        {"at": "75s", "action": "fail_server", "server": "MBX-A"},
+        {"at": "10m", "action": "switchover_database", "database": "DB1", "target": "MBX-B",
+         "mount_dial_override": "best_effort"},
+    ]  # fmt: skip
+    result = dagsim.simulate(two_site_scenario(witness_site="B", timeline=timeline, duration="1h"))
+    blocked, moved = sorted(_failovers(result), key=lambda r: r.failure)
+    assert blocked.outcome == "no acceptable copy; superseded by operator switchover"
+    assert moved.kind == "switchover" and moved.outcome == "mounted" and moved.target == "MBX-B"
+    assert moved.logs_lost == 7
+
+
+def test_dac_survivors_that_rebooted_mount_after_a_datacenter_switchover():
+    """With DAC, rebooted survivors get their DACP bit from the started members once the lost site is stopped."""
+    timeline = [
+        {"at": "10m", "action": "fail_site", "site": "A"},
+        {"at": "11m", "action": "fail_server", "server": "MBX3"},
+        {"at": "12m", "action": "restore_server", "server": "MBX3"},
+        {"at": "20m", "action": "stop_dag", "site": "A"},
+        {"at": "21m", "action": "restore_dag", "site": "B"},
+    ]
+    scenario = _four_members(timeline, witness_site="A", dac="dag_only")
+    status = dagsim.copy_status(scenario, at=30 * 60)
+    assert (status["Status"] == "Mounted").sum() == 4

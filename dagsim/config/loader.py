@@ -26,7 +26,14 @@ from dagsim.config.errors import DOCUMENT, Loc, Problem, ScenarioError, format_p
 from dagsim.config.rules import check_scenario
 from dagsim.config.schema import Scenario
 
-__all__ = ["Marks", "Position", "load_scenario", "load_scenario_data", "load_scenario_text"]
+__all__ = [
+    "Marks",
+    "Position",
+    "load_scenario",
+    "load_scenario_data",
+    "load_scenario_text",
+    "load_scenario_with_marks",
+]
 
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -415,6 +422,20 @@ def load_scenario(path: str | PathLike[str]) -> Scenario:
 
 def load_scenario_text(text: str, filename: str = "<string>") -> Scenario:
     """A validated, frozen scenario from YAML text; `filename` is used in problems."""
+    return _load_text(text, filename)[0]
+
+
+def load_scenario_with_marks(path: str | PathLike[str]) -> tuple[Scenario, Marks]:
+    """A validated scenario from a YAML file and where each of its keys and values starts.
+
+    The marks locate what the file says by path, e.g. ``marks.value(("expect", 2))`` is
+    the line and column of the third expectation. Raises as :func:`load_scenario`.
+    """
+    file = str(path)
+    return _load_text(_read(Path(path), file), file)
+
+
+def _load_text(text: str, filename: str) -> tuple[Scenario, Marks]:
     parsed = _parse(text)
     if parsed.data is None:
         raise ScenarioError(_sorted(parsed.found, filename))
@@ -430,7 +451,7 @@ def load_scenario_text(text: str, filename: str = "<string>") -> Scenario:
     found = [_Found(marks.value(loc), loc, message) for loc, message in check_scenario(scenario)]
     if found:
         raise ScenarioError(_sorted(found, filename))
-    return scenario
+    return scenario, marks
 
 
 def load_scenario_data(path: str | PathLike[str]) -> tuple[dict[str, Any], Marks]:

@@ -267,6 +267,66 @@ def _client_access(scenario: Scenario) -> Iterator[Finding]:
             yield (*here, "site"), _undefined("site", cas.site, sites)
 
 
+# Expectations measured from Active Manager's records; per_log mode has no Active Manager.
+_NEEDS_ACTIVE_MANAGER = frozenset(
+    {
+        "failover_within",
+        "failover_target",
+        "failover_outcome",
+        "failover_phase",
+        "failover_count",
+        "candidate",
+        "logs_lost_at_most",
+        "logs_lost",
+        "messages_lost",
+        "messages_redelivered",
+        "client_outage_p95_under",
+        "quorum_lost",
+    }
+)
+# Expectations whose `server` names a copy of their `database`.
+_ON_A_COPY = frozenset({"failover_target", "candidate", "copy_queue_peak_under", "mounted_at", "event"})
+
+
+def _expectations(scenario: Scenario) -> Iterator[Finding]:
+    databases = {database.name: database for database in scenario.databases}
+    servers = [server.name for server in scenario.servers]
+    # Events name witness hosts and Client Access servers too.
+    hosts = list(servers)
+    for witness in (scenario.dag.witness, scenario.dag.alternate_witness):
+        if witness is not None:
+            hosts.append(witness.host)
+    client_access = getattr(scenario, "client_access", None)
+    hosts += [cas.name for cas in getattr(client_access, "servers", ())]
+    protocols = getattr(client_access, "protocols", None)
+    end = scenario.run.duration
+    for index, expectation in enumerate(scenario.expect):
+        here = ("expect", index)
+        check = expectation.check
+        if scenario.run.mode == "per_log" and check in _NEEDS_ACTIVE_MANAGER:
+            yield (*here, "check"), f"per_log mode has no Active Manager; use mode fluid to check {check}"
+        database = getattr(expectation, "database", None)
+        if database is not None and database not in databases:
+            yield (*here, "database"), _undefined("database", database, list(databases))
+        server = getattr(expectation, "server", None)
+        known = hosts if check == "event" else servers
+        if server is not None and server not in known:
+            yield (*here, "server"), _undefined("server", server, known)
+        elif server is not None and database in databases and check in _ON_A_COPY:
+            if server in servers and not any(c.server == server for c in databases[database].copies):
+                yield (*here, "server"), f"database {database!r} has no copy on server {server!r}"
+        at = getattr(expectation, "at", None)
+        if at is not None and at > end:
+            yield (*here, "at"), (
+                f"is after the run ends (at {format_duration(at)}, run duration {format_duration(end)})"
+            )
+        protocol = getattr(expectation, "protocol", None)
+        if protocol is not None and protocols is not None and protocol not in protocols:
+            yield (*here, "protocol"), (
+                f"protocol {protocol!r} is not among client_access.protocols ({', '.join(protocols) or 'none'})"
+            )
+
+
 _RULES: tuple[Rule, ...] = (
     _unique_names,
     _client_access,
@@ -277,4 +337,5 @@ _RULES: tuple[Rule, ...] = (
     _copies,
     _edition_limits,
     _timeline,
+    _expectations,
 )

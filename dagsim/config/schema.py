@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from dagsim.config.expect import Expectation
 from dagsim.config.units import Bandwidth, Duration, Size
 
 __all__ = [
@@ -617,6 +618,7 @@ class Scenario(Spec):
     client_access: ClientAccessSpec = ClientAccessSpec()
     reseed: ReseedSpec = ReseedSpec()
     timeline: tuple[Action, ...] = ()
+    expect: tuple[Expectation, ...] = ()
     run: RunSpec = RunSpec()
 
     # -- conveniences for model code (pure lookups on the frozen data) --

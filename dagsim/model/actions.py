@@ -35,6 +35,7 @@ def _set_links(sim: Simulation, links: list[str], up: bool, cause: str) -> None:
         sim.replication.topology_changed()
     else:
         sim.manager.after_cluster_change(cause)
+        _rejoin(sim)
 
 
 def _fail_link(sim, action):
@@ -57,13 +58,13 @@ def _heal_wan(sim, action):
     a, b = action.sites
     sim.record("wan_healed", detail=f"links between {a} and {b} are back")
     _set_links(sim, _links_between(sim, a, b), True, "WAN healed")
-    _rejoin(sim)
 
 
 def _set_network(sim, server: str, networks: list[str], failed: bool, cause: str) -> None:
     for network in networks:
         sim.cluster.set_nic_failed(server, network, failed)
     sim.manager.after_cluster_change(cause)
+    _rejoin(sim)
 
 
 def _fail_mapi(sim, action):
@@ -82,7 +83,6 @@ def _restore_mapi(sim, action):
     mapi = sim.topology.mapi_network
     sim.record("mapi_network_restored", server=action.server)
     _set_network(sim, action.server, [mapi], False, "MAPI network restored")
-    _rejoin(sim)
 
 
 def _replication_networks(sim, action) -> list[str]:
@@ -102,16 +102,20 @@ def _restore_replication(sim, action):
 
 
 # ------------------------------------------------------------------ hosts
-def _server_down(sim, server: str, cause: str) -> None:
+def _servers_down(sim, servers: list[str], cause: str) -> None:
+    """Servers stop; the cluster notices each after the heartbeat delay that its survivors use."""
     am = sim.manager
-    sim.cluster.set_host_up(server, False)
-    sim.client_access.cas_changed(server, False, sim.env.now, cause)
-    for row in am.rows_on(server):
-        am.sync_copy(row)
-    detection = am.heartbeat_detection(server)
-    for d in range(sim.layout.n_databases):
-        if am.server_of(am.active_row(d)) == server:
-            am.fail_active(d, cause, detection)
+    for server in servers:
+        sim.cluster.set_host_up(server, False)
+        sim.client_access.cas_changed(server, False, sim.env.now, cause)
+        for row in am.rows_on(server):
+            am.sync_copy(row)
+    # Only once all of them are down: a site's servers are noticed from the other sites.
+    for server in servers:
+        detection = am.heartbeat_detection(server)
+        for d in range(sim.layout.n_databases):
+            if am.server_of(am.active_row(d)) == server:
+                am.fail_active(d, cause, detection)
 
 
 def _server_up(sim, server: str) -> None:
@@ -120,7 +124,6 @@ def _server_up(sim, server: str) -> None:
     sim.client_access.cas_changed(server, True, sim.env.now, "server restored")
     am.store_down.discard(server)
     for row in am.rows_on(server):
-        _resynchronize(sim, row)
         am.sync_copy(row)
 
 
@@ -143,17 +146,19 @@ def _resynchronize(sim, row: int) -> None:
 
 
 def _rejoin(sim) -> None:
-    """Copies whose servers can talk to the DAG again resynchronize."""
+    """Diverged copies resynchronize once they can reach their database's active copy again."""
     am = sim.manager
     for row in range(sim.layout.n_copies):
         server = am.server_of(row)
-        if am.health[row].diverged_logs > 0 and sim.cluster.up(server) and sim.cluster.in_quorum(server):
+        if am.health[row].diverged_logs <= 0 or sim.cluster.mount_blocker(server) not in (None,):
+            continue
+        if sim.replication.has_route[row]:
             _resynchronize(sim, row)
 
 
 def _fail_server(sim, action):
     sim.record("server_failed", server=action.server)
-    _server_down(sim, action.server, "server failure")
+    _servers_down(sim, [action.server], "server failure")
     sim.manager.after_cluster_change("server failure")
 
 
@@ -168,10 +173,9 @@ def _fail_site(sim, action):
     sim.record("site_failed", detail=f"site {action.site} lost power")
     hosts = sim.cluster.sites_hosts(action.site)
     for host in hosts:
-        if host in sim.manager.servers:
-            _server_down(sim, host, f"site {action.site} failure")
-        else:
+        if host not in sim.manager.servers:
             sim.cluster.set_host_up(host, False)
+    _servers_down(sim, [h for h in hosts if h in sim.manager.servers], f"site {action.site} failure")
     for cas in _standalone_cas(sim, action.site):
         sim.client_access.cas_changed(cas, False, sim.env.now, f"site {action.site} failure")
     sim.client_access.load_balancer_changed(action.site, False, sim.env.now, f"site {action.site} failure")
@@ -383,9 +387,16 @@ def _mount_database(sim, action):
     am.mark_mounted(d, row, "Mount-Database")
 
 
+def _sync_servers(sim, servers: list[str]) -> None:
+    for server in servers:
+        for row in sim.manager.rows_on(server):
+            sim.manager.sync_copy(row)
+
+
 def _stop_dag(sim, action):
     servers = sim.cluster.stop_site(action.site)
     sim.record("dag_stopped", detail=f"Stop-DatabaseAvailabilityGroup {action.site}: {', '.join(servers)}")
+    _sync_servers(sim, servers)
     sim.manager.after_cluster_change(f"Stop-DatabaseAvailabilityGroup {action.site}")
 
 
@@ -402,6 +413,7 @@ def _restore_dag(sim, action):
 def _start_dag(sim, action):
     servers = sim.cluster.start_site(action.site)
     sim.record("dag_started", detail=f"Start-DatabaseAvailabilityGroup {action.site}: {', '.join(servers)}")
+    _sync_servers(sim, servers)
     sim.manager.after_cluster_change(f"Start-DatabaseAvailabilityGroup {action.site}")
     _rejoin(sim)
 

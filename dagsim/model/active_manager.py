@@ -140,6 +140,7 @@ class ActiveManager:
         self.busy: set[int] = set()
         self.incoming: dict[str, int] = {}  # databases being activated on each server
         self.pending: dict[int, _Draft] = {}
+        self._waiting: dict[int, simpy.Process] = {}  # failovers waiting for an acceptable copy
         self.failovers: list[FailoverRecord] = []
         self.decisions: list[DecisionRecord] = []
         self.invariants = Invariants(self)
@@ -177,7 +178,9 @@ class ActiveManager:
         if self.engine.is_active[row]:
             return
         health = self.health[row]
-        running = health.running(self.cluster.up(self.server_of(row)))
+        server = self.server_of(row)
+        # A stopped server (Stop-DatabaseAvailabilityGroup) takes no part in the DAG until started.
+        running = health.running(self.cluster.up(server)) and server not in self.cluster.stopped
         if running != (not self.engine.halted[row]) or health.holds_truncation != bool(self.engine.suspended[row]):
             self.engine.set_copy_running(row, running, freeze_truncation=health.holds_truncation)
 
@@ -272,8 +275,16 @@ class ActiveManager:
                     self.decide(d, f"No copy of {draft.database} can be mounted: it stays dismounted until one can.")
                     self.recorder.event(self.env.now, "failover_blocked", draft.database, draft.source, "no acceptable copy")
                     self.pending[d] = draft
-                    yield self._changed
-                    self.pending.pop(d, None)
+                    self._waiting[d] = self.env.active_process
+                    try:
+                        yield self._changed
+                    except simpy.Interrupt as stop:
+                        draft.outcome = f"no acceptable copy; superseded by {stop.cause}"
+                        self.failovers.append(draft.freeze())
+                        return
+                    finally:
+                        self.pending.pop(d, None)
+                        self._waiting.pop(d, None)
                     continue
                 done = yield from self._activate(d, draft, choice, automatic=True, override=None)
                 if done:
@@ -422,6 +433,8 @@ class ActiveManager:
             return False
         # A partly written log is not a log yet: losses count whole logs, as copy queues do.
         lost = _whole(self.engine.activate(d, row, last_logs_copied=choice.last_logs))
+        if self.engine.source_blocked[d] != self.health[row].log_volume_failed:
+            self.engine.set_source_blocked(d, self.health[row].log_volume_failed)
         dial = override or self.servers[server].auto_database_mount_dial
         self.invariants.check_mount(d, row, automatic=automatic, lost=lost, dial=dial)
         self.mark_mounted(d, row, f"{draft.kind} from {draft.source}")
@@ -483,11 +496,17 @@ class ActiveManager:
     # ------------------------------------------------------------------ switchovers
     def switchover(self, d: int, target: str | None, override: str | None, cause: str = "operator switchover"):
         """Move-ActiveMailboxDatabase; a process. Leaves the database on its source if it cannot move."""
-        if d in self.busy or not self.is_mounted(d):
-            self.decide(d, f"Switchover of {self.database_name(d)} refused: it is not mounted or already moving.")
-            self.recorder.event(self.env.now, "switchover_refused", self.database_name(d), detail="not mounted or busy")
+        waiting = self._waiting.get(d)
+        if waiting is not None and not self.is_mounted(d):
+            # The operator takes over a failover that found no acceptable copy.
+            waiting.interrupt("operator switchover")
+            yield self.env.timeout(0)
+        if d in self.busy:
+            self.decide(d, f"Switchover of {self.database_name(d)} refused: it is already moving.")
+            self.recorder.event(self.env.now, "switchover_refused", self.database_name(d), detail="already moving")
             return
         self.busy.add(d)
+        was_mounted = self.is_mounted(d)
         source_row = self.active_row(d)
         draft = _Draft(self.database_name(d), "switchover", cause, self.server_of(source_row), self.env.now)
         draft.detected = self.env.now
@@ -499,11 +518,12 @@ class ActiveManager:
                 self.recorder.event(self.env.now, "switchover_failed", draft.database, draft.source, "no acceptable target")
                 self.failovers.append(draft.freeze())
                 return
-            self.dismount(d, "switchover")
-            yield self.env.timeout(self.timing.dismount_duration)
+            if was_mounted:
+                self.dismount(d, "switchover")
+                yield self.env.timeout(self.timing.dismount_duration)
             choice = self._acll_plan(d, source_row, choice.row)
             done = yield from self._activate(d, draft, choice, automatic=False, override=override)
-            if not done and self.cluster.mount_blocker(draft.source) is None:
+            if not done and was_mounted and self.cluster.mount_blocker(draft.source) is None:
                 self.invariants.check_mount(d, source_row, automatic=False, lost=0.0, dial="lossless")
                 self.mark_mounted(d, source_row, "switchover failed: remounted on the source")
                 draft.outcome = "switchover failed; remounted on the source"

@@ -110,7 +110,10 @@ class Cluster:
             kind = "quorum_regained" if self.quorum.held else "quorum_lost"
             state = ClusterState(members=members, witness=witness, up=running, groups=self.groups)
             self.recorder.event(self.env.now, kind, detail=explain_quorum(state, self.quorum))
-        for server in self.dac.refresh(self.groups, running, self.dag_members):
+        # "Every DAG member" means every started member: Stop-DAG is how an operator lets the
+        # survivors set their DACP bits without the lost site.
+        started = [m for m in self.dag_members if m not in self.stopped]
+        for server in self.dac.refresh(self.groups, running, started) if started else ():
             if record and self.dac.enabled:
                 self.recorder.event(self.env.now, "dacp_bit_set", server=server, detail="DACP bit set to 1")
         self._check_pam(record)
@@ -161,6 +164,9 @@ class Cluster:
             return "server is not in the partition that holds quorum"
         if not self.dac.may_mount(server):
             return "DACP bit is 0 (datacenter activation coordination)"
+        mapi = self.topology.mapi_network
+        if mapi is not None and (server, mapi) in self.nic_failed:
+            return "its MAPI network is down"
         return None
 
     # ------------------------------------------------------------------ PAM

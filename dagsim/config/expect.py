@@ -1,0 +1,339 @@
+"""The ``expect:`` block of a scenario: assertions on the results of its run.
+
+Each expectation is a mapping whose ``check`` key selects its kind (as ``action`` selects a
+timeline action); its other keys say what to measure and the expected value, in the same
+units as the rest of the file. Quantities accept a ``tolerance`` in the unit of the value.
+The models here only describe structure; :mod:`dagsim.config.rules` checks that the names
+they use resolve, and :mod:`dagsim.expectations` measures and judges them.
+
+This module must not import :mod:`dagsim.config.schema` (the schema imports it).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+
+from dagsim.config.units import Duration
+
+__all__ = [
+    "EVENT_KINDS",
+    "FAILOVER_OUTCOMES",
+    "FAILOVER_PHASES",
+    "PROTOCOLS",
+    "Expectation",
+    "ExpectationSpec",
+    "FailoverCheck",
+]
+
+# The same naming rule as dagsim.config.schema.Name (repeated: the schema imports this module).
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+
+PROTOCOLS = ("outlook", "owa", "eas", "ews", "imap", "pop")
+Protocol = Literal["outlook", "owa", "eas", "ews", "imap", "pop"]
+
+# FailoverRecord.outcome, as Active Manager writes it.
+FAILOVER_OUTCOMES = ("mounted", "no acceptable copy", "switchover refused", "switchover failed; remounted on the source")
+Outcome = Literal["mounted", "no acceptable copy", "switchover refused", "switchover failed; remounted on the source"]
+
+# Phases of a failover record: each from the end of the previous one (DESIGN 3.5).
+FAILOVER_PHASES = ("detection", "selection", "last_logs", "replay", "mount")
+Phase = Literal["detection", "selection", "last_logs", "replay", "mount"]
+
+# Every kind of event a run records (EventRecord.kind). A typo in an `event` check would
+# otherwise pass silently with `count: 0`, so the kinds are listed; add new ones here.
+EVENT_KINDS = (
+    "auto_reseed_resume_failed",
+    "cas_failed",
+    "cas_restored",
+    "content_index_changed",
+    "copy_activation_suspended",
+    "copy_disconnected",
+    "copy_failed_and_suspended",
+    "copy_queue_high",
+    "copy_queue_normal",
+    "copy_reconnected",
+    "copy_resumed",
+    "copy_resynchronized",
+    "copy_suspended",
+    "dacp_bit_set",
+    "dag_restored",
+    "dag_started",
+    "dag_stopped",
+    "database_dismounted",
+    "database_mounted",
+    "database_volume_failed",
+    "database_volume_restored",
+    "failover_blocked",
+    "link_failed",
+    "link_restored",
+    "load_balancer_failed",
+    "load_balancer_restored",
+    "log_volume_failed",
+    "log_volume_full",
+    "log_volume_restored",
+    "mapi_network_failed",
+    "mapi_network_restored",
+    "namespace_switched",
+    "operator_error",
+    "pam_lost",
+    "pam_moved",
+    "quorum_lost",
+    "quorum_regained",
+    "replay_queue_high",
+    "replay_queue_normal",
+    "replication_network_failed",
+    "replication_network_restored",
+    "seeding_completed",
+    "seeding_started",
+    "server_failed",
+    "server_restored",
+    "shipping_network_changed",
+    "site_failed",
+    "site_restored",
+    "store_crashed",
+    "store_restarted",
+    "switchover_failed",
+    "switchover_refused",
+    "switchover_requested",
+    "wan_healed",
+    "wan_partitioned",
+    "witness_failed",
+    "witness_restored",
+)
+
+
+def _event_kind(value: object) -> object:
+    if isinstance(value, str) and value not in EVENT_KINDS:
+        close = difflib.get_close_matches(value, EVENT_KINDS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else " (see docs/expectations.md for the list)"
+        raise ValueError(f"unknown event kind {value!r}{hint}")
+    return value
+
+
+EventKind = Annotated[str, BeforeValidator(_event_kind), WithJsonSchema({"enum": list(EVENT_KINDS)})]
+
+LAST = -1  # the stored value of `occurrence: last`
+
+
+def _occurrence(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() == "last":
+        return LAST
+    if isinstance(value, bool) or not isinstance(value, int) or (value < 1 and value != LAST):
+        raise ValueError(f"occurrence is a number from 1 (the first) or 'last', got {value!r}")
+    return value
+
+
+Occurrence = Annotated[
+    int,
+    BeforeValidator(_occurrence),
+    PlainSerializer(lambda v: "last" if v == LAST else v, when_used="json"),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"const": "last"}]}),
+]
+Logs = Annotated[float, Field(ge=0, description="a number of 1 MiB transaction logs")]
+Messages = Annotated[float, Field(ge=0, description="a number of messages")]
+
+
+class ExpectationSpec(BaseModel):
+    """Base of every expectation: immutable, and unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=False)
+
+
+class FailoverCheck(ExpectationSpec):
+    """Selects one failover record of a database: the first by default, or by ``occurrence``."""
+
+    database: Name
+    kind: Literal["failover", "switchover"] | None = Field(
+        default=None, description="count only failovers or only switchovers; default: both"
+    )
+    occurrence: Occurrence | None = Field(
+        default=None, description="which record of the database (1 = first, 'last'); default: the first"
+    )
+
+
+class _LossCheck(FailoverCheck):
+    """Totals over every failover record of the database, or one record with ``occurrence``."""
+
+    occurrence: Occurrence | None = Field(
+        default=None, description="one record (1 = first, 'last'); default: the total over the run"
+    )
+
+
+class FailoverWithin(FailoverCheck):
+    """The failover mounts the database within ``duration`` of the failure (FailoverRecord.outage)."""
+
+    check: Literal["failover_within"]
+    duration: Duration
+    tolerance: Duration = 0.0
+
+
+class FailoverTarget(FailoverCheck):
+    """The failover ends with the database mounted on ``server``."""
+
+    check: Literal["failover_target"]
+    server: Name
+
+
+class FailoverOutcome(FailoverCheck):
+    """How the failover or switchover ended, in Active Manager's words."""
+
+    check: Literal["failover_outcome"]
+    outcome: Outcome
+
+
+class FailoverPhase(FailoverCheck):
+    """One phase of the failover takes ``duration`` (± ``tolerance``)."""
+
+    check: Literal["failover_phase"]
+    phase: Phase
+    duration: Duration
+    tolerance: Duration = 0.0
+
+
+class FailoverCount(ExpectationSpec):
+    """Exactly ``count`` failover records (of a database, of a kind, with an outcome)."""
+
+    check: Literal["failover_count"]
+    count: int = Field(ge=0)
+    database: Name | None = None
+    kind: Literal["failover", "switchover"] | None = None
+    outcome: Outcome | None = None
+
+
+class Candidate(FailoverCheck):
+    """Best copy selection's verdict on one copy: the criteria set it met, or why it was passed
+    over (rejected by best copy selection, or refused by its server's AutoDatabaseMountDial)."""
+
+    check: Literal["candidate"]
+    server: Name
+    criteria_set: int | None = Field(default=None, ge=1, le=10)
+    rejected: str | None = Field(
+        default=None, min_length=1, description="words of the reason the copy was rejected or passed over"
+    )
+
+    @model_validator(mode="after")
+    def _one_verdict(self) -> Candidate:
+        if (self.criteria_set is None) == (self.rejected is None):
+            raise ValueError("give exactly one of criteria_set (1 to 10) or rejected (words of the reason)")
+        return self
+
+
+class LogsLostAtMost(_LossCheck):
+    """At most ``logs`` logs lost."""
+
+    check: Literal["logs_lost_at_most"]
+    logs: Logs
+    tolerance: Logs = 0.0
+
+
+class LogsLost(_LossCheck):
+    """Exactly ``logs`` logs lost (± ``tolerance``)."""
+
+    check: Literal["logs_lost"]
+    logs: Logs
+    tolerance: Logs = 0.0
+
+
+class MessagesLost(_LossCheck):
+    """``messages`` messages lost with the lost logs (± ``tolerance``)."""
+
+    check: Literal["messages_lost"]
+    messages: Messages
+    tolerance: Messages = 0.0
+
+
+class MessagesRedelivered(_LossCheck):
+    """Safety Net resubmits ``messages`` messages (± ``tolerance``)."""
+
+    check: Literal["messages_redelivered"]
+    messages: Messages
+    tolerance: Messages = 0.0
+
+
+class ClientOutageP95Under(ExpectationSpec):
+    """The 95th percentile of the client-perceived outage of a protocol stays under ``duration``."""
+
+    check: Literal["client_outage_p95_under"]
+    protocol: Protocol
+    duration: Duration
+    database: Name | None = Field(default=None, description="default: every database")
+    tolerance: Duration = 0.0
+
+
+class CopyQueuePeakUnder(ExpectationSpec):
+    """The copy queue of one database copy stays under ``logs`` over the whole run."""
+
+    check: Literal["copy_queue_peak_under"]
+    database: Name
+    server: Name
+    logs: Logs
+    tolerance: Logs = 0.0
+
+
+class QuorumLost(ExpectationSpec):
+    """The DAG loses quorum (``lost: true``, optionally ``at`` a time) or never does (``lost: false``)."""
+
+    check: Literal["quorum_lost"]
+    lost: bool = True
+    at: Duration | None = None
+    tolerance: Duration = 0.0
+
+    @model_validator(mode="after")
+    def _at_needs_lost(self) -> QuorumLost:
+        if self.at is not None and not self.lost:
+            raise ValueError("'at' says when quorum is lost; it cannot go with lost: false")
+        return self
+
+
+class MountedAt(ExpectationSpec):
+    """At time ``at`` the database is (not) mounted, optionally on ``server`` (copy status)."""
+
+    check: Literal["mounted_at"]
+    database: Name
+    at: Duration
+    server: Name | None = None
+    mounted: bool = True
+
+
+class NoSplitBrain(ExpectationSpec):
+    """No database is ever mounted on two servers at once."""
+
+    check: Literal["no_split_brain"]
+    database: Name | None = Field(default=None, description="default: every database")
+
+
+class EventCheck(ExpectationSpec):
+    """Events of a kind happen (at least once, or exactly ``count`` times), optionally ``at`` a time."""
+
+    check: Literal["event"]
+    kind: EventKind
+    database: Name | None = None
+    server: Name | None = None
+    contains: str | None = Field(default=None, min_length=1, description="words the event's detail contains")
+    count: int | None = Field(default=None, ge=0, description="exactly this many; default: at least one")
+    at: Duration | None = None
+    tolerance: Duration = 0.0
+
+
+Expectation = Annotated[
+    FailoverWithin
+    | FailoverTarget
+    | FailoverOutcome
+    | FailoverPhase
+    | FailoverCount
+    | Candidate
+    | LogsLostAtMost
+    | LogsLost
+    | MessagesLost
+    | MessagesRedelivered
+    | ClientOutageP95Under
+    | CopyQueuePeakUnder
+    | QuorumLost
+    | MountedAt
+    | NoSplitBrain
+    | EventCheck,
+    Field(discriminator="check"),
+]
