@@ -158,3 +158,21 @@ def test_summary_reports_user_minutes():
     summary = result.summary()
     assert summary["client_outages"][0]["protocol"] == "outlook"
     assert summary["user_minutes_of_outage"] == pytest.approx(result.user_minutes())
+
+
+def test_shipped_cas_failure_scenario_costs_probes_times_failures():
+    """scenarios/cas-failure.yaml: Outlook users of the dead CAS are back after 3 probes x 5 s."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "cas-failure.yaml"
+    scenario = dagsim.load_scenario(path)
+    result = dagsim.simulate(scenario)
+    assert result.failover_records == ()
+    outlook = [r for r in result.client_outage_records if r.protocol == "outlook"]
+    assert len(outlook) == len(scenario.databases)
+    access = scenario.client_access
+    removed = access.probe_interval * access.probe_failures
+    retry = access.protocols["outlook"].retry_interval
+    assert {(r.min, r.max) for r in outlook} == {(math.ceil(removed / retry) * retry,) * 2}
+    share = access.protocols["outlook"].share
+    assert {r.affected_mailboxes for r in outlook} == {pytest.approx(2000 * share / 3)}
