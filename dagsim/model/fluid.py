@@ -475,11 +475,14 @@ class FluidReplication:
 
     def _time_to_full(self) -> np.ndarray:
         cap = self.layout.volume_capacity
-        held = self.q[0] + self.q[1] * self.holds_replay
         rate = self.dq[0] + self.dq[1] * self.holds_replay
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_copy = np.where(rate > 0, (cap[self.db] - held) / rate, _NEVER)
-        out = np.minimum.reduceat(per_copy, self.layout.db_first_copy)
+        growing = rate > 0
+        out = np.full(self.layout.n_databases, _NEVER)
+        if growing.any():
+            held = self.q[0] + self.q[1] * self.holds_replay
+            per_copy = np.full(self.layout.n_copies, _NEVER)
+            per_copy[growing] = (cap[self.db[growing]] - held[growing]) / rate[growing]
+            out = np.minimum.reduceat(per_copy, self.layout.db_first_copy)
         if self._any_frozen:
             with np.errstate(divide="ignore", invalid="ignore"):
                 frozen = np.where(self.g > 0, (cap - self.frozen_use) / self.g, _NEVER)
