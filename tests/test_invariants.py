@@ -121,7 +121,7 @@ def test_random_fault_schedules_keep_the_invariants(schedule, dac):
     result = sim.run()  # invariants are checked at every mount and cluster change; a breach raises
     assert sim.manager.invariants.checks > 0
     assert all(count <= 1 for count in _mounted_per_database(sim).values())
-    for d, row in enumerate(sim.manager.mounted_row):
+    for row in sim.manager.mounted_row:
         if row is not None:
             assert sim.cluster.mount_blocker(sim.manager.server_of(row)) is None
     for record in result.failover_records:

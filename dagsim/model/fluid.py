@@ -17,10 +17,10 @@ import simpy
 
 from dagsim.model.allocation import max_min_fair
 from dagsim.model.delay import DelayTracker
+from dagsim.model.engine import ReplicationEngine
 from dagsim.model.layout import Layout
 from dagsim.model.queue_stats import QueueStats
 from dagsim.model.recorder import Recorder
-from dagsim.model.shipping import ShippingPaths
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload
 
@@ -38,7 +38,7 @@ _LEVELS = np.array([[0.0], [0.0], [COPY_QUEUE_THRESHOLD], [REPLAY_QUEUE_THRESHOL
 _CAN_RISE = np.array([[False], [False], [True], [True], [True]])  # rows 0-1 only ever fall to 0
 
 
-class FluidReplication:
+class FluidReplication(ReplicationEngine):
     """Log flow of every database copy of one run, advanced from event to event."""
 
     def __init__(
@@ -49,24 +49,13 @@ class FluidReplication:
         workload: Workload,
         recorder: Recorder,
     ) -> None:
-        self.env = env
-        self.layout = layout
-        self.topology = topology
-        self.workload = workload
-        self.recorder = recorder
+        super().__init__(env, layout, topology, workload, recorder)
         n, d = layout.n_copies, layout.n_databases
-        self.db = layout.copy_db
-        self.active = layout.initial_active.copy()
-        self.is_active = np.zeros(n, dtype=bool)
-        self.mounted = np.ones(d, dtype=bool)
-        self.suspended = np.zeros(n, dtype=bool)  # holds truncation (DESIGN 3.3)
         self.halted = np.zeros(n, dtype=bool)  # neither copies nor replays
         self.source_blocked = np.zeros(d, dtype=bool)  # the active's logs cannot be read
         self.on_volume_full = None  # Active Manager's callback: a full volume is a failure item
-        self.lagged = layout.replay_lag > 0
         self._roles_changed()
 
-        self.t = 0.0
         self.generated = np.zeros(d)  # log position of each active copy
         self.written = np.zeros(d)  # logs written in the run, whoever was active
         self.base_rates = workload.rates(0.0)
@@ -89,14 +78,12 @@ class FluidReplication:
 
         self.server_incidence = np.zeros((n, len(layout.server_names)))
         self.server_incidence[np.arange(n), layout.copy_server] = 1.0
-        self.paths = ShippingPaths(layout, topology, recorder)
         self._ship_key: bytes | None = None
 
         self.stats = QueueStats((2, n), np.array([[COPY_QUEUE_THRESHOLD], [REPLAY_QUEUE_THRESHOLD]]))
         self.copy_volume_peak = np.zeros(n)
         self.active_volume_peak = np.zeros(d)
         self.history: list[tuple[float, np.ndarray, np.ndarray]] = [(0.0, self.generated.copy(), self.g.copy())]
-        self.steps = 0
         self._waiting = False
         self._poked = False
         self.process: simpy.Process | None = None

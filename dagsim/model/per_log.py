@@ -15,18 +15,18 @@ import numpy as np
 import simpy
 
 from dagsim.model.allocation import max_min_fair
+from dagsim.model.engine import ReplicationEngine
 from dagsim.model.fluid import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD
 from dagsim.model.layout import Layout
 from dagsim.model.queue_stats import QueueStats
 from dagsim.model.recorder import Recorder
-from dagsim.model.shipping import ShippingPaths
 from dagsim.model.topology import Topology
 from dagsim.model.workload import HOUR, Workload
 
 __all__ = ["PerLogReplication"]
 
 
-class PerLogReplication:
+class PerLogReplication(ReplicationEngine):
     """Discrete log shipping and replay; same interface as :class:`FluidReplication`."""
 
     def __init__(
@@ -37,21 +37,8 @@ class PerLogReplication:
         workload: Workload,
         recorder: Recorder,
     ) -> None:
-        self.env = env
-        self.layout = layout
-        self.topology = topology
-        self.workload = workload
-        self.recorder = recorder
+        super().__init__(env, layout, topology, workload, recorder)
         n, d = layout.n_copies, layout.n_databases
-        self.db = layout.copy_db
-        self.active = layout.initial_active.copy()
-        self.is_active = np.zeros(n, dtype=bool)
-        self.is_active[self.active] = True
-        self.mounted = np.ones(d, dtype=bool)
-        self.suspended = np.zeros(n, dtype=bool)
-        self.lagged = layout.replay_lag > 0
-        self.t = 0.0
-        self.steps = 0
 
         # Log numbers: ``closed[d]`` logs exist; a copy has copied up to ``copied`` and
         # replayed up to ``replayed``. Lagged copies start with their lag window unreplayed.
@@ -83,7 +70,6 @@ class PerLogReplication:
         self._busy_replay = np.zeros(n, dtype=bool)
         self.server_incidence = np.zeros((n, len(layout.server_names)))
         self.server_incidence[np.arange(n), layout.copy_server] = 1.0
-        self.paths = ShippingPaths(layout, topology, recorder)
         self._share_cache: dict = {}
         self._replay_cache: dict = {}
 
