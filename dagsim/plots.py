@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,20 +126,22 @@ def _pick_database(result: RunResult, database: str | None, *, by: str) -> str:
     names = [d.name for d in result.scenario.databases]
     if database is not None:
         if database not in names:
-            raise ValueError(f"no database {database!r} in scenario {result.scenario.name!r} (it has {', '.join(names)})")
+            raise ValueError(
+                f"no database {database!r} in scenario {result.scenario.name!r} (it has {', '.join(names)})"
+            )
         return database
     if by == "failover":
         for record in result.failover_records:
             return record.database
-        touched = [e.database for e in result.event_records if e.database]
-        if touched:
-            return max(names, key=lambda n: (touched.count(n), -names.index(n)))
-        return names[0]
-    # by == "queue": the database whose passive copy had the longest copy queue
-    peaks = {n: 0.0 for n in names}
+        touched = Counter(e.database for e in result.event_records if e.database)
+        return max(names, key=lambda n: (touched[n], -names.index(n)))
+    # by == "queue": the longest copy queue, then the longest replay queue of a copy that is not lagged
+    peaks = {n: (0.0, 0.0) for n in names}
     for record in result.copy_records:
-        peaks[record.database] = max(peaks[record.database], record.copy_queue_peak, record.replay_queue_peak / 5)
-    return max(names, key=lambda n: (peaks[n], -names.index(n)))
+        replay = 0.0 if record.replay_lag_time else record.replay_queue_peak
+        copy_peak, replay_peak = peaks[record.database]
+        peaks[record.database] = (max(copy_peak, record.copy_queue_peak), max(replay_peak, replay))
+    return max(names, key=lambda n: (*peaks[n], -names.index(n)))
 
 
 def _pick_failover(result: RunResult, record: FailoverRecord | str | int | None) -> FailoverRecord:
@@ -286,7 +289,10 @@ def _witness_down(result: RunResult) -> list[tuple[float, float, str]]:
         return ["witness"] if witness is not None and match and match.group(1) == witness.site else []
 
     found = _open_close(
-        result, {"witness_failed": "witness down", "site_failed": "witness down"}, ("witness_restored", "site_restored"), key
+        result,
+        {"witness_failed": "witness down", "site_failed": "witness down"},
+        ("witness_restored", "site_restored"),
+        key,
     )
     return found.get("witness", [])
 
@@ -330,7 +336,8 @@ def _edge_name(topology: Topology, edge_id: int) -> str:
 def database_timeline(result: RunResult, database: str | None = None, ax: Axes | None = None) -> Axes:
     """Which copy of a database was active when, with outages, failures and failovers.
 
-    One row per copy (activation preference order) and a top row for the DAG (quorum, links).
+    One row per copy (activation preference order) and, when any of them failed, a bottom row
+    for the DAG: quorum lost, file share witness down, inter-site links down.
     Bars: the active copy mounted (green) or dismounted (an outage, red); passive copies (pale
     blue) and, on top, server down, Information Store down, suspended, disconnected, failed,
     seeding. Failovers (black) and switchovers (blue) are vertical lines at the failure or
@@ -434,7 +441,10 @@ def database_timeline(result: RunResult, database: str | None = None, ax: Axes |
                                   edgecolor="white"))  # fmt: skip
 
     # The active copy on top, so an outage shows even on a failed server.
-    for mounted, colour, label in ((True, _MOUNTED, "active, mounted"), (False, _DISMOUNTED, "active, dismounted (outage)")):
+    for mounted, colour, label in (
+        (True, _MOUNTED, "active, mounted"),
+        (False, _DISMOUNTED, "active, dismounted (outage)"),
+    ):
         per_row: dict[int, list[tuple[float, float]]] = {}
         for span in spans:
             if span.mounted == mounted and span.server in rows:
@@ -447,12 +457,23 @@ def database_timeline(result: RunResult, database: str | None = None, ax: Axes |
     # The DAG row, in three lanes: quorum, witness, inter-site links.
     lane = height * 0.36
     if quorum:
-        bars(dag_row - lane, quorum, _QUORUM_LOST, "quorum lost", h=lane * 0.9, hatch="xx", edgecolor="white", linewidth=0)
+        bars(
+            dag_row - lane,
+            quorum,
+            _QUORUM_LOST,
+            "quorum lost",
+            h=lane * 0.9,
+            hatch="xx",
+            edgecolor="white",
+            linewidth=0,
+        )
         remember("quorum lost", Patch(facecolor=_QUORUM_LOST, hatch="xx", edgecolor="white", label="quorum lost"))
     if witness:
         bars(dag_row, witness, _SERVER_DOWN, "file share witness down", h=lane * 0.9, hatch="....", edgecolor="white",
              linewidth=0)  # fmt: skip
-        remember("witness", Patch(facecolor=_SERVER_DOWN, hatch="....", edgecolor="white", label="file share witness down"))
+        remember(
+            "witness", Patch(facecolor=_SERVER_DOWN, hatch="....", edgecolor="white", label="file share witness down")
+        )
     if link_spans:
         bars(dag_row + lane, [(t0, t1) for t0, t1, _ in link_spans], _LINK_DOWN, "inter-site link down", h=lane * 0.9)
         remember("inter-site link down", Patch(facecolor=_LINK_DOWN, label="inter-site link down"))
@@ -485,7 +506,9 @@ def database_timeline(result: RunResult, database: str | None = None, ax: Axes |
             ax.text(record.failure * hours, rows.get(record.source, 0) - height * 0.55,
                     f" {record.kind}: {record.outcome}", fontsize=7.5, va="top", ha="left", color=colour)  # fmt: skip
 
-    labels = [f"{server}  (pref {pref}{', lag ' + format_duration(lag) if lag else ''})" for server, pref, lag in copies]
+    labels = [
+        f"{server}  (pref {pref}{', lag ' + format_duration(lag) if lag else ''})" for server, pref, lag in copies
+    ]
     ax.set_yticks(list(range(n + dag_rows)), labels + ["DAG: quorum, witness, links"][:dag_rows])
     ax.set_ylim(-0.7, n + dag_rows - 0.3)
     ax.invert_yaxis()
@@ -495,7 +518,9 @@ def database_timeline(result: RunResult, database: str | None = None, ax: Axes |
     outage = sum(s.end - s.start for s in spans if not s.mounted)
     kinds = [r.kind for r in result.failover_records if r.database == name]
     moves = ", ".join(
-        f"{kinds.count(kind)} {kind}{'s' if kinds.count(kind) > 1 else ''}" for kind in ("failover", "switchover") if kind in kinds
+        f"{kinds.count(kind)} {kind}{'s' if kinds.count(kind) > 1 else ''}"
+        for kind in ("failover", "switchover")
+        if kind in kinds
     )
     ax.set_title(
         f"{name} in {result.scenario.name}: {moves or 'no failover'}; "
@@ -509,7 +534,9 @@ def database_timeline(result: RunResult, database: str | None = None, ax: Axes |
 
 
 # ====================================================================== queues
-def queue_lengths(result: RunResult, database: str | None = None, ax: Axes | Sequence[Axes] | None = None):
+def queue_lengths(
+    result: RunResult, database: str | None = None, ax: Axes | Sequence[Axes] | None = None
+) -> Figure | Axes:
     """Copy queue and replay queue of each passive copy of a database over time.
 
     Two panels sharing the time axis: copy queues with the 10-log threshold of best copy
@@ -574,7 +601,10 @@ def queue_lengths(result: RunResult, database: str | None = None, ax: Axes | Seq
                                       label=f"{REPLAY_QUEUE_THRESHOLD} logs: replay queue limit of criteria sets 1-5")  # fmt: skip
     threshold_replay.set_gid("threshold:50")
 
-    for axis, lines, threshold in ((top, lines_copy, COPY_QUEUE_THRESHOLD), (bottom, lines_replay, REPLAY_QUEUE_THRESHOLD)):
+    panels = [(top, lines_copy, COPY_QUEUE_THRESHOLD), (bottom, lines_replay, REPLAY_QUEUE_THRESHOLD)]
+    if single:
+        panels = [(top, lines_copy + lines_replay, REPLAY_QUEUE_THRESHOLD)]
+    for axis, lines, threshold in panels:
         peak = max([np.nanmax(line.get_ydata()) if np.isfinite(line.get_ydata()).any() else 0 for line in lines] + [0])
         if peak > 20 * threshold:
             axis.set_yscale("symlog", linthresh=1, linscale=0.4)
@@ -627,6 +657,9 @@ def queue_lengths(result: RunResult, database: str | None = None, ax: Axes | Seq
         top.set_xlabel("")
         top.tick_params(labelbottom=True)
     handles = top.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0] + extra
+    for kind, colour in (("failover", _FAILOVER), ("switchover", _SWITCHOVER)):
+        if any(r.database == name and r.kind == kind for r in result.failover_records):
+            handles.append(Line2D([], [], color=colour, linestyle=":", label=f"{name} {kind} (start)"))
     if _links_down(result):
         handles.append(Patch(facecolor=_LINK_DOWN, alpha=0.3, label="an inter-site link is down"))
     outside = {"loc": "upper left", "bbox_to_anchor": (1.07, 1.0), "fontsize": 7.5, "frameon": False}
@@ -652,9 +685,7 @@ def _capacity_shares(result: RunResult, database: str) -> list[tuple[str, str, f
     for stream in streams:
         if stream.database != database or not stream.edges:
             continue
-        shares = [
-            (topology.capacity[e] / stream.bytes_per_log / users[e], e) for e in stream.edges
-        ]
+        shares = [(topology.capacity[e] / stream.bytes_per_log / users[e], e) for e in stream.edges]
         share, edge = min(shares)
         capacity = topology.capacity[edge] / stream.bytes_per_log
         found.append((stream.server, _edge_name(topology, edge), capacity, users[edge], share))
@@ -688,7 +719,9 @@ def _time_unit(seconds: float) -> tuple[str, float]:
     return "h", HOUR
 
 
-def failover_anatomy(result: RunResult, record: FailoverRecord | str | int | None = None, ax: Axes | None = None) -> Axes:
+def failover_anatomy(
+    result: RunResult, record: FailoverRecord | str | int | None = None, ax: Axes | None = None
+) -> Axes:
     """One failover or switchover, phase by phase, as horizontal bars from the failure.
 
     Phases: detection, best copy selection (including any wait for quorum or the Primary
@@ -743,7 +776,7 @@ def failover_anatomy(result: RunResult, record: FailoverRecord | str | int | Non
         ax.plot(client.p95 / scale, y, marker="D", color="black", markersize=4.5)
         ax.text(client.max / scale, y,
                 f"  median {format_duration(client.median)}, p95 {format_duration(client.p95)}, "
-                f"{client.affected_mailboxes:,.0f} users", va="center", ha="left", fontsize=8)  # fmt: skip
+                f"{client.affected_mailboxes:,.0f} user{'' if round(client.affected_mailboxes) == 1 else 's'}", va="center", ha="left", fontsize=8)  # fmt: skip
         labels.append(f"{PROTOCOL_NAMES.get(client.protocol, client.protocol)} clients")
     if mounted_at is not None:
         line = ax.axvline(mounted_at / scale, color="black", linestyle="--", linewidth=1)
@@ -758,7 +791,9 @@ def failover_anatomy(result: RunResult, record: FailoverRecord | str | int | Non
     ax.set_axisbelow(True)
     where = f"{chosen.source} → {chosen.target}" if chosen.target else f"from {chosen.source}"
     lost = f", {chosen.logs_lost:,.0f} logs lost" if chosen.logs_lost else ", no logs lost"
-    title = f"{chosen.kind.capitalize()} of {chosen.database} at {format_clock(chosen.failure)} ({chosen.cause}): {where}"
+    title = (
+        f"{chosen.kind.capitalize()} of {chosen.database} at {format_clock(chosen.failure)} ({chosen.cause}): {where}"
+    )
     ax.set_title(f"{title}\n{chosen.outcome}{lost}", loc="left", fontsize=10)
     if clients:
         handles = [
@@ -888,7 +923,9 @@ def _figure_of(drawn) -> Figure:
     return drawn if isinstance(drawn, Figure) else drawn.figure
 
 
-def write_plots(result: RunResult, directory: str | Path, formats: Sequence[str] = ("png",), *, dpi: int = 120) -> list[Path]:
+def write_plots(
+    result: RunResult, directory: str | Path, formats: Sequence[str] = ("png",), *, dpi: int = 120
+) -> list[Path]:
     """Write one file per plot kind and format into ``directory`` (created if needed).
 
     Files: ``timeline.<fmt>`` (the first database that failed over, else the busiest),

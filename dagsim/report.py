@@ -112,9 +112,7 @@ def default_status_times(result: RunResult) -> list[float]:
     return chosen if len(chosen) <= 4 else chosen[:3] + chosen[-1:]
 
 
-def render_report(
-    result: RunResult, *, status_times: Iterable[float] | None = None, image_format: str = "png"
-) -> str:
+def render_report(result: RunResult, *, status_times: Iterable[float] | None = None, image_format: str = "png") -> str:
     """The report as an HTML string (what :func:`write_report` writes)."""
     if image_format not in ("png", "svg"):
         raise ValueError(f"unknown image format {image_format!r}; use png or svg")
@@ -141,7 +139,9 @@ def render_report(
         ("scenario", "Scenario and provenance", _provenance(result)),
     ]
     toc = "".join(f'<li><a href="#{key}">{_e(title)}</a></li>' for key, title, _ in sections)
-    body = "\n".join(f'<section id="{key}">\n<h2>{_e(title)}</h2>\n{content}\n</section>' for key, title, content in sections)
+    body = "\n".join(
+        f'<section id="{key}">\n<h2>{_e(title)}</h2>\n{content}\n</section>' for key, title, content in sections
+    )
     version = result.versions.get("dagsim", "")
     return (
         "<!DOCTYPE html>\n"
@@ -155,7 +155,7 @@ def render_report(
         f'<p class="note">{_e(result.mode)} mode, seed {result.seed}, {_e(format_duration(result.duration))} simulated; '
         f"dagsim {_e(version)}.</p>\n</header>\n"
         f"<nav><ol>{toc}</ol></nav>\n{body}\n"
-        f'<footer>Written by dagsim {_e(version)}. Times are simulated time from the start of the run '
+        f"<footer>Written by dagsim {_e(version)}. Times are simulated time from the start of the run "
         "(<code>0d 10:00:00</code> is 10 o'clock on the first day); queues are in 1 MiB transaction logs. "
         "This file is self-contained and needs no network.</footer>\n"
         "</body>\n</html>\n"
@@ -174,15 +174,14 @@ def _summary(result: RunResult) -> str:
     outages = {d.name: sum(s.end - s.start for s in plots._active_spans(result, d.name) if not s.mounted)
                for d in scenario.databases}  # fmt: skip
     down = {name: seconds for name, seconds in outages.items() if seconds > 0}
+    links = ", ".join(
+        f"{link.name} {link.sites[0]}–{link.sites[1]} {link.bandwidth * 8 / 1e6:,.0f} Mbit/s" for link in scenario.links
+    )
     facts = [
         ("Sites", ", ".join(s.name for s in scenario.sites)),
         ("Mailbox servers", f"{len(scenario.servers)} ({', '.join(s.name for s in scenario.servers)})"),
         ("Databases / copies", f"{len(scenario.databases)} / {sum(len(d.copies) for d in scenario.databases)}"),
-        (
-            "Inter-site links",
-            ", ".join(f"{link.name} {link.sites[0]}–{link.sites[1]} {link.bandwidth * 8 / 1e6:,.0f} Mbit/s"
-                      for link in scenario.links) or "none",
-        ),  # fmt: skip
+        ("Inter-site links", links or "none"),
         ("Logs generated", f"{sum(d.logs_generated for d in result.database_records):,.0f} (1 MiB each)"),
         ("Events", f"{len(result.event_records):,}"),
         (
@@ -200,15 +199,13 @@ def _summary(result: RunResult) -> str:
         ),
     ]
     if peak is not None:
-        facts.append(
-            ("Longest copy queue", f"{peak.copy_queue_peak:,.0f} logs ({peak.database}\\{peak.server}); "
-                                   f"above 10 logs for {format_duration(peak.time_copy_queue_above_10)}")  # fmt: skip
-        )
+        above = format_duration(peak.time_copy_queue_above_10)
+        text = f"{peak.copy_queue_peak:,.0f} logs ({peak.database}\\{peak.server}); above 10 logs for {above}"
+        facts.append(("Longest copy queue", text))
     if replay is not None:
-        facts.append(
-            ("Longest replay queue", f"{replay.replay_queue_peak:,.0f} logs ({replay.database}\\{replay.server}); "
-                                     f"above 50 logs for {format_duration(replay.time_replay_queue_above_50)}")  # fmt: skip
-        )
+        above = format_duration(replay.time_replay_queue_above_50)
+        text = f"{replay.replay_queue_peak:,.0f} logs ({replay.database}\\{replay.server}); above 50 logs for {above}"
+        facts.append(("Longest replay queue", text))
     clients = tuple(getattr(result, "client_outage_records", ()) or ())
     if clients:
         minutes = sum(getattr(c, "user_minutes", 0.0) for c in clients)
@@ -231,6 +228,7 @@ def _failovers(result: RunResult) -> str:
         )
     rows, classes = [], []
     for r in records:
+
         def after(value: float | None, start: float = r.failure) -> str:
             return "–" if value is None else f"+{value - start:,.1f} s"
 
@@ -283,8 +281,10 @@ def _plots(result: RunResult, fmt: str) -> str:
         (
             "Hourly log generation against inter-site link capacity",
             plots.generation_vs_capacity(result),
-            "Bars: logs per second each inter-site link must carry per direction, hour by hour; dashed: the "
-            "link's capacity in logs/s after network compression; grey: generation of every database.",
+            (
+                "Bars: logs per second each inter-site link must carry per direction, hour by hour; dashed: the "
+                "link's capacity in logs/s after network compression; grey: generation of every database."
+            ),
         )
     )
     moved = list(dict.fromkeys(r.database for r in result.failover_records))
@@ -294,17 +294,21 @@ def _plots(result: RunResult, fmt: str) -> str:
             (
                 f"Timeline of {name or 'the busiest database'}",
                 ax,
-                "Which copy was active when (green mounted, red dismounted), with servers, copies, quorum, "
-                "witness and links that failed; dotted lines mark failovers and switchovers.",
+                (
+                    "Which copy was active when (green mounted, red dismounted), with servers, copies, quorum, "
+                    "witness and links that failed; dotted lines mark failovers and switchovers."
+                ),
             )
         )
     figures.append(
         (
             "Copy and replay queues",
             plots.queue_lengths(result),
-            "Copy and replay queue of each passive copy of the database with the longest copy queue, with the "
-            "10- and 50-log thresholds of best copy selection and, on the right, generation and link share "
-            "in logs/s.",
+            (
+                "Copy and replay queue of each passive copy of the database with the longest copy queue, with the "
+                "10- and 50-log thresholds of best copy selection and, on the right, generation and link share "
+                "in logs/s."
+            ),
         )
     )
     for index, record in enumerate(result.failover_records[:MAX_ANATOMIES]):
@@ -312,8 +316,10 @@ def _plots(result: RunResult, fmt: str) -> str:
             (
                 f"Anatomy of the {record.kind} of {record.database} at {format_clock(record.failure)}",
                 plots.failover_anatomy(result, index),
-                "Each phase of the failover as a bar from the failure; client re-routing per protocol "
-                "when the run models client access.",
+                (
+                    "Each phase of the failover as a bar from the failure; client re-routing per protocol "
+                    "when the run models client access."
+                ),
             )
         )
     mime = {"png": "image/png", "svg": "image/svg+xml"}[fmt]
@@ -327,7 +333,9 @@ def _plots(result: RunResult, fmt: str) -> str:
             f"<figcaption>{_e(caption)}</figcaption>\n</figure>"
         )
     if len(result.failover_records) > MAX_ANATOMIES:
-        parts.append(f'<p class="note">The first {MAX_ANATOMIES} of {len(result.failover_records)} failovers are drawn.</p>')
+        parts.append(
+            f'<p class="note">The first {MAX_ANATOMIES} of {len(result.failover_records)} failovers are drawn.</p>'
+        )
     return "\n".join(parts)
 
 
@@ -335,8 +343,10 @@ def _copy_status(result: RunResult, times: Sequence[float]) -> str:
     if not times:
         return '<p class="note">No moments were chosen.</p>'
     parts = [
-        '<p class="note">As <code>Get-MailboxDatabaseCopyStatus</code> would show it at each moment; '
-        "queue lengths in whole logs.</p>"
+        (
+            '<p class="note">As <code>Get-MailboxDatabaseCopyStatus</code> would show it at each moment; '
+            "queue lengths in whole logs.</p>"
+        )
     ]
     for t in times:
         simulation = Simulation(result.scenario, seed=result.seed, duration=result.duration, mode=result.mode)
@@ -433,4 +443,8 @@ def _table(
             f'<td class="num">{_e(v)}</td>' if j in numeric else f"<td>{_e(v)}</td>" for j, v in enumerate(row)
         )
         lines.append(f'<tr class="{css}">{cells}</tr>' if css else f"<tr>{cells}</tr>")
-    return f'<div class="scroll"><table{attributes}>\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(lines) + "\n</tbody>\n</table></div>"
+    return (
+        f'<div class="scroll"><table{attributes}>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(lines)
+        + "\n</tbody>\n</table></div>"
+    )

@@ -133,3 +133,25 @@ def test_format_duration_round_trips(seconds, text):
     """format_duration gives the short form, which parses back to the same seconds."""
     assert format_duration(seconds) == text
     assert parse_duration(text) == pytest.approx(seconds)
+
+
+def test_dumped_scenario_loads_back_identical():
+    """A scenario dumped (python or JSON mode) and validated again is equal to the original, units and all."""
+    from pathlib import Path
+
+    import dagsim
+
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    for path in sorted(root.glob("*.yaml")):
+        scenario = dagsim.load_scenario(path)
+        for mode in ("python", "json"):
+            again = dagsim.Scenario.model_validate(scenario.model_dump(mode=mode))
+            assert again == scenario, (path.name, mode)
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.25, 1.5, 59.999, 90.5, 3600.0, 1e-3, 7 * 86400 + 1])
+def test_duration_serialization_round_trips(seconds):
+    """Durations serialize to text that parses back to the same number of seconds."""
+    from dagsim.config.units import _serialize_duration
+
+    assert parse_duration(_serialize_duration(seconds)) == seconds

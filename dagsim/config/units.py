@@ -11,6 +11,7 @@ import math
 import re
 from typing import Annotated
 
+import numpy as np
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 __all__ = [
@@ -138,25 +139,39 @@ def format_duration(seconds: float) -> str:
     return "".join(parts)
 
 
+def _plain(number: float) -> str:
+    # Shortest exact decimal, never in exponent form (scenario files do not take exponents).
+    return np.format_float_positional(number, trim="-")
+
+
+def _exact(value: float, units: tuple[tuple[str, float], ...], base: str) -> str:
+    """``value`` in the largest unit that writes it exactly, so a dumped scenario loads back the same."""
+    for suffix, factor in units:
+        if value >= factor:
+            text = _plain(value / factor)
+            if float(text) * factor == value:
+                return text + suffix
+    return _plain(value) + base
+
+
+def _serialize_duration(seconds: float) -> str:
+    if seconds == int(seconds) and seconds >= 1:
+        return format_duration(seconds)
+    return _plain(seconds) + "s"
+
+
 def _format_bandwidth(bytes_per_second: float) -> str:
-    bits = bytes_per_second * 8
-    for unit, size in (("Gbps", 1e9), ("Mbps", 1e6), ("kbps", 1e3)):
-        if bits >= size:
-            return f"{bits / size:g}{unit}"
-    return f"{bits:g}bps"
+    return _exact(bytes_per_second * 8, (("Gbps", 1e9), ("Mbps", 1e6), ("kbps", 1e3)), "bps")
 
 
 def _format_size(size: float) -> str:
-    for unit, factor in (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= factor:
-            return f"{size / factor:g}{unit}"
-    return f"{size:g}B"
+    return _exact(size, (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)), "B")
 
 
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
-    PlainSerializer(format_duration, return_type=str, when_used="json"),
+    PlainSerializer(_serialize_duration, return_type=str),
     WithJsonSchema(
         {
             "anyOf": [
@@ -170,7 +185,7 @@ Duration = Annotated[
 Bandwidth = Annotated[
     float,
     BeforeValidator(parse_bandwidth),
-    PlainSerializer(_format_bandwidth, return_type=str, when_used="json"),
+    PlainSerializer(_format_bandwidth, return_type=str),
     WithJsonSchema(
         {
             "anyOf": [
@@ -184,7 +199,7 @@ Bandwidth = Annotated[
 Size = Annotated[
     float,
     BeforeValidator(parse_size),
-    PlainSerializer(_format_size, return_type=str, when_used="json"),
+    PlainSerializer(_format_size, return_type=str),
     WithJsonSchema(
         {
             "anyOf": [

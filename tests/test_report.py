@@ -1,0 +1,221 @@
+"""The HTML report: valid, self-contained, with the failover table, copy status and plots."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+import dagsim
+from dagsim.report import default_status_times, render_report, write_report
+
+matplotlib.use("Agg")  # no display needed; the library never uses pyplot
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Checker(HTMLParser):
+    """Parses a document and records what a test needs: structure problems, ids, tables, resources."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.tags: list[str] = []
+        self.ids: list[str] = []
+        self.resources: list[tuple[str, str, str]] = []  # tag, attribute, value
+        self.images: list[str] = []
+        self.doctype = ""
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self.text: list[str] = []
+        self.style = ""
+        self._in_style = False
+
+    def handle_decl(self, decl: str) -> None:
+        self.doctype = decl
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        values = dict(attrs)
+        if "id" in values:
+            self.ids.append(values["id"])
+        for name in ("src", "href", "srcset", "action", "data", "poster"):
+            if name in values:
+                self.resources.append((tag, name, values[name] or ""))
+        if tag == "img":
+            self.images.append(values.get("src", ""))
+        if tag == "table":
+            self._table = values.get("id", f"table-{len(self.tables)}")
+            self.tables[self._table] = []
+        if tag == "tr" and self._table is not None:
+            self._row = []
+        if tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        if tag == "style":
+            self._in_style = True
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            self.problems.append(f"end tag for void element <{tag}>")
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes <{self.stack[-1] if self.stack else 'nothing'}>")
+            return
+        self.stack.pop()
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        if tag == "tr" and self._row is not None and self._table is not None:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        if tag == "table":
+            self._table = None
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._in_style:
+            self.style += data
+        self.text.append(data)
+
+
+def _check(document: str) -> Checker:
+    checker = Checker()
+    checker.feed(document)
+    checker.close()
+    assert checker.doctype.lower() == "doctype html"
+    assert not checker.problems, checker.problems[:5]
+    assert not checker.stack, f"unclosed: {checker.stack}"
+    assert checker.tags[:3] == ["html", "head", "meta"]
+    assert len(checker.ids) == len(set(checker.ids)), "duplicate ids"
+    return checker
+
+
+def _assert_offline(checker: Checker, document: str) -> None:
+    """No network reference: every src/href is a data: URI or an anchor in the page."""
+    for tag, attribute, value in checker.resources:
+        assert not re.match(r"\s*(https?:)?//", value, re.IGNORECASE), (tag, attribute, value)
+        assert value.startswith(("data:", "#")), (tag, attribute, value[:60])
+    anchors = {value[1:] for _, _, value in checker.resources if value.startswith("#")}
+    assert anchors <= set(checker.ids)
+    assert not {"script", "link", "iframe", "object", "embed", "base"} & set(checker.tags)
+    assert "@import" not in checker.style and "url(" not in checker.style
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*https?://""", document, re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def server_failure():
+    return dagsim.simulate(SCENARIOS / "server-failure.yaml")
+
+
+@pytest.fixture(scope="module")
+def report(server_failure, tmp_path_factory):
+    path = write_report(server_failure, tmp_path_factory.mktemp("report") / "sub" / "report.html")
+    return path, path.read_text(encoding="utf-8")
+
+
+def test_report_is_valid_self_contained_html(report):
+    path, document = report
+    assert path.name == "report.html" and path.is_file()
+    checker = _check(document)
+    _assert_offline(checker, document)
+    for section in ("summary", "failovers", "plots", "copy-status", "copies", "events", "scenario"):
+        assert section in checker.ids
+
+
+def test_report_has_the_failover_table(report, server_failure):
+    _, document = report
+    checker = _check(document)
+    header, *rows = checker.tables["failover-table"]
+    assert header[:7] == ["Time", "Database", "Kind", "Cause", "From", "To", "Outcome"]
+    assert len(rows) == len(server_failure.failover_records) == 2
+    db01 = next(row for row in rows if row[1] == "DB01")
+    assert db01[4:7] == ["RED-MBX1", "RED-MBX2", "mounted"]
+    assert db01[header.index("Mounted")] == "+26.0 s"
+    assert db01[header.index("Outage")] == "26s"
+
+
+def test_report_embeds_the_plots_as_images(report):
+    _, document = report
+    checker = _check(document)
+    # generation, a timeline per database that failed over (2), queues, an anatomy per failover (2)
+    assert len(checker.images) == 6
+    for src in checker.images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
+
+
+def test_report_shows_copy_status_at_default_times(report, server_failure):
+    _, document = report
+    times = default_status_times(server_failure)
+    # just after the failure, just after the mount, the longest copy queue, the end of the run
+    assert times[:2] == [36001.0, 36027.0] and times[-1] == server_failure.duration
+    checker = _check(document)
+    status = [rows for name, rows in checker.tables.items() if rows and rows[0][:2] == ["Name", "Status"]]
+    assert len(status) == len(times)
+    after_failure = {row[0]: row[1] for row in status[0][1:]}
+    assert after_failure["DB01\\RED-MBX1"] == "Dismounted"
+    after_mount = {row[0]: row[1] for row in status[1][1:]}
+    assert after_mount["DB01\\RED-MBX2"] == "Mounted"
+    assert "At 0d 10:00:01" in "".join(checker.text)
+
+
+def test_report_status_times_are_chosen_by_the_caller(server_failure, tmp_path):
+    path = write_report(server_failure, tmp_path / "r.html", status_times=[11 * 3600])
+    checker = _check(path.read_text(encoding="utf-8"))
+    text = "".join(checker.text)
+    assert "At 0d 11:00:00" in text and "At 0d 10:00:01" not in text
+    with pytest.raises(ValueError, match="outside the run"):
+        render_report(server_failure, status_times=[2 * 86400])
+
+
+def test_report_without_failovers_still_has_an_empty_failover_table(tmp_path):
+    result = dagsim.simulate(SCENARIOS / "thin-wan.yaml")
+    document = write_report(result, tmp_path / "thin.html").read_text(encoding="utf-8")
+    checker = _check(document)
+    _assert_offline(checker, document)
+    assert checker.tables["failover-table"] == [
+        ["Time", "Database", "Kind", "Cause", "From", "To", "Outcome", "Detected", "Selected", "Last logs",
+         "Replayed", "Mounted", "Outage", "Logs lost", "Messages lost", "Redelivered"],
+    ]  # fmt: skip
+    assert "No failover or switchover happened" in document
+    assert len(checker.images) == 3  # generation, timeline, queues
+
+
+def test_report_with_svg_images_is_still_offline(server_failure):
+    document = render_report(server_failure, image_format="svg", status_times=[])
+    checker = _check(document)
+    _assert_offline(checker, document)
+    assert checker.images and all(src.startswith("data:image/svg+xml;base64,") for src in checker.images)
+
+
+def test_report_escapes_text(server_failure):
+    scenario = server_failure.scenario.model_copy(update={"description": "<script>alert('x')</script> & more"})
+    result = dagsim.simulate(scenario)
+    document = render_report(result, status_times=[])
+    checker = _check(document)
+    assert "script" not in checker.tags
+    assert "&lt;script&gt;" in document
+
+
+def test_report_is_deterministic(server_failure):
+    assert render_report(server_failure, status_times=[40000]) == render_report(server_failure, status_times=[40000])
