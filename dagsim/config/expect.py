@@ -20,9 +20,7 @@ from dagsim.config.units import Duration
 
 __all__ = [
     "EVENT_KINDS",
-    "FAILOVER_OUTCOMES",
-    "FAILOVER_PHASES",
-    "PROTOCOLS",
+    "LAST",
     "Expectation",
     "ExpectationSpec",
     "FailoverCheck",
@@ -31,15 +29,13 @@ __all__ = [
 # The same naming rule as dagsim.config.schema.Name (repeated: the schema imports this module).
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
-PROTOCOLS = ("outlook", "owa", "eas", "ews", "imap", "pop")
+# Client protocols, as in client_access.protocols of the schema.
 Protocol = Literal["outlook", "owa", "eas", "ews", "imap", "pop"]
 
 # FailoverRecord.outcome, as Active Manager writes it.
-FAILOVER_OUTCOMES = ("mounted", "no acceptable copy", "switchover refused", "switchover failed; remounted on the source")
 Outcome = Literal["mounted", "no acceptable copy", "switchover refused", "switchover failed; remounted on the source"]
 
 # Phases of a failover record: each from the end of the previous one (DESIGN 3.5).
-FAILOVER_PHASES = ("detection", "selection", "last_logs", "replay", "mount")
 Phase = Literal["detection", "selection", "last_logs", "replay", "mount"]
 
 # Every kind of event a run records (EventRecord.kind). A typo in an `event` check would

@@ -70,13 +70,14 @@ def _set_network(sim, server: str, networks: list[str], failed: bool, cause: str
 def _fail_mapi(sim, action):
     mapi = sim.topology.mapi_network
     sim.record("mapi_network_failed", server=action.server, detail=f"{action.server} lost {mapi}")
-    _set_network(sim, action.server, [mapi], True, "MAPI network failure")
     am = sim.manager
     # Clients can no longer reach the server's databases: Active Manager moves them, and since
     # the server still talks over the replication network, last logs can be copied (lossless).
+    # The failure item reaches it before the cluster would notice anything, so start here.
     for d in range(sim.layout.n_databases):
         if am.is_mounted(d) and am.server_of(am.active_row(d)) == action.server:
             am.fail_active(d, "MAPI network failure", sim.scenario.active_manager.failure_item_detection)
+    _set_network(sim, action.server, [mapi], True, "MAPI network failure")
 
 
 def _restore_mapi(sim, action):

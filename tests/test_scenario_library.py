@@ -1,0 +1,150 @@
+"""scenarios/library: one scenario per documented behaviour, each pinned by its expectations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import dagsim
+from dagsim.cli import app
+from dagsim.expectations import check_file
+
+pytest_plugins = ["pytester"]
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+LIBRARY = SCENARIOS / "library"
+
+# Each documented behaviour the library must demonstrate, and the file that does.
+BEHAVIOURS = {
+    "AutoDatabaseMountDial 6/7 and 12/13 logs": "mount-dial-thresholds.yaml",
+    "lossy dials sort candidates by copy queue": "candidate-order-lossy.yaml",
+    "a Lossless dial sorts candidates by activation preference": "candidate-order-lossless.yaml",
+    "criteria sets outrank the sort order": "criteria-set-priority.yaml",
+    "exclusion: suspended copy": "exclusion-suspended.yaml",
+    "exclusion: activation suspended": "exclusion-activation-suspended.yaml",
+    "exclusion: DatabaseCopyAutoActivationPolicy Blocked": "exclusion-blocked.yaml",
+    "exclusion: IntrasiteOnly across sites": "exclusion-intrasite-only.yaml",
+    "exclusion: MaximumActiveDatabases": "exclusion-maximum-active-databases.yaml",
+    "exclusion: ineligible copy status": "exclusion-ineligible-status.yaml",
+    "failover vs switchover without an acceptable copy": "failover-vs-switchover-without-target.yaml",
+    "quorum with an even member count": "quorum-even-members.yaml",
+    "quorum with an odd member count": "quorum-odd-members.yaml",
+    "DAC with a returning partitioned site": "dac-returning-partitioned-site.yaml",
+    "lagged copy activation time": "lagged-copy-activation-time.yaml",
+    "Safety Net redelivery": "safety-net-redelivery.yaml",
+    "Safety Net hold time loss": "safety-net-hold-time.yaml",
+    "a suspended copy fills the active's log volume": "suspended-copy-fills-log-volume.yaml",
+    "replication network loss moves shipping to MAPI": "replication-network-loss.yaml",
+    "MAPI network loss causes a lossless failover": "mapi-network-loss.yaml",
+    "server failover within about 30 s": "server-failover-timing.yaml",
+}
+
+runner = CliRunner()
+
+
+def _library_files() -> list[Path]:
+    return sorted(LIBRARY.glob("*.yaml"))
+
+
+def test_dagsim_check_scenarios_passes():
+    """`dagsim check scenarios/` exits 0 with every library expectation passed."""
+    result = runner.invoke(app, ["check", str(SCENARIOS)])
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.stdout
+    for path in _library_files():
+        assert any(line.startswith(f"{path}: ") and "all passed" in line for line in result.stdout.splitlines()), path
+    assert result.stderr == ""
+
+
+def test_every_documented_behaviour_has_a_scenario():
+    """Each behaviour of the issue's list has its scenario file in scenarios/library."""
+    missing = [f"{behaviour}: {name}" for behaviour, name in BEHAVIOURS.items() if not (LIBRARY / name).is_file()]
+    assert missing == []
+    assert sorted(p.name for p in _library_files()) == sorted(BEHAVIOURS.values())
+
+
+@pytest.mark.parametrize("path", _library_files(), ids=lambda p: p.stem)
+def test_library_scenario_names_its_rule_and_has_expectations(path):
+    """A library file opens with a comment naming the documented rule, and has expectations."""
+    assert path.read_text().startswith("# Documented rule: ")
+    assert dagsim.load_scenario(path).expect
+
+
+# A change to each scenario's key setting, and the checks that must then fail: the
+# expectations pin the behaviour, not just whatever the run happens to do.
+CONTROLS = [
+    (
+        "mount-dial-thresholds.yaml",
+        "{name: MBX-GA, site: B, auto_database_mount_dial: good_availability}",
+        "{name: MBX-GA, site: B, auto_database_mount_dial: best_availability}",
+        {"failover_outcome DB2", "candidate DB2\\MBX-GA", "mounted_at DB2 at 0d 00:30:00"},
+    ),
+    (
+        "candidate-order-lossless.yaml",
+        "{name: MBX1, site: A, auto_database_mount_dial: lossless}",
+        "{name: MBX1, site: A}",
+        {"failover_target DB1", "logs_lost DB1"},
+    ),
+    (
+        "criteria-set-priority.yaml",
+        "{name: MBX2, site: B, replay_rate: 0.1}",
+        "{name: MBX2, site: B}",
+        {"candidate DB1\\MBX2", "failover_target DB1"},
+    ),
+    (
+        "exclusion-blocked.yaml",
+        "{name: MBX2, site: B, database_copy_auto_activation_policy: blocked}",
+        "{name: MBX2, site: B}",
+        {"candidate DB1\\MBX2", "failover_target DB1"},
+    ),
+    (
+        "dac-returning-partitioned-site.yaml",
+        "datacenter_activation_mode: dag_only",
+        "datacenter_activation_mode: 'off'",
+        {
+            "mounted_at DB1 at 0d 00:30:00",
+            "mounted_at DB2 at 0d 00:30:00",
+            "event dacp_bit_set MBX1",
+            "event dacp_bit_set MBX2",
+            "mounted_at DB2 at 0d 00:50:00",
+        },
+    ),
+    (
+        "safety-net-hold-time.yaml",
+        "safety_net_hold_time: 30s",
+        "safety_net_hold_time: 2d",
+        {"messages_redelivered DB1"},
+    ),
+    (
+        "suspended-copy-fills-log-volume.yaml",
+        "log_volume_size: 1GB",
+        "log_volume_size: 2GB",
+        {
+            "event log_volume_full DB1\\MBX1",
+            "event database_dismounted DB1\\MBX1",
+            "mounted_at DB1 at 0d 01:08:00",
+            "failover_outcome DB1",
+            "candidate DB1\\MBX2",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("name,old,new,failing", CONTROLS, ids=[c[0].removesuffix(".yaml") for c in CONTROLS])
+def test_changing_the_key_setting_breaks_the_expectations(tmp_path, name, old, new, failing):
+    """Undoing the setting a library scenario demonstrates makes exactly its dependent checks fail."""
+    text = (LIBRARY / name).read_text()
+    assert text.count(old) == 1
+    changed = tmp_path / name
+    changed.write_text(text.replace(old, new))
+    verdicts = check_file(changed).verdicts
+    assert {v.name for v in verdicts if not v.passed} == failing
+
+
+def test_pytest_plugin_runs_the_library(pytester):
+    """The plugin, enabled on scenarios/library, collects and passes one item per library expectation."""
+    expectations = sum(len(dagsim.load_scenario(path).expect) for path in _library_files())
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--dagsim-scenarios={LIBRARY}")
+    result.assert_outcomes(passed=expectations)
