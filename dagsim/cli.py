@@ -21,6 +21,7 @@ from dagsim.config import Scenario, ScenarioError, load_scenario
 from dagsim.config.units import parse_duration
 from dagsim.model.simulation import Simulation
 from dagsim.records import format_clock
+from dagsim.results import RunResult
 from dagsim.text import render_explain, render_failovers, render_run
 from dagsim.status import copy_status
 
@@ -144,6 +145,8 @@ def run(
         SeriesFormat, typer.Option("--format", help="File format of the sampled series.", case_sensitive=False)
     ] = SeriesFormat.csv,
     events: Annotated[int, typer.Option("--events", help="How many events to print (0: none).", min=0)] = 30,
+    plots: Annotated[bool, typer.Option("--plots", help="Also write the plots (PNG) into --out.")] = False,
+    svg: Annotated[bool, typer.Option("--svg", help="With --plots: SVG files as well.")] = False,
 ) -> None:
     """Run a scenario: print per-copy queue statistics and events; write results with --out."""
     scenario = _load_or_exit(file)
@@ -151,23 +154,62 @@ def run(
     if series_format is SeriesFormat.parquet and importlib.util.find_spec("pyarrow") is None:
         typer.echo("--format parquet needs pyarrow: pip install 'dagsim[parquet]'", err=True)
         raise typer.Exit(EXIT_INVALID)
-    simulation = Simulation(scenario, seed=seed, duration=seconds, mode=mode.value if mode else None)
+    if plots and out is None:
+        typer.echo("--plots needs --out DIR: the folder to write the pictures into", err=True)
+        raise typer.Exit(EXIT_INVALID)
     started = time.perf_counter()
+    result = _simulate(Simulation(scenario, seed=seed, duration=seconds, mode=mode.value if mode else None))
+    wall = time.perf_counter() - started
+    typer.echo(render_run(result, wall_seconds=wall, max_events=events))
+    if out is not None:
+        written = result.write(out, series_format=series_format.value)
+        if plots:
+            from dagsim.plots import write_plots
+
+            written += write_plots(result, out, formats=("png", "svg") if svg else ("png",))
+        typer.echo(f"\nwrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written))
+
+
+def _simulate(simulation: Simulation) -> RunResult:
+    """Run with a progress bar on stderr (shown only on a terminal)."""
     with tqdm(
         total=simulation.duration,
         unit="s",
         unit_scale=True,
         desc="simulating",
         leave=False,
-        disable=None,  # only on a terminal
+        disable=None,
         file=sys.stderr,
     ) as bar:
-        result = simulation.run(progress=lambda t: bar.update(t - bar.n))
-    wall = time.perf_counter() - started
-    typer.echo(render_run(result, wall_seconds=wall, max_events=events))
-    if out is not None:
-        written = result.write(out, series_format=series_format.value)
-        typer.echo(f"\nwrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written))
+        return simulation.run(progress=lambda t: bar.update(t - bar.n))
+
+
+@app.command()
+def report(
+    file: ScenarioFile,
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
+    at: Annotated[
+        list[str] | None,
+        typer.Option("--at", help="Show copy status at this time (repeatable), e.g. --at 10h --at 12h30m."),
+    ] = None,
+    seed: SeedOption = None,
+    mode: ModeOption = None,
+) -> None:
+    """Write one self-contained HTML report: summary, failovers, copy status and plots."""
+    from dagsim.report import write_report
+
+    scenario = _load_or_exit(file)
+    times = [_duration_option(text, "--at") for text in at or ()]
+    late = [t for t in times if t > scenario.run.duration]
+    if late:
+        typer.echo(
+            f"--at: {format_clock(late[0])} is after the end of the run ({format_clock(scenario.run.duration)})",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INVALID)
+    result = _simulate(Simulation(scenario, seed=seed, mode=mode.value if mode else None))
+    path = write_report(result, out, status_times=times or None)
+    typer.echo(f"wrote {path}")
 
 
 @app.command()

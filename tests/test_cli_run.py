@@ -173,3 +173,36 @@ def test_explain_unknown_database_is_an_error(tmp_path):
     result = runner.invoke(app, ["explain", str(_failure_scenario(tmp_path)), "--database", "DB9"])
     assert result.exit_code == 2
     assert "DB1" in result.output
+
+
+def test_run_with_plots_writes_pictures(tmp_path):
+    """`dagsim run --out DIR --plots` writes one PNG per plot kind next to the result files."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(ROOT / "scenarios" / "server-failure.yaml"), "--out", str(out), "--plots"])
+    assert result.exit_code == 0, result.output
+    pictures = sorted(p.name for p in out.glob("*.png"))
+    assert pictures == ["anatomy.png", "generation.png", "queues.png", "timeline.png"]
+    assert all((out / name).read_bytes().startswith(b"\x89PNG") for name in pictures)
+
+
+def test_run_plots_without_out_is_an_error():
+    """--plots without --out says where pictures would go and exits with 2."""
+    result = runner.invoke(app, ["run", str(QUICKSTART), "--plots"])
+    assert result.exit_code == 2 and "--out" in result.output
+
+
+def test_report_writes_self_contained_html(tmp_path):
+    """`dagsim report` writes one HTML file with the failover table and embedded images."""
+    path = tmp_path / "r.html"
+    scenario = ROOT / "scenarios" / "server-failure.yaml"
+    result = runner.invoke(app, ["report", str(scenario), "--out", str(path), "--at", "10h1m"])
+    assert result.exit_code == 0, result.output
+    html = path.read_text()
+    assert "Failovers and switchovers" in html and "data:image/png;base64," in html
+    assert "RED-MBX1" in html and "0d 10:01:00" in html
+
+
+def test_report_rejects_a_time_after_the_run(tmp_path):
+    """`dagsim report --at` beyond the run is a clear error with exit status 2."""
+    result = runner.invoke(app, ["report", str(QUICKSTART), "--out", str(tmp_path / "r.html"), "--at", "2d"])
+    assert result.exit_code == 2 and "after the end of the run" in result.output
