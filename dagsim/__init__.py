@@ -6,12 +6,21 @@ Typical use::
     scenario = dagsim.load_scenario("scenarios/quickstart.yaml")
     result = dagsim.simulate(scenario)
     result.copies          # queue statistics per database copy (DataFrame)
+    result.failovers       # every failover, phase by phase
+    result.client_outages  # what users felt, per database and protocol
     dagsim.copy_status(scenario, at=10 * 3600)   # Get-MailboxDatabaseCopyStatus at 10:00
 """
 
 from dagsim.config import Problem, Scenario, ScenarioError, load_scenario, load_scenario_text
 from dagsim.model.simulation import Simulation
-from dagsim.records import CopyStats, DatabaseStats, EventRecord
+from dagsim.records import (
+    ClientOutageRecord,
+    CopyStats,
+    DatabaseStats,
+    DecisionRecord,
+    EventRecord,
+    FailoverRecord,
+)
 from dagsim.results import RunResult
 from dagsim.simulate import simulate
 from dagsim.status import copy_status
@@ -19,9 +28,12 @@ from dagsim.status import copy_status
 __version__ = "0.1.0"
 
 __all__ = [
+    "ClientOutageRecord",
     "CopyStats",
     "DatabaseStats",
+    "DecisionRecord",
     "EventRecord",
+    "FailoverRecord",
     "Problem",
     "RunResult",
     "Scenario",
