@@ -38,6 +38,7 @@ BEHAVIOURS = {
     "a suspended copy fills the active's log volume": "suspended-copy-fills-log-volume.yaml",
     "replication network loss moves shipping to MAPI": "replication-network-loss.yaml",
     "MAPI network loss causes a lossless failover": "mapi-network-loss.yaml",
+    "CAS failure behind a load balancer": "cas-failure-load-balancer.yaml",
     "server failover within about 30 s": "server-failover-timing.yaml",
 }
 
@@ -128,6 +129,12 @@ CONTROLS = [
             "failover_outcome DB1",
             "candidate DB1\\MBX2",
         },
+    ),
+    (
+        "cas-failure-load-balancer.yaml",
+        "probe_failures: 2",
+        "probe_failures: 4",
+        {"client_outage_p95_under outlook"},
     ),
 ]
 
