@@ -740,7 +740,7 @@ def failover_anatomy(
     phases = _phases(chosen, dismount)
     clients = [
         c
-        for c in getattr(result, "client_outage_records", ()) or ()
+        for c in result.client_outage_records
         if c.database == chosen.database and math.isclose(c.start, chosen.failure, abs_tol=1e-6)
     ]
     order = {p: i for i, p in enumerate(PROTOCOL_NAMES)}

@@ -128,7 +128,7 @@ def render_report(result: RunResult, *, status_times: Iterable[float] | None = N
         ("summary", "Summary", _summary(result)),
         ("failovers", "Failovers and switchovers", _failovers(result)),
     ]
-    clients = tuple(getattr(result, "client_outage_records", ()) or ())
+    clients = result.client_outage_records
     if clients:
         sections.append(("client-outages", "Client outage", _client_outages(clients)))
     sections += [
@@ -206,7 +206,7 @@ def _summary(result: RunResult) -> str:
         above = format_duration(replay.time_replay_queue_above_50)
         text = f"{replay.replay_queue_peak:,.0f} logs ({replay.database}\\{replay.server}); above 50 logs for {above}"
         facts.append(("Longest replay queue", text))
-    clients = tuple(getattr(result, "client_outage_records", ()) or ())
+    clients = result.client_outage_records
     if clients:
         minutes = sum(getattr(c, "user_minutes", 0.0) for c in clients)
         facts.append(("Client outage", f"{minutes:,.0f} user-minutes over {len(clients)} database × protocol outages"))
