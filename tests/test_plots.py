@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
+import dataclasses
 from pathlib import Path
 
 import matplotlib
@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 import dagsim
-from dagsim import plots
+from dagsim import ClientOutageRecord, plots
 from dagsim.model.workload import Workload
 
 matplotlib.use("Agg")  # no display needed; the library never uses pyplot
@@ -84,6 +84,7 @@ def test_timeline_shows_active_copies_outage_and_failover(server_failure):
 
 
 def test_active_spans_follow_the_failover(server_failure):
+    """The timeline shows each copy active exactly while it held the database, switching at the failover."""
     spans = plots._active_spans(server_failure, "DB01")
     assert [(s.server, s.mounted) for s in spans] == [("RED-MBX1", True), ("RED-MBX1", False), ("RED-MBX2", True)]
     assert spans[1].start == pytest.approx(36000) and spans[1].end == pytest.approx(36026)
@@ -91,6 +92,7 @@ def test_active_spans_follow_the_failover(server_failure):
 
 
 def test_timeline_dag_row_shows_quorum_witness_and_links(site_failure):
+    """The DAG row of the timeline marks quorum loss, the witness down and links down."""
     ax = plots.database_timeline(site_failure, "DB1")
     assert [t.get_text() for t in ax.get_yticklabels()][-1] == "DAG: quorum, witness, links"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -98,6 +100,7 @@ def test_timeline_dag_row_shows_quorum_witness_and_links(site_failure):
 
 
 def test_timeline_switchover_is_marked_and_dismounts(switchover):
+    """A switchover is marked on the timeline with its short dismount."""
     ax = plots.database_timeline(switchover, "DB1")
     assert [line.get_gid() for line in ax.get_lines()].count("switchover") == 1
     spans = plots._active_spans(switchover, "DB1")
@@ -106,12 +109,14 @@ def test_timeline_switchover_is_marked_and_dismounts(switchover):
 
 
 def test_timeline_draws_into_a_given_axes(thin_wan):
+    """database_timeline draws into the Axes it is given and returns it."""
     figure = Figure()
     ax = figure.add_subplot()
     assert plots.database_timeline(thin_wan, ax=ax) is ax
 
 
 def test_unknown_database_is_an_error(thin_wan):
+    """Asking a plot for a database the scenario lacks raises a clear ValueError."""
     with pytest.raises(ValueError, match="no database 'DB9'"):
         plots.database_timeline(thin_wan, "DB9")
     with pytest.raises(ValueError, match="no database 'DB9'"):
@@ -120,6 +125,7 @@ def test_unknown_database_is_an_error(thin_wan):
 
 # ---------------------------------------------------------------- queues
 def test_queue_lengths_one_line_per_passive_copy_and_thresholds(thin_wan):
+    """queue_lengths draws one line per passive copy and the 10 / 50 log thresholds."""
     figure = plots.queue_lengths(thin_wan, "DB1")
     assert isinstance(figure, Figure)
     top, bottom, _twin = figure.axes
@@ -158,6 +164,7 @@ def test_queue_lengths_blanks_a_copy_while_it_is_active(server_failure):
 
 
 def test_queue_lengths_on_one_axes(quickstart):
+    """Given one Axes, queue_lengths draws both queues on it and returns it."""
     figure = Figure()
     ax = figure.add_subplot()
     assert plots.queue_lengths(quickstart, "DB05", ax=ax) is ax
@@ -188,6 +195,7 @@ def test_anatomy_one_bar_per_phase_summing_to_the_outage(server_failure):
 
 
 def test_anatomy_accepts_a_database_name_or_index(server_failure):
+    """failover_anatomy picks a failover by record, database name or index alike."""
     by_name = plots.failover_anatomy(server_failure, "DB05")
     assert "DB05" in by_name.get_title(loc="left")
     by_index = plots.failover_anatomy(server_failure, 0)
@@ -195,6 +203,7 @@ def test_anatomy_accepts_a_database_name_or_index(server_failure):
 
 
 def test_anatomy_of_a_switchover_has_a_dismount_phase(switchover):
+    """The anatomy of a switchover has a dismount phase of the configured length."""
     ax = plots.failover_anatomy(switchover)
     bars = _patches(ax, "phase:")
     assert list(bars) == ["phase:detection", "phase:selection", "phase:dismount", "phase:last-log copy",
@@ -203,45 +212,18 @@ def test_anatomy_of_a_switchover_has_a_dismount_phase(switchover):
     assert "switchover began" in ax.get_xlabel()
 
 
-@dataclass(frozen=True)
-class _ClientOutage:
-    """The shape of the client access layer's records (seconds)."""
-
-    database: str
-    protocol: str
-    cause: str
-    start: float
-    min: float
-    median: float
-    p95: float
-    max: float
-    mean: float
-    affected_mailboxes: float
-    user_minutes: float
-
-
-class _WithClients:
-    """A result that carries client outage records, whatever RunResult itself has."""
-
-    def __init__(self, result, records):
-        self._result = result
-        self.client_outage_records = tuple(records)
-
-    def __getattr__(self, name):
-        return getattr(self._result, name)
-
-
 def test_anatomy_draws_client_rerouting_per_protocol(server_failure):
+    """The anatomy chart draws one client re-routing bar per protocol of the failover's database."""
     record = next(r for r in server_failure.failover_records if r.database == "DB01")
     clients = [
-        _ClientOutage("DB01", "outlook", "server failure", record.failure, 27, 40, 55, 58, 41, 550, 375),
-        _ClientOutage("DB01", "owa", "server failure", record.failure, 26, 30, 32, 33, 30, 150, 75),
-        _ClientOutage("DB01", "pop", "server failure", record.failure, 30, 300, 310, 320, 250, 10, 41),
+        ClientOutageRecord("DB01", "outlook", "server failure", record.failure, 27, 40, 55, 58, 41, 550, 375),
+        ClientOutageRecord("DB01", "owa", "server failure", record.failure, 26, 30, 32, 33, 30, 150, 75),
+        ClientOutageRecord("DB01", "pop", "server failure", record.failure, 30, 300, 310, 320, 250, 10, 41),
         # Another database and another moment: not this failover's clients.
-        _ClientOutage("DB05", "owa", "server failure", record.failure, 26, 30, 32, 33, 30, 150, 75),
-        _ClientOutage("DB01", "owa", "CAS failure", record.failure + 3600, 20, 21, 22, 23, 21, 150, 50),
+        ClientOutageRecord("DB05", "owa", "server failure", record.failure, 26, 30, 32, 33, 30, 150, 75),
+        ClientOutageRecord("DB01", "owa", "CAS failure", record.failure + 3600, 20, 21, 22, 23, 21, 150, 50),
     ]
-    ax = plots.failover_anatomy(_WithClients(server_failure, clients), record)
+    ax = plots.failover_anatomy(dataclasses.replace(server_failure, client_outage_records=tuple(clients)), record)
     assert list(_patches(ax, "phase:")) == PHASES
     bars = _patches(ax, "client:")
     assert list(bars) == ["client:outlook", "client:owa", "client:pop"]
@@ -253,6 +235,7 @@ def test_anatomy_draws_client_rerouting_per_protocol(server_failure):
 
 
 def test_anatomy_without_failover_is_an_error(thin_wan):
+    """failover_anatomy on a run without failovers raises a clear ValueError."""
     with pytest.raises(ValueError, match="no failover"):
         plots.failover_anatomy(thin_wan)
 
@@ -273,6 +256,7 @@ def test_generation_vs_capacity_thin_wan(thin_wan):
 
 
 def test_generation_vs_capacity_both_directions_on_a_log_scale(quickstart):
+    """generation_vs_capacity shows the demand of both directions of a link against its capacity."""
     ax = plots.generation_vs_capacity(quickstart)
     gids = {p.get_gid() for p in ax.patches if (p.get_gid() or "").startswith("demand:")}
     assert gids == {"demand:WAN-RED-DUB Redmond→Dublin", "demand:WAN-RED-DUB Dublin→Redmond"}
@@ -283,6 +267,7 @@ def test_generation_vs_capacity_both_directions_on_a_log_scale(quickstart):
 
 # ---------------------------------------------------------------- files
 def test_write_plots_one_file_per_kind(server_failure, tmp_path):
+    """write_plots writes one file per plot kind and format."""
     written = plots.write_plots(server_failure, tmp_path / "plots", formats=("png", "svg"))
     names = [p.name for p in written]
     assert names == [f"{kind}.{fmt}" for kind in plots.PLOT_KINDS for fmt in ("png", "svg")]
@@ -294,11 +279,13 @@ def test_write_plots_one_file_per_kind(server_failure, tmp_path):
 
 
 def test_write_plots_skips_anatomy_without_failover(thin_wan, tmp_path):
+    """write_plots leaves out the anatomy chart when the run had no failover."""
     written = plots.write_plots(thin_wan, tmp_path)
     assert [p.name for p in written] == ["timeline.png", "queues.png", "generation.png"]
 
 
 def test_write_plots_rejects_unknown_formats(thin_wan, tmp_path):
+    """write_plots rejects an unknown format before writing anything."""
     with pytest.raises(ValueError, match="use png or svg"):
         plots.write_plots(thin_wan, tmp_path, formats=("gif",))
     assert not list(tmp_path.iterdir())

@@ -134,6 +134,7 @@ def report(server_failure, tmp_path_factory):
 
 
 def test_report_is_valid_self_contained_html(report):
+    """The report parses as HTML and references nothing outside itself."""
     path, document = report
     assert path.name == "report.html" and path.is_file()
     checker = _check(document)
@@ -143,6 +144,7 @@ def test_report_is_valid_self_contained_html(report):
 
 
 def test_report_has_the_failover_table(report, server_failure):
+    """The report holds the failover table with every failover of the run."""
     _, document = report
     checker = _check(document)
     header, *rows = checker.tables["failover-table"]
@@ -155,6 +157,7 @@ def test_report_has_the_failover_table(report, server_failure):
 
 
 def test_report_embeds_the_plots_as_images(report):
+    """The report embeds the plots as base64 images."""
     _, document = report
     checker = _check(document)
     # generation, a timeline per database that failed over (2), queues, an anatomy per failover (2)
@@ -165,6 +168,7 @@ def test_report_embeds_the_plots_as_images(report):
 
 
 def test_report_shows_copy_status_at_default_times(report, server_failure):
+    """Without chosen times the report shows copy status around the first failure and at the end."""
     _, document = report
     times = default_status_times(server_failure)
     # just after the failure, just after the mount, the longest copy queue, the end of the run
@@ -180,6 +184,7 @@ def test_report_shows_copy_status_at_default_times(report, server_failure):
 
 
 def test_report_status_times_are_chosen_by_the_caller(server_failure, tmp_path):
+    """The report shows copy status at the times the caller chose."""
     path = write_report(server_failure, tmp_path / "r.html", status_times=[11 * 3600])
     checker = _check(path.read_text(encoding="utf-8"))
     text = "".join(checker.text)
@@ -189,6 +194,7 @@ def test_report_status_times_are_chosen_by_the_caller(server_failure, tmp_path):
 
 
 def test_report_without_failovers_still_has_an_empty_failover_table(tmp_path):
+    """A run without failovers still gets a (empty) failover table in the report."""
     result = dagsim.simulate(SCENARIOS / "thin-wan.yaml")
     document = write_report(result, tmp_path / "thin.html").read_text(encoding="utf-8")
     checker = _check(document)
@@ -202,6 +208,7 @@ def test_report_without_failovers_still_has_an_empty_failover_table(tmp_path):
 
 
 def test_report_with_svg_images_is_still_offline(server_failure):
+    """With SVG images the report still references nothing outside itself."""
     document = render_report(server_failure, image_format="svg", status_times=[])
     checker = _check(document)
     _assert_offline(checker, document)
@@ -209,6 +216,7 @@ def test_report_with_svg_images_is_still_offline(server_failure):
 
 
 def test_report_escapes_text(server_failure):
+    """Scenario text is HTML-escaped in the report."""
     scenario = server_failure.scenario.model_copy(update={"description": "<script>alert('x')</script> & more"})
     result = dagsim.simulate(scenario)
     document = render_report(result, status_times=[])
@@ -218,4 +226,5 @@ def test_report_escapes_text(server_failure):
 
 
 def test_report_is_deterministic(server_failure):
+    """The same result renders the same report, byte for byte."""
     assert render_report(server_failure, status_times=[40000]) == render_report(server_failure, status_times=[40000])
