@@ -577,7 +577,7 @@ def _no_split_brain(expectation: NoSplitBrain, run: _Run) -> Evaluation:
                         f"to {format_clock(min(a1, b1))} (events)"
                     )
                     return False, expected, measured, run.latest_failover(database, start)
-    for moment, table in sorted(run.status.items()):
+    for moment in sorted(run.status):
         for database in databases:
             mounted, _ = run.mounted_at(database, moment)
             if len(mounted) > 1:

@@ -379,7 +379,7 @@ def database_timeline(result: RunResult, database: str | None = None, ax: Axes |
         legend.setdefault(label, handle)
 
     # Passive background for every copy, then the active spans on top.
-    for server, row in rows.items():
+    for row in rows.values():
         bars(row, [(0.0, result.duration)], _PASSIVE, "passive copy", h=height * 0.5)
     remember("passive copy", Patch(facecolor=_PASSIVE, label="passive copy"))
     spans = _active_spans(result, name)
@@ -612,7 +612,7 @@ def queue_lengths(
         else:
             axis.set_ylim(0, max(peak, threshold) * 1.3)
         axis.grid(color="#e5e5e5", linewidth=0.6)
-        for t0, t1, link in _links_down(result):
+        for t0, t1, _link in _links_down(result):
             axis.axvspan(t0 / HOUR, t1 / HOUR, color=_LINK_DOWN, alpha=0.15, linewidth=0)
         for record in result.failover_records:
             if record.database == name:

@@ -32,7 +32,7 @@ def copy_status(
     simulated time at which the newest log the copy has inspected was written.
     """
     if at < 0 or at > scenario.run.duration:
-        raise ValueError(f"--at {format_clock(at)} lies outside the run (0 to {format_clock(scenario.run.duration)})")
+        raise ValueError(f"time {format_clock(at)} lies outside the run (0 to {format_clock(scenario.run.duration)})")
     sim = Simulation(scenario, seed=seed, mode=mode)
     sim.run_until(at)
     return status_table(sim)

@@ -78,7 +78,8 @@ class FluidReplication(ReplicationEngine):
 
         self.server_incidence = np.zeros((n, len(layout.server_names)))
         self.server_incidence[np.arange(n), layout.copy_server] = 1.0
-        self._ship_key: bytes | None = None
+        self._ship_key: tuple | None = None
+        self._structure = 0  # bumped when which copies run, are passive or can be read changes
 
         self.stats = QueueStats((2, n), np.array([[COPY_QUEUE_THRESHOLD], [REPLAY_QUEUE_THRESHOLD]]))
         self.copy_volume_peak = np.zeros(n)
@@ -164,6 +165,7 @@ class FluidReplication(ReplicationEngine):
         self.advance(self.env.now)
         self.halted[row] = not running
         self.suspended[row] = freeze_truncation and not running
+        self._structure += 1
         self._sync_truncation_freeze()
         self.changed()
 
@@ -179,7 +181,7 @@ class FluidReplication(ReplicationEngine):
         """The active copy's logs can (not) be read: its log volume failed."""
         self.advance(self.env.now)
         self.source_blocked[database] = blocked
-        self._ship_key = None
+        self._structure += 1
         self.changed()
 
     def activate(self, database: int, row: int, *, last_logs_copied: float) -> float:
@@ -206,7 +208,7 @@ class FluidReplication(ReplicationEngine):
         if old != row:
             self.paths.resumed(old)  # a new passive copy starts on the preferred network
         self._sync_truncation_freeze()
-        self._ship_key = None
+        self._structure += 1
         self.changed()
         return gap
 
@@ -367,7 +369,7 @@ class FluidReplication(ReplicationEngine):
         self.g = g
         gc = g[self.db]
         cq, rq = self.q
-        key = (self.paths.version, self.halted.tobytes(), self.passive.tobytes(), self.source_blocked.tobytes())
+        key = (self.paths.version, self._structure)
         if key != self._ship_key:
             self._ship_key = key
             running = self.passive & ~self.halted
@@ -436,10 +438,11 @@ class FluidReplication(ReplicationEngine):
         rise = self._rise
         rise[_CAUGHT_UP] = self.eligible < -_TOL
         valid = self._predict_mask & ((high & (rates < 0)) | (rise & ~high & (rates > 0)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            seconds = np.maximum((_LEVELS - values) / rates, 0.0)
-        seconds += self.t
-        self._when = np.where(valid, seconds, _NEVER)
+        when = np.full(values.shape, _NEVER)
+        np.divide(_LEVELS - values, rates, out=when, where=valid)
+        np.maximum(when, 0.0, out=when)
+        when += self.t
+        self._when = when
         self._t_full = self.t + self._time_to_full()
         self._t_full_min = self._t_full.min(initial=_NEVER)
         self.next_time = min(

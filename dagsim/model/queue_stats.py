@@ -26,15 +26,14 @@ class QueueStats:
         self.integral += (start + end) * (0.5 * dt)
         hi = np.maximum(start, end)
         np.maximum(self.peak, hi, out=self.peak)
-        over = hi - self.threshold
-        if not (over > 0).any():
-            return
         lo = np.minimum(start, end)
-        # Where the segment crosses the threshold, the share of dt above it is over / (hi - lo).
-        span = hi - lo
-        span[span == 0] = np.inf
-        share = np.where(lo > self.threshold, 1.0, np.clip(over / span, 0.0, 1.0))
-        self.above += share * dt
+        above = lo > self.threshold
+        self.above += above * dt
+        # Only a segment that crosses the threshold spends part of dt above it: (hi - h) / (hi - lo).
+        crossing = (hi > self.threshold) & ~above
+        if crossing.any():
+            h = np.broadcast_to(self.threshold, hi.shape)[crossing]
+            self.above[crossing] += (hi[crossing] - h) / (hi[crossing] - lo[crossing]) * dt
 
     def add_constant(self, row: int, value: float, dt: float) -> None:
         """Queue ``row`` held ``value`` for ``dt`` seconds."""
