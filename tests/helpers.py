@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dagsim.config.schema import Scenario
+import math
+
+from dagsim.config.schema import DatabaseSpec, Scenario
 
 MiB = 1024**2
 
@@ -128,3 +130,38 @@ def three_site_scenario(
             "run": {"duration": duration, "sample_interval": "5m"},
         }
     )
+
+
+def expected_logs_per_day(database: DatabaseSpec) -> float:
+    """Logs/day from DESIGN 3.8, written out here so tests do not trust the engine's own formula."""
+    if database.logs_per_day is not None:
+        return database.logs_per_day
+    profile = database.message_profile
+    size_factor = (profile.average_message_size / (75 * 1024)) ** math.log2(1.9)
+    return database.mailboxes * profile.messages_per_day / 5 * size_factor
+
+
+def expected_rate(database: DatabaseSpec, t: float) -> float:
+    """Logs/s a database generates at time ``t`` (seconds; the day repeats)."""
+    weights = database.hourly_distribution
+    return expected_logs_per_day(database) * weights[int(t // 3600) % 24] / sum(weights) / 3600
+
+
+# Two members and a witness in one site; MBX1 fails at 00:10 and DB1 mounts on MBX2 after
+# 5 s detection + 1 s selection + 10 s ACLL timeout + 10 s mount = 26 s.
+TWO_MEMBER_FAILOVER = """\
+sites: [{name: A}]
+dag: {witness: {host: FSW, site: A}}
+servers:
+  - {name: MBX1, site: A}
+  - {name: MBX2, site: A}
+databases:
+  - name: DB1
+    logs_per_day: 1000
+    copies:
+      - {server: MBX1, activation_preference: 1}
+      - {server: MBX2, activation_preference: 2}
+timeline:
+  - {at: 10m, action: fail_server, server: MBX1}
+run: {duration: 1h}
+"""

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
+from helpers import TWO_MEMBER_FAILOVER
 from typer.testing import CliRunner
 
 from dagsim.cli import app
 
 runner = CliRunner()
 
-# Two members and a witness in one site; MBX1 fails at 00:10 and DB1 mounts on MBX2 after
-# 5 s detection + 1 s selection + 10 s ACLL timeout + 10 s mount = 26 s.
-SCENARIO = """\
-sites: [{name: A}]
-dag: {witness: {host: FSW, site: A}}
-servers:
-  - {name: MBX1, site: A}
-  - {name: MBX2, site: A}
-databases:
-  - name: DB1
-    logs_per_day: 1000
-    copies:
-      - {server: MBX1, activation_preference: 1}
-      - {server: MBX2, activation_preference: 2}
-timeline:
-  - {at: 10m, action: fail_server, server: MBX1}
-run: {duration: 1h}
-"""
+SCENARIO = TWO_MEMBER_FAILOVER
 EXPECT_LINE = SCENARIO.count("\n") + 2
 
 

@@ -7,7 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from dagsim.config import Problem, Scenario, ScenarioError, load_scenario, load_scenario_text
+from dagsim.config import (
+    Problem,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    load_scenario_text,
+)
 from dagsim.config.loader import load_scenario_data
 
 # Line numbers in the cases below refer to this text (line 1 is `name: two-site`).

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
-import dataclasses
 from pathlib import Path
 
 import matplotlib

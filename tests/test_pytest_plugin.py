@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
+from helpers import TWO_MEMBER_FAILOVER
+
 pytest_plugins = ["pytester"]
 
-# Two members and a witness; MBX1 fails at 00:10 and DB1 mounts on MBX2 26 s later.
-SCENARIO = """\
-sites: [{name: A}]
-dag: {witness: {host: FSW, site: A}}
-servers:
-  - {name: MBX1, site: A}
-  - {name: MBX2, site: A}
-databases:
-  - name: DB1
-    logs_per_day: 1000
-    copies:
-      - {server: MBX1, activation_preference: 1}
-      - {server: MBX2, activation_preference: 2}
-timeline:
-  - {at: 10m, action: fail_server, server: MBX1}
-run: {duration: 1h}
+SCENARIO = TWO_MEMBER_FAILOVER + """\
 expect:
   - {check: failover_within, database: DB1, duration: 30s}
   - {check: failover_target, database: DB1, server: MBX2}

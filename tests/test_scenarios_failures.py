@@ -13,6 +13,8 @@ import math
 from functools import cache
 from pathlib import Path
 
+from helpers import expected_logs_per_day, expected_rate
+
 import dagsim
 from dagsim.config.schema import DatabaseSpec, Scenario
 
@@ -57,22 +59,8 @@ def _failovers(result, database: str):
     return [r for r in result.failover_records if r.database == database]
 
 
-def _logs_per_day(database: DatabaseSpec) -> float:
-    if database.logs_per_day is not None:
-        return database.logs_per_day
-    profile = database.message_profile
-    size_factor = (profile.average_message_size / (75 * 1024)) ** math.log2(1.9)
-    return database.mailboxes * profile.messages_per_day / 5 * size_factor
-
-
-def _rate(database: DatabaseSpec, t: float) -> float:
-    """Logs/s the database generates at time t (the day repeats)."""
-    weights = database.hourly_distribution
-    return _logs_per_day(database) * weights[int(t // HOUR) % 24] / sum(weights) / HOUR
-
-
 def _messages_per_log(database: DatabaseSpec) -> float:
-    return database.mailboxes * database.message_profile.messages_per_day / _logs_per_day(database)
+    return database.mailboxes * database.message_profile.messages_per_day / expected_logs_per_day(database)
 
 
 def _active_server(database: DatabaseSpec) -> str:
@@ -232,8 +220,8 @@ def test_dac_activation_is_lossy_within_the_dial_and_safety_net_redelivers():
     for database in scenario.databases:
         # Copies were current at the end of the previous hour (its rate fits the link share).
         hour_start = failure // HOUR * HOUR
-        assert _rate(database, hour_start - 1) < share < _rate(database, failure)
-        behind = (_rate(database, failure) - share) * (failure - hour_start)
+        assert expected_rate(database, hour_start - 1) < share < expected_rate(database, failure)
+        behind = (expected_rate(database, failure) - share) * (failure - hour_start)
         (record,) = _failovers(result, database.name)
         dial = scenario.server(record.target).auto_database_mount_dial
         assert record.logs_lost == math.floor(behind + EPS)
@@ -294,7 +282,7 @@ def test_lagged_copy_replay_queue_holds_its_lag_window():
     table = dagsim.copy_status(scenario, at=failure - 60)
     row = table[table["Name"] == f"{database.name}\\{lagged.server}"].iloc[0]
     assert row["CopyQueueLength"] == 0
-    assert abs(row["ReplayQueueLength"] - _logs_per_day(database)) <= 1
+    assert abs(row["ReplayQueueLength"] - expected_logs_per_day(database)) <= 1
 
 
 def test_lagged_copy_mounts_only_after_replaying_its_replay_queue():
@@ -304,7 +292,7 @@ def test_lagged_copy_mounts_only_after_replaying_its_replay_queue():
     dag, am = scenario.dag, scenario.active_manager
     replay_rate = scenario.server(lagged.server).replay_rate
     (record,) = _failovers(result, database.name)
-    replay_queue = _logs_per_day(database)  # at the failure: the whole lag window
+    replay_queue = expected_logs_per_day(database)  # at the failure: the whole lag window
     assert record.mounted >= record.failure + replay_queue / replay_rate
     detection = dag.same_subnet_delay * dag.same_subnet_threshold
     if record.source == scenario.member_names[0]:  # the failed server held the PAM role
@@ -312,7 +300,7 @@ def test_lagged_copy_mounts_only_after_replaying_its_replay_queue():
     assert abs(record.last_logs_copied - record.failure - (detection + am.selection_duration + am.acll_timeout)) < EPS
     # Until replay starts the lagged copy keeps replaying at its lag pace: the rate of a day ago.
     waited = record.last_logs_copied - record.failure
-    still_queued = replay_queue - _rate(database, record.failure - lagged.replay_lag_time) * waited
+    still_queued = replay_queue - expected_rate(database, record.failure - lagged.replay_lag_time) * waited
     assert abs(record.replay_done - record.last_logs_copied - still_queued / replay_rate) < 1e-3
     assert abs(record.mounted - record.replay_done - am.mount_duration) < EPS
 
@@ -383,8 +371,8 @@ def _lossy_figures(scenario: Scenario, database: DatabaseSpec) -> float:
     failure = _action(scenario, "fail_site").at
     share = _remote_copy_share(scenario)
     hour_start = failure // HOUR * HOUR
-    assert _rate(database, hour_start - 1) < share < _rate(database, failure)
-    return (_rate(database, failure) - share) * (failure - hour_start)
+    assert expected_rate(database, hour_start - 1) < share < expected_rate(database, failure)
+    return (expected_rate(database, failure) - share) * (failure - hour_start)
 
 
 def _dr_copy(scenario: Scenario, database: DatabaseSpec):
@@ -438,8 +426,8 @@ def test_lossy_failover_redelivery_becomes_log_generation():
         database = scenario.database(record.database)
         assert record.failure // HOUR == record.mounted // HOUR  # the outage sits in one clock hour
         expected = (
-            _logs_per_day(database)
-            - _rate(database, record.failure) * record.outage
+            expected_logs_per_day(database)
+            - expected_rate(database, record.failure) * record.outage
             + record.messages_redelivered / _messages_per_log(database)
         )
         assert abs(generated[record.database] - expected) < 1e-6

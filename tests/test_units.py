@@ -4,7 +4,12 @@ import math
 
 import pytest
 
-from dagsim.config.units import format_duration, parse_bandwidth, parse_duration, parse_size
+from dagsim.config.units import (
+    format_duration,
+    parse_bandwidth,
+    parse_duration,
+    parse_size,
+)
 
 
 @pytest.mark.parametrize(
