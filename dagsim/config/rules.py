@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from dagsim.config.errors import Loc
+from dagsim.config.failures import failure_findings
 from dagsim.config.schema import (
     EDITION_DATABASE_LIMIT,
     MAX_COPIES,
@@ -338,4 +339,5 @@ _RULES: tuple[Rule, ...] = (
     _edition_limits,
     _timeline,
     _expectations,
+    failure_findings,
 )

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dagsim.config.expect import Expectation
+from dagsim.config.failures import FailuresSpec
 from dagsim.config.units import Bandwidth, Duration, Size
 
 __all__ = [
@@ -620,6 +621,7 @@ class Scenario(Spec):
     timeline: tuple[Action, ...] = ()
     expect: tuple[Expectation, ...] = ()
     run: RunSpec = RunSpec()
+    failures: FailuresSpec | None = Field(default=None, description="random failures for `dagsim availability`")
 
     # -- conveniences for model code (pure lookups on the frozen data) --
 

@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 __all__ = [
     "Bandwidth",
+    "DURATION_JSON_SCHEMA",
     "Duration",
     "Size",
     "format_duration",
@@ -35,6 +36,8 @@ _DURATION_UNITS = {
     "h": 3600.0,
     "d": 86400.0,
     "w": 7 * 86400.0,
+    # Failure figures are quoted per year (MTBF 5y, AFR); a year is 365 days, no leap days.
+    "y": 365 * 86400.0,
 }
 # Bandwidths are written in bits per second, as network people do; dagsim stores bytes/s.
 _BANDWIDTH_UNITS = {
@@ -168,19 +171,18 @@ def _format_size(size: float) -> str:
     return _exact(size, (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)), "B")
 
 
+DURATION_JSON_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^\s*([0-9.]+\s*(ms|s|sec|m|min|h|d|w|y)\s*)+$"},
+        {"type": "number", "minimum": 0},
+    ],
+    "description": "duration, e.g. 30s, 5m, 2h, 7d, 5y (a bare number is seconds)",
+}
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
     PlainSerializer(_serialize_duration, return_type=str),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^\s*([0-9.]+\s*(ms|s|sec|m|min|h|d|w)\s*)+$"},
-                {"type": "number", "minimum": 0},
-            ],
-            "description": "duration, e.g. 30s, 5m, 2h, 7d (a bare number is seconds)",
-        }
-    ),
+    WithJsonSchema(DURATION_JSON_SCHEMA),
 ]
 Bandwidth = Annotated[
     float,
