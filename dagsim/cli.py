@@ -324,3 +324,7 @@ def check(
         raise typer.Exit(EXIT_INVALID)
     if counts["failed"]:
         raise typer.Exit(1)
+
+
+# `dagsim availability` lives in its own module; importing it registers the command.
+import dagsim.cli_availability  # noqa: E402,F401

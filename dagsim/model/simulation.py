@@ -7,6 +7,7 @@ engines, and nothing global is read or written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
@@ -26,9 +27,21 @@ from dagsim.model.workload import LOG_SIZE, Workload
 from dagsim.records import CopyStats, DatabaseStats
 from dagsim.results import RunResult
 
-__all__ = ["Simulation"]
+__all__ = ["SharedParts", "Simulation"]
 
 ProgressCallback = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class SharedParts:
+    """What runs of one scenario can share, built once by a study (many replicas).
+
+    The layout is immutable; a topology holds link and NIC state, so each run gets a fresh
+    one from ``new_topology`` (which may share a route memo across runs).
+    """
+
+    layout: Layout
+    new_topology: Callable[[], Topology]
 
 
 class Simulation:
@@ -41,14 +54,15 @@ class Simulation:
         seed: int | None = None,
         duration: float | None = None,
         mode: str | None = None,
+        parts: SharedParts | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = scenario.run.seed if seed is None else seed
         self.duration = scenario.run.duration if duration is None else duration
         self.mode = mode or scenario.run.mode
         self.env = simpy.Environment()
-        self.layout = Layout.from_scenario(scenario)
-        self.topology = Topology.from_scenario(scenario)
+        self.layout = parts.layout if parts is not None else Layout.from_scenario(scenario)
+        self.topology = parts.new_topology() if parts is not None else Topology.from_scenario(scenario)
         self.workload = Workload(scenario)
         self.recorder = Recorder(self.layout, self.duration, scenario.run.sample_interval)
         engine = {"fluid": FluidReplication, "per_log": PerLogReplication}.get(self.mode)

@@ -1,0 +1,125 @@
+"""Running an availability study: replicas in batches on a backend, until enough years or precision.
+
+The result is a pure function of (scenario, seed, number of replicas). With ``precision``
+the study runs in rounds of fixed sizes (16 replicas, then doubling the total) and stops at
+the first round whose headline interval is narrow enough, or at ``max_years``: the rounds do
+not depend on the backend either, so neither does the number of replicas run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+from dagsim.availability.batch import ReplicaBatch
+from dagsim.availability.estimators import Estimate
+from dagsim.availability.metrics import headline
+from dagsim.availability.replica import ReplicaRecord
+from dagsim.availability.result import AvailabilityResult
+from dagsim.config.failures import YEAR
+from dagsim.config.loader import load_scenario
+from dagsim.config.schema import Scenario
+from dagsim.study import Backend, make_backend
+
+__all__ = ["DEFAULT_MAX_YEARS", "FIRST_ROUND", "MAX_STUDY_YEARS", "StudyProgress", "availability"]
+
+MAX_STUDY_YEARS = 1_000_000.0
+"""No study simulates more DAG-years than this (bounded run time and memory)."""
+DEFAULT_MAX_YEARS = 10_000.0
+"""Where a ``precision`` study stops if the precision is not reached first."""
+FIRST_ROUND = 16
+"""Replicas in the first round of a ``precision`` study."""
+
+StudyProgress = Callable[[int, int, Estimate | None], None]
+"""Called as batches finish with (replicas done, replicas planned so far, current headline)."""
+
+
+def availability(
+    scenario: Scenario | str | Path,
+    *,
+    years: float | None = None,
+    replicas: int | None = None,
+    precision: float | None = None,
+    max_years: float = DEFAULT_MAX_YEARS,
+    seed: int | None = None,
+    workers: int = 1,
+    dask: str | None = None,
+    backend: Backend | None = None,
+    batch_size: int | None = None,
+    confidence: float = 0.95,
+    progress: StudyProgress | None = None,
+) -> AvailabilityResult:
+    """Monte Carlo availability of ``scenario`` under its ``failures:`` block.
+
+    Give exactly one of ``years`` (DAG-years to simulate), ``replicas`` or ``precision``
+    (target relative half-width of the DAG unavailability's interval). ``seed`` overrides
+    ``run.seed``. Runs serially, on ``workers`` processes, on Dask (``dask="local"`` or a
+    scheduler address) or on a given ``backend``; the result is the same.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if scenario.failures is None:
+        raise ValueError(f"scenario {scenario.name!r} has no failures: block; nothing fails at random")
+    given = sum(x is not None for x in (years, replicas, precision))
+    if given != 1:
+        raise ValueError("give exactly one of years, replicas or precision")
+    if not 0 < confidence < 1:
+        raise ValueError("confidence lies between 0 and 1")
+    if not 0 < max_years <= MAX_STUDY_YEARS:
+        raise ValueError(f"max_years lies between 0 and {MAX_STUDY_YEARS:,.0f}")
+    seed = scenario.run.seed if seed is None else seed
+    if seed < 0:
+        raise ValueError("seed cannot be negative")
+    length = scenario.failures.replica_duration
+    cap = max(1, int(max_years * YEAR // length))
+    if years is not None:
+        if not 0 < years <= MAX_STUDY_YEARS:
+            raise ValueError(f"years lies between 0 and {MAX_STUDY_YEARS:,.0f}")
+        replicas = max(1, math.ceil(years * YEAR / length - 1e-9))
+    if replicas is not None and not 1 <= replicas <= int(MAX_STUDY_YEARS * YEAR // length):
+        raise ValueError(f"replicas lies between 1 and {int(MAX_STUDY_YEARS * YEAR // length):,}")
+    if precision is not None and not 0 < precision < 1:
+        raise ValueError("precision is a relative half-width between 0 and 1, e.g. 0.05")
+
+    own = backend is None
+    backend = backend or make_backend(workers, dask)
+    batch_fn = ReplicaBatch(scenario, seed)
+    done: list[ReplicaRecord] = []
+    try:
+        if replicas is not None:
+            _run_round(backend, batch_fn, range(replicas), replicas, done, workers, batch_size, confidence, progress)
+            rule = "years"
+        else:
+            rule = "precision"
+            target = min(FIRST_ROUND, cap)
+            while True:
+                planned = range(len(done), target)
+                _run_round(backend, batch_fn, planned, target, done, workers, batch_size, confidence, progress)
+                if headline(done, confidence).relative_half_width() <= precision or target >= cap:
+                    break
+                target = min(2 * target, cap)
+    finally:
+        if own:
+            backend.close()
+    records = tuple(sorted(done, key=lambda r: r.index))
+    return AvailabilityResult(
+        scenario=scenario, seed=seed, records=records, confidence=confidence, stop_rule=rule, precision=precision
+    )
+
+
+def _run_round(backend, batch_fn, indices, planned, done, workers, batch_size, confidence, progress) -> None:
+    indices = list(indices)
+    if not indices:
+        return
+    # Batch size changes scheduling overhead only, never the result.
+    size = batch_size or max(1, min(32, math.ceil(len(indices) / (4 * max(workers, 1)))))
+    batches = [tuple(indices[i : i + size]) for i in range(0, len(indices), size)]
+
+    def finished(_index: int, records) -> None:
+        done.extend(records)
+        if progress is not None:
+            estimate = headline(done, confidence) if len(done) > 1 else None
+            progress(len(done), planned, estimate)
+
+    backend.map(batch_fn, batches, on_result=finished)

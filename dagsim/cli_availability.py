@@ -1,0 +1,166 @@
+"""`dagsim availability`: Monte Carlo availability of a scenario's design under random failures."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from dagsim.availability.estimators import Estimate
+from dagsim.availability.result import AvailabilityResult
+from dagsim.availability.study import DEFAULT_MAX_YEARS, MAX_STUDY_YEARS, availability as run_study
+from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, SeriesFormat, _load_or_exit, app
+
+__all__ = ["availability", "render_availability"]
+
+DEFAULT_YEARS = 100.0
+
+# The rows printed for the DAG, in this order.
+_HEADLINES = (
+    "unavailability",
+    "downtime",
+    "nines",
+    "failovers",
+    "lossy_failovers",
+    "logs_lost",
+    "messages_lost",
+    "below_two_healthy_copies",
+    "quorum_losses",
+)
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _text(value: float) -> str:
+    if value != value:
+        return "-"
+    if math.isinf(value):
+        return "inf"
+    return f"{value:.4g}"
+
+
+def _figure(row) -> str:
+    if row["estimate"] != row["estimate"]:
+        if row["high"] == row["high"]:
+            return f"<= {_text(row['high'])} (upper bound: {row['method']})"
+        return f"none observed ({row['method']})"
+    return f"{_text(row['estimate'])}  [{_text(row['low'])}, {_text(row['high'])}]"
+
+
+def render_availability(result: AvailabilityResult, *, wall_seconds: float | None = None) -> str:
+    """The study's DAG figures and the least available databases, as text."""
+    table = result.table
+    lines = [
+        f"availability of {result.scenario.name}: {result.replicas} replicas, {result.years:g} DAG-years, "
+        f"seed {result.seed}, {result.confidence:.0%} intervals"
+        + (f" ({wall_seconds:.1f} s, {result.years / wall_seconds:.1f} DAG-years/s)" if wall_seconds else ""),
+    ]
+    if result.precision is not None:
+        reached = "reached" if result.precision_reached else "NOT reached (max years hit)"
+        lines.append(f"precision target {result.precision:g} (relative half-width): {reached}")
+    lines.append("")
+    dag = table[table.scope == "dag"].set_index("metric")
+    width = max(len(m) for m in dag.index)
+    lines.append(f"DAG {result.scenario.dag.name}:")
+    for metric in [*_HEADLINES, *[m for m in dag.index if m.startswith("user_minutes_")]]:
+        if metric in dag.index:
+            row = dag.loc[metric]
+            lines.append(f"  {metric:<{width}}  {_figure(row)}  {row['unit']}")
+    databases = table[(table.scope == "database") & (table.metric == "downtime")]
+    if len(databases) > 1:
+        worst = databases.sort_values(["estimate", "database"], ascending=[False, True], na_position="last").head(5)
+        lines += ["", "least available databases (downtime, minutes per year):"]
+        for _, row in worst.iterrows():
+            lines.append(f"  {row['database']:<12} {_figure(row)}")
+    return "\n".join(lines)
+
+
+def _postfix(estimate: Estimate | None) -> str:
+    if estimate is None or estimate.value is None:
+        return "U: -"
+    return f"U {estimate.value:.3g} [{estimate.low:.3g}, {estimate.high:.3g}]"
+
+
+@app.command("availability")
+def availability(
+    file: ScenarioFile,
+    years: Annotated[
+        float | None,
+        typer.Option("--years", help=f"DAG-years to simulate (default {DEFAULT_YEARS:g}).", min=0.0, max=MAX_STUDY_YEARS),
+    ] = None,
+    precision: Annotated[
+        float | None,
+        typer.Option("--precision", help="Run until the DAG unavailability's relative half-width is this, e.g. 0.05."),
+    ] = None,
+    max_years: Annotated[
+        float, typer.Option("--max-years", help="With --precision: stop here at the latest.", min=0.0, max=MAX_STUDY_YEARS)
+    ] = DEFAULT_MAX_YEARS,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes (or Dask workers with --dask local).", min=1, max=256)] = 1,
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="'local' for a LocalCluster, or a scheduler address tcp://host:8786.")
+    ] = None,
+    seed: SeedOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write availability.csv, replicas and summary.json here.")] = None,
+    series_format: Annotated[
+        SeriesFormat, typer.Option("--format", help="File format of the per-replica table.", case_sensitive=False)
+    ] = SeriesFormat.csv,
+    plots: Annotated[bool, typer.Option("--plots", help="Also write convergence and downtime plots into --out.")] = False,
+) -> None:
+    """Monte Carlo availability under the scenario's random failures: figures with confidence intervals."""
+    scenario = _load_or_exit(file)
+    if scenario.failures is None:
+        _fail(f"{file}: the scenario has no failures: block; nothing fails at random (see docs/availability.md)")
+    if scenario.run.mode != "fluid":
+        _fail(f"{file}: availability studies need run.mode fluid")
+    if years is not None and precision is not None:
+        _fail("--years and --precision exclude each other")
+    if precision is not None and not 0 < precision < 1:
+        _fail("--precision is a relative half-width between 0 and 1, e.g. 0.05")
+    if years is not None and years <= 0:
+        _fail("--years must be positive")
+    if max_years <= 0:
+        _fail("--max-years must be positive")
+    if plots and out is None:
+        _fail("--plots needs --out DIR: the folder to write the pictures into")
+    if series_format is SeriesFormat.parquet and importlib.util.find_spec("pyarrow") is None:
+        _fail("--format parquet needs pyarrow: pip install 'dagsim[parquet]'")
+    if dask is not None and importlib.util.find_spec("distributed") is None:
+        _fail("--dask needs dask.distributed: pip install 'dagsim[dask]'")
+    if precision is None and years is None:
+        years = DEFAULT_YEARS
+    started = time.perf_counter()
+    with tqdm(total=0, unit="replica", desc="replicas", leave=False, disable=None, file=sys.stderr) as bar:
+
+        def progress(done: int, planned: int, estimate: Estimate | None) -> None:
+            bar.total = planned
+            bar.update(done - bar.n)
+            bar.set_postfix_str(_postfix(estimate), refresh=False)
+
+        result = run_study(
+            scenario,
+            years=years,
+            precision=precision,
+            max_years=max_years,
+            seed=seed,
+            workers=workers,
+            dask=dask,
+            progress=progress,
+        )
+    wall = time.perf_counter() - started
+    typer.echo(render_availability(result, wall_seconds=wall))
+    if out is not None:
+        written = result.write(out, replicas_format=series_format.value)
+        if plots:
+            from dagsim.availability.plots import write_availability_plots
+
+            written += write_availability_plots(result, out)
+        typer.echo(f"\nwrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written))
