@@ -114,6 +114,9 @@ def availability(
         SeriesFormat, typer.Option("--format", help="File format of the per-replica table.", case_sensitive=False)
     ] = SeriesFormat.csv,
     plots: Annotated[bool, typer.Option("--plots", help="Also write convergence and downtime plots into --out.")] = False,
+    clients: Annotated[
+        bool, typer.Option("--clients/--no-clients", help="Work out client user-minutes per protocol (the slowest part).")
+    ] = True,
 ) -> None:
     """Monte Carlo availability under the scenario's random failures: figures with confidence intervals."""
     scenario = _load_or_exit(file)
@@ -153,6 +156,7 @@ def availability(
             seed=seed,
             workers=workers,
             dask=dask,
+            client_outages=clients,
             progress=progress,
         )
     wall = time.perf_counter() - started

@@ -26,17 +26,18 @@ class ReplicaBatch:
 
     scenario: Scenario
     seed: int
+    client_outages: bool = True
     token: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not self.token:
-            text = self.scenario.model_dump_json() + f"\x00{self.seed}"
+            text = self.scenario.model_dump_json() + f"\x00{self.seed}\x00{self.client_outages}"
             object.__setattr__(self, "token", hashlib.sha256(text.encode()).hexdigest())
 
     def runner(self) -> ReplicaRunner:
         runner = _RUNNERS.get(self.token)
         if runner is None:
-            runner = ReplicaRunner(self.scenario, self.seed)
+            runner = ReplicaRunner(self.scenario, self.seed, client_outages=self.client_outages)
             _RUNNERS[self.token] = runner
             while len(_RUNNERS) > _RUNNERS_KEPT:
                 _RUNNERS.popitem(last=False)

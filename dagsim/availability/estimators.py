@@ -87,7 +87,10 @@ def mean_estimate(values: Sequence[float] | np.ndarray, confidence: float = 0.95
     method = f"Student t on {n} replica means"
     if nonzero < FEW_EVENTS:
         method += f" (only {nonzero} replicas non-zero: rough)"
-    return Estimate(mean, mean - half, mean + half, method, nonzero)
+    low = mean - half
+    if low < 0 <= data.min():
+        low = 0.0  # a mean of values that cannot be negative is not negative either
+    return Estimate(mean, low, mean + half, method, nonzero)
 
 
 def poisson_rate(count: int, exposure: float, confidence: float = 0.95) -> Estimate:

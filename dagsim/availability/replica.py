@@ -32,7 +32,8 @@ class ReplicaRecord:
     """What one replica showed; per-database tuples follow the scenario's database order.
 
     Times are in seconds of simulated time, over ``duration`` seconds. ``user_minutes`` holds
-    one tuple per client protocol (scenario order of ``client_access.protocols``).
+    one tuple per client protocol (scenario order of ``client_access.protocols``; none when the
+    study skips client outages).
     """
 
     index: int
@@ -82,7 +83,6 @@ class _Watch:
         self.sim = sim
         layout = sim.layout
         self.copy_db = layout.copy_db
-        self.copy_server = [server for _, server in layout.copy_names]
         n = layout.n_databases
         self.downtime = np.zeros(n)
         self.below_two = np.zeros(n)
@@ -105,18 +105,12 @@ class _Watch:
 
     def _state(self) -> tuple[np.ndarray, np.ndarray]:
         sim = self.sim
-        manager, cluster, engine = sim.manager, sim.cluster, sim.replication
-        n = sim.layout.n_databases
-        mounted = np.array([manager.is_mounted(d) for d in range(n)], dtype=bool)
-        healthy = np.zeros(n, dtype=np.intp)
-        is_active, has_route = engine.is_active, engine.has_route
-        for row, server in enumerate(self.copy_server):
-            d = self.copy_db[row]
-            if is_active[row]:
-                healthy[d] += mounted[d]
-            elif cluster.up(server) and server not in cluster.stopped:
-                status = manager.health[row].passive_status(server_up=True, connected=bool(has_route[row]))
-                healthy[d] += status == "Healthy"
+        engine = sim.replication
+        mounted = np.array([row is not None for row in sim.manager.mounted_row], dtype=bool)
+        # A passive copy is healthy when it runs (Active Manager halts the copies of a down or
+        # stopped server, and failed, suspended or seeding copies) and logs reach it.
+        passive = ~engine.is_active & ~engine.halted & engine.has_route
+        healthy = np.bincount(self.copy_db, weights=passive, minlength=len(mounted)).astype(np.intp) + mounted
         return mounted, healthy
 
     def _advance(self, now: float) -> None:
@@ -138,7 +132,7 @@ class _Watch:
 class ReplicaRunner:
     """Runs replicas of one scenario; build once per study (and per worker process)."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, *, client_outages: bool = True) -> None:
         if scenario.failures is None:
             raise ValueError("the scenario has no failures: block to study")
         if scenario.run.mode != "fluid":
@@ -148,7 +142,8 @@ class ReplicaRunner:
         run = scenario.run.model_copy(update={"sample_interval": self.duration, "duration": self.duration})
         self.scenario = scenario.model_copy(update={"run": run})
         self.seed = seed
-        self.protocols = tuple(scenario.client_access.protocols)
+        # Client outages are worked out after the run, client by client; a study may skip them.
+        self.protocols = tuple(scenario.client_access.protocols) if client_outages else ()
         self.databases = tuple(d.name for d in scenario.databases)
         layout = Layout.from_scenario(scenario)
         memo: dict = {}
@@ -181,7 +176,7 @@ class ReplicaRunner:
                 messages_lost[d] += max(record.messages_lost - record.messages_redelivered, 0.0)
         user_minutes = np.zeros((len(self.protocols), n))
         protocol_row = {name: p for p, name in enumerate(self.protocols)}
-        for outage in sim.client_access.outages():
+        for outage in sim.client_access.outages() if self.protocols else ():
             user_minutes[protocol_row[outage.protocol], position[outage.database]] += outage.user_minutes
         quorum_losses = sum(1 for event in sim.recorder.events if event.kind == "quorum_lost")
         return ReplicaRecord(

@@ -34,11 +34,17 @@ class AvailabilityResult:
     stop_rule: str
     """``"years"`` (a fixed number of replicas) or ``"precision"``."""
     precision: float | None = None
+    client_outages: bool = True
     versions: dict[str, str] = field(default_factory=versions)
 
     @property
     def replicas(self) -> int:
         return len(self.records)
+
+    @property
+    def protocols(self) -> list[str]:
+        """Client protocols whose outages the study worked out."""
+        return list(self.scenario.client_access.protocols) if self.client_outages else []
 
     @property
     def years(self) -> float:
@@ -62,7 +68,7 @@ class AvailabilityResult:
         return estimate_table(
             self.records,
             [d.name for d in self.scenario.databases],
-            list(self.scenario.client_access.protocols),
+            self.protocols,
             self.scenario.dag.name,
             self.confidence,
         )
@@ -70,9 +76,7 @@ class AvailabilityResult:
     @cached_property
     def replica_figures(self) -> pd.DataFrame:
         """One row per replica, in replica order."""
-        return replica_table(
-            self.records, [d.name for d in self.scenario.databases], list(self.scenario.client_access.protocols)
-        )
+        return replica_table(self.records, [d.name for d in self.scenario.databases], self.protocols)
 
     @cached_property
     def convergence(self) -> pd.DataFrame:
@@ -101,6 +105,7 @@ class AvailabilityResult:
             "stop_rule": self.stop_rule,
             "precision": self.precision,
             "precision_reached": self.precision_reached,
+            "client_outages": self.client_outages,
             "headline": {
                 "metric": "unavailability of the DAG (mean over databases)",
                 "estimate": head.value,

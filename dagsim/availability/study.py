@@ -48,6 +48,7 @@ def availability(
     backend: Backend | None = None,
     batch_size: int | None = None,
     confidence: float = 0.95,
+    client_outages: bool = True,
     progress: StudyProgress | None = None,
 ) -> AvailabilityResult:
     """Monte Carlo availability of ``scenario`` under its ``failures:`` block.
@@ -56,6 +57,7 @@ def availability(
     (target relative half-width of the DAG unavailability's interval). ``seed`` overrides
     ``run.seed``. Runs serially, on ``workers`` processes, on Dask (``dask="local"`` or a
     scheduler address) or on a given ``backend``; the result is the same.
+    ``client_outages=False`` skips the client user-minutes (they cost the most to work out).
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -84,7 +86,7 @@ def availability(
 
     own = backend is None
     backend = backend or make_backend(workers, dask)
-    batch_fn = ReplicaBatch(scenario, seed)
+    batch_fn = ReplicaBatch(scenario, seed, client_outages)
     done: list[ReplicaRecord] = []
     try:
         if replicas is not None:
@@ -104,7 +106,13 @@ def availability(
             backend.close()
     records = tuple(sorted(done, key=lambda r: r.index))
     return AvailabilityResult(
-        scenario=scenario, seed=seed, records=records, confidence=confidence, stop_rule=rule, precision=precision
+        scenario=scenario,
+        seed=seed,
+        records=records,
+        confidence=confidence,
+        stop_rule=rule,
+        precision=precision,
+        client_outages=client_outages,
     )
 
 
