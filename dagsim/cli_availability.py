@@ -15,6 +15,7 @@ from tqdm import tqdm
 from dagsim.availability.estimators import Estimate
 from dagsim.availability.result import AvailabilityResult
 from dagsim.availability.study import DEFAULT_MAX_YEARS, MAX_STUDY_YEARS, availability as run_study
+from dagsim.study.pool import WorkerLost
 from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, SeriesFormat, _load_or_exit, app
 
 __all__ = ["availability", "render_availability"]
@@ -148,17 +149,21 @@ def availability(
             bar.update(done - bar.n)
             bar.set_postfix_str(_postfix(estimate), refresh=False)
 
-        result = run_study(
-            scenario,
-            years=years,
-            precision=precision,
-            max_years=max_years,
-            seed=seed,
-            workers=workers,
-            dask=dask,
-            client_outages=clients,
-            progress=progress,
-        )
+        try:
+            result = run_study(
+                scenario,
+                years=years,
+                precision=precision,
+                max_years=max_years,
+                seed=seed,
+                workers=workers,
+                dask=dask,
+                client_outages=clients,
+                progress=progress,
+            )
+        except WorkerLost as lost:
+            typer.echo(f"error: {lost}", err=True)
+            raise typer.Exit(1) from None
     wall = time.perf_counter() - started
     typer.echo(render_availability(result, wall_seconds=wall))
     if out is not None:

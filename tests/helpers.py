@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 from dagsim.config.schema import DatabaseSpec, Scenario
 
@@ -165,3 +166,8 @@ timeline:
   - {at: 10m, action: fail_server, server: MBX1}
 run: {duration: 1h}
 """
+
+
+def worker_pid(_batch: object) -> int:
+    """A batch function that reports which process ran it (for pool tests)."""
+    return os.getpid()

@@ -11,6 +11,7 @@ from distributed import Client, LocalCluster
 from typer.testing import CliRunner
 
 from availability_scenarios import n_copies
+from helpers import worker_pid
 from dagsim.availability import availability
 from dagsim.cli import app
 from dagsim.study import DaskBackend, ProcessPoolBackend, SerialBackend, make_backend
@@ -109,6 +110,25 @@ def test_killed_dask_worker_loses_nothing(cluster):
     assert killed, "no worker was busy when the first batch finished"
     with pytest.raises(ProcessLookupError):
         os.kill(killed[0], 0)
+    assert result.records == expected.records
+    assert result.table.equals(expected.table)
+
+
+def test_killed_pool_worker_loses_nothing():
+    """A process pool worker killed mid-study: the pool restarts, lost batches rerun, the result is identical."""
+    scenario = n_copies(2, length="5d")
+    expected = availability(scenario, replicas=16, seed=3)
+    killed: list[int] = []
+    with ProcessPoolBackend(2) as backend:
+        pids = sorted(set(backend.map(worker_pid, [None] * 8)))
+
+        def kill_once(done, planned, estimate):
+            if not killed:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+
+        result = availability(scenario, replicas=16, seed=3, backend=backend, batch_size=1, progress=kill_once)
+    assert killed
     assert result.records == expected.records
     assert result.table.equals(expected.table)
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from dagsim.study.backend import BatchCallback
 
-__all__ = ["ProcessPoolBackend"]
+__all__ = ["ProcessPoolBackend", "WorkerLost"]
+
+#: How many times a study restarts a pool whose worker died before it gives up. A batch is a
+#: pure function of its inputs, so running it again gives the same bytes.
+MAX_POOL_RESTARTS = 3
+
+
+class WorkerLost(RuntimeError):
+    """The pool's workers kept dying: the study stops rather than loop."""
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -33,10 +42,37 @@ class ProcessPoolBackend:
     def map(
         self, batch_fn: Callable[[Any], Any], batches: Sequence[Any], on_result: BatchCallback | None = None
     ) -> list[Any]:
+        results: list[Any] = [None] * len(batches)
+        todo = list(range(len(batches)))
+        restarts = 0
+        while todo:
+            try:
+                self._run(batch_fn, batches, todo, results, on_result)
+            except BrokenProcessPool as broken:
+                # A worker died (killed, out of memory): the pool is unusable. Start a fresh one
+                # and run again only the batches whose results never arrived.
+                self.close()
+                restarts += 1
+                if restarts > MAX_POOL_RESTARTS:
+                    raise WorkerLost(
+                        f"process pool workers died {restarts} times; {len(todo)} batches not run"
+                    ) from broken
+                continue
+            break
+        return results
+
+    def _run(
+        self,
+        batch_fn: Callable[[Any], Any],
+        batches: Sequence[Any],
+        todo: list[int],
+        results: list[Any],
+        on_result: BatchCallback | None,
+    ) -> None:
+        """Run the batches listed in ``todo``, removing each from it as its result arrives."""
         if self._executor is None:
             self._executor = ProcessPoolExecutor(self.workers, mp_context=_context())
-        futures: dict[Future, int] = {self._executor.submit(batch_fn, b): i for i, b in enumerate(batches)}
-        results: list[Any] = [None] * len(batches)
+        futures: dict[Future, int] = {self._executor.submit(batch_fn, batches[i]): i for i in todo}
         pending = set(futures)
         try:
             while pending:
@@ -45,13 +81,13 @@ class ProcessPoolBackend:
                 for future in sorted(done, key=futures.__getitem__):
                     index = futures[future]
                     results[index] = future.result()
+                    todo.remove(index)
                     if on_result is not None:
                         on_result(index, results[index])
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
-        return results
 
     def close(self) -> None:
         if self._executor is not None:
