@@ -18,6 +18,8 @@ import typer
 from tqdm import tqdm
 
 from dagsim.config import Scenario, ScenarioError, load_scenario
+from dagsim.config.loader import load_scenario_with_marks
+from dagsim.config.run_settings import resolve_run
 from dagsim.config.units import parse_duration
 from dagsim.model.simulation import Simulation
 from dagsim.records import format_clock
@@ -77,6 +79,17 @@ def _try_load(path: Path) -> tuple[Scenario | None, list[str]]:
 def _report(problems: list[str]) -> None:
     for line in problems:
         typer.echo(line, err=True)
+
+
+def _resolve_or_exit(path: Path, scenario: Scenario, mode: Mode | None) -> None:
+    """Exit with status 2 and every located problem if the --mode override breaks a rule."""
+    if mode is None or mode.value == scenario.run.mode:
+        return
+    try:
+        resolve_run(scenario, mode=mode.value, marks=load_scenario_with_marks(path)[1], filename=str(path))
+    except ScenarioError as error:
+        _report([str(problem) for problem in error.problems])
+        raise typer.Exit(EXIT_INVALID) from None
 
 
 def _load_or_exit(path: Path) -> Scenario:
@@ -150,6 +163,7 @@ def run(
 ) -> None:
     """Run a scenario: print per-copy queue statistics and events; write results with --out."""
     scenario = _load_or_exit(file)
+    _resolve_or_exit(file, scenario, mode)
     seconds = _duration_option(duration, "--duration")
     if series_format is SeriesFormat.parquet and importlib.util.find_spec("pyarrow") is None:
         typer.echo("--format parquet needs pyarrow: pip install 'dagsim[parquet]'", err=True)
@@ -199,6 +213,7 @@ def report(
     from dagsim.report import write_report
 
     scenario = _load_or_exit(file)
+    _resolve_or_exit(file, scenario, mode)
     times = [_duration_option(text, "--at") for text in at or ()]
     late = [t for t in times if t > scenario.run.duration]
     if late:
@@ -224,6 +239,7 @@ def status(
 ) -> None:
     """Show Get-MailboxDatabaseCopyStatus for every copy at a simulated moment."""
     scenario = _load_or_exit(file)
+    _resolve_or_exit(file, scenario, mode)
     moment = _duration_option(at, "--at")
     assert moment is not None
     if moment > scenario.run.duration:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from dagsim.config.run_settings import resolve_run
 from dagsim.config.schema import Action, Scenario
 from dagsim.model.actions import apply_action
 from dagsim.model.active_manager import ActiveManager
@@ -56,6 +57,9 @@ class Simulation:
         mode: str | None = None,
         parts: SharedParts | None = None,
     ) -> None:
+        if mode is not None and mode != scenario.run.mode:
+            # Rules depend on the mode (per_log plays no failure actions): check them again.
+            resolve_run(scenario, mode=mode)
         self.scenario = scenario
         self.seed = scenario.run.seed if seed is None else seed
         self.duration = scenario.run.duration if duration is None else duration

@@ -1,0 +1,57 @@
+"""Run-time overrides are checked by the scenario rules before a model is built."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dagsim.cli import app
+from dagsim.config import ScenarioError, load_scenario
+from dagsim.config.loader import load_scenario_with_marks
+from dagsim.config.run_settings import resolve_run
+from dagsim.model.simulation import Simulation
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+FAILURE = SCENARIOS / "server-failure.yaml"
+
+
+def test_per_log_override_of_a_failure_scenario_is_refused_at_the_action():
+    """--mode per_log on a server failure scenario names each failure action's line and column."""
+    scenario, marks = load_scenario_with_marks(FAILURE)
+    with pytest.raises(ScenarioError) as caught:
+        resolve_run(scenario, mode="per_log", marks=marks, filename=str(FAILURE))
+    problems = caught.value.problems
+    assert [p.path for p in problems] == ["timeline[0].action", "timeline[1].action"]
+    expected = marks.value(("timeline", 0, "action"))
+    assert (problems[0].line, problems[0].column) == (expected.line, expected.column)
+    assert "fail_server" in problems[0].message
+
+
+def test_python_api_refuses_the_same_override():
+    """Simulation(..., mode='per_log') raises the same rule problems instead of failing mid-run."""
+    with pytest.raises(ScenarioError) as caught:
+        Simulation(load_scenario(FAILURE), mode="per_log")
+    assert all(p.path.startswith("timeline[") for p in caught.value.problems)
+
+
+def test_cli_run_with_per_log_exits_2_with_located_problems():
+    """dagsim run FILE --mode per_log prints file:line:col problems and exits 2, no traceback."""
+    outcome = CliRunner().invoke(app, ["run", str(FAILURE), "--mode", "per_log"])
+    assert outcome.exit_code == 2
+    assert f"{FAILURE}:" in outcome.output and "timeline[0].action" in outcome.output
+    assert "Traceback" not in outcome.output
+
+
+def test_overrides_are_applied_and_unchanged_settings_return_the_same_scenario():
+    """resolve_run applies seed, duration and mode; without changes it returns the scenario itself."""
+    scenario = load_scenario(FAILURE)
+    assert resolve_run(scenario) is scenario
+    resolved = resolve_run(scenario, seed=7, duration=scenario.run.duration / 2)
+    assert (resolved.run.seed, resolved.run.duration) == (7, scenario.run.duration / 2)
+    assert resolved.timeline == scenario.timeline
+
+
+def test_unknown_mode_is_a_value_error():
+    """A mode other than fluid or per_log is a programming error, as before."""
+    with pytest.raises(ValueError):
+        resolve_run(load_scenario(FAILURE), mode="batch")
