@@ -68,7 +68,8 @@ class FailoverRecord:
 
     ``outcome`` is ``"mounted"`` when a copy was mounted, otherwise what happened instead
     (``"no acceptable copy"``: left dismounted; ``"switchover refused"``: still mounted on
-    the source). Phases that did not happen are ``None``.
+    the source; ``"in progress"``: the run ended before it finished). Phases that did not
+    happen are ``None``.
     """
 
     database: str

@@ -55,3 +55,17 @@ def test_unknown_mode_is_a_value_error():
     """A mode other than fluid or per_log is a programming error, as before."""
     with pytest.raises(ValueError):
         resolve_run(load_scenario(FAILURE), mode="batch")
+
+
+def test_failover_in_flight_at_the_end_is_recorded_in_progress(tmp_path):
+    """A server failing 10 s before the end leaves one 'in progress' failover per active database in failovers.csv."""
+    scenario = load_scenario(FAILURE)
+    failed = scenario.timeline[0]
+    end = failed.at + 10.0
+    result = Simulation(scenario, duration=end).run()
+    active_there = [r for r in result.failover_records if r.source == failed.server]
+    assert active_there, "the failed server held active databases"
+    assert all(r.outcome == "in progress" and r.mounted is None for r in active_there)
+    result.write(tmp_path)
+    text = (tmp_path / "failovers.csv").read_text()
+    assert text.count("in progress") == len(active_there)

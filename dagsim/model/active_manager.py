@@ -140,6 +140,9 @@ class ActiveManager:
         self.busy: set[int] = set()
         self.incoming: dict[str, int] = {}  # databases being activated on each server
         self.pending: dict[int, _Draft] = {}
+        # Every failover or switchover whose process is still running, so that one still in
+        # flight when the run ends is recorded as "in progress".
+        self._in_flight: dict[int, _Draft] = {}
         self._waiting: dict[int, simpy.Process] = {}  # failovers waiting for an acceptable copy
         self.failovers: list[FailoverRecord] = []
         self.decisions: list[DecisionRecord] = []
@@ -260,6 +263,7 @@ class ActiveManager:
     # ------------------------------------------------------------------ failover
     def _failover(self, d: int, draft: _Draft, detection: float):
         self.busy.add(d)
+        self._in_flight[d] = draft
         try:
             yield self.env.timeout(detection)
             draft.detected = self.env.now
@@ -291,6 +295,7 @@ class ActiveManager:
                     return
         finally:
             self.busy.discard(d)
+            self._in_flight.pop(d, None)
 
     def _choose(self, d: int, draft: _Draft, *, automatic: bool, override: str | None, target: str | None = None):
         """Wait for a PAM, run best copy selection, and pick the first copy the dial accepts."""
@@ -490,8 +495,10 @@ class ActiveManager:
         self.engine.workload_changed()
 
     def records(self) -> list[FailoverRecord]:
-        """Finished failovers and switchovers, then those still waiting for an acceptable copy."""
-        return self.failovers + [draft.freeze() for draft in self.pending.values()]
+        """Finished failovers and switchovers, those waiting for an acceptable copy, then any in progress."""
+        waiting = list(self.pending.values())
+        moving = [draft for draft in self._in_flight.values() if all(draft is not w for w in waiting)]
+        return self.failovers + [draft.freeze() for draft in waiting + moving]
 
     # ------------------------------------------------------------------ switchovers
     def switchover(self, d: int, target: str | None, override: str | None, cause: str = "operator switchover"):
@@ -510,6 +517,7 @@ class ActiveManager:
         source_row = self.active_row(d)
         draft = _Draft(self.database_name(d), "switchover", cause, self.server_of(source_row), self.env.now)
         draft.detected = self.env.now
+        self._in_flight[d] = draft
         try:
             choice = yield from self._choose(d, draft, automatic=False, override=override, target=target)
             if choice is None:
@@ -530,6 +538,7 @@ class ActiveManager:
                 self.failovers.append(draft.freeze())
         finally:
             self.busy.discard(d)
+            self._in_flight.pop(d, None)
 
     def switchover_server(self, server: str):
         """Move every database active on ``server`` elsewhere, one after another."""
