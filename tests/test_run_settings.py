@@ -69,3 +69,34 @@ def test_failover_in_flight_at_the_end_is_recorded_in_progress(tmp_path):
     result.write(tmp_path)
     text = (tmp_path / "failovers.csv").read_text()
     assert text.count("in progress") == len(active_there)
+
+
+def test_expectation_outcomes_are_exactly_the_domain_outcomes():
+    """Every outcome Active Manager can record is one a failover_outcome expectation can name."""
+    import typing
+
+    from dagsim.config.expect import Outcome as ExpectOutcome
+    from dagsim.domain import Outcome
+
+    assert set(typing.get_args(ExpectOutcome)) == {o.value for o in Outcome}
+
+
+def test_in_progress_outcome_can_be_checked_by_an_expectation():
+    """A failover_outcome expectation of 'in progress' passes on a run that ends mid-failover, 'mounted' fails."""
+    from dagsim.config import load_scenario_text
+    from dagsim.expectations import evaluate
+
+    scenario = load_scenario(FAILURE)
+    failed = scenario.timeline[0]
+    result = Simulation(scenario, duration=failed.at + 10.0).run()
+    database = next(r.database for r in result.failover_records if r.source == failed.server)
+    text = FAILURE.read_text(encoding="utf-8").replace("  duration: 1d", f"  duration: {failed.at + 10.0:.0f}s")
+    text = text.replace("  - {at: 12h, action: restore_server, server: RED-MBX1}\n", "")
+    text += (
+        "expect:\n"
+        f"  - {{check: failover_outcome, database: {database}, outcome: in progress}}\n"
+        f"  - {{check: failover_outcome, database: {database}, outcome: mounted}}\n"
+    )
+    short = load_scenario_text(text)
+    verdicts = evaluate(short, Simulation(short).run())
+    assert [v.passed for v in verdicts] == [True, False]

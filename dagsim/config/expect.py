@@ -33,7 +33,16 @@ Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][
 Protocol = Literal["outlook", "owa", "eas", "ews", "imap", "pop"]
 
 # FailoverRecord.outcome, as Active Manager writes it.
-Outcome = Literal["mounted", "no acceptable copy", "switchover refused", "switchover failed; remounted on the source"]
+# The values of dagsim.domain.Outcome (a test keeps the two equal); a Literal keeps the
+# scenario schema and its dump plain strings.
+Outcome = Literal[
+    "mounted",
+    "no acceptable copy",
+    "no acceptable copy; superseded by operator switchover",
+    "switchover refused",
+    "switchover failed; remounted on the source",
+    "in progress",
+]
 
 # Phases of a failover record: each from the end of the previous one (DESIGN 3.5).
 Phase = Literal["detection", "selection", "last_logs", "replay", "mount"]

@@ -27,6 +27,7 @@ from dagsim.model.recorder import Recorder
 from dagsim.model.selection import DIAL_LIMITS, CandidateCopy, explain, select_copies
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
+from dagsim.domain import Outcome
 from dagsim.records import DecisionRecord, FailoverRecord
 
 __all__ = ["ActiveManager"]
@@ -49,7 +50,7 @@ class _Draft:
     source: str
     failure: float
     target: str | None = None
-    outcome: str = "in progress"
+    outcome: str = Outcome.IN_PROGRESS.value
     detected: float | None = None
     selection_done: float | None = None
     last_logs_copied: float | None = None
@@ -275,7 +276,7 @@ class ActiveManager:
             while True:
                 choice = yield from self._choose(d, draft, automatic=True, override=None)
                 if choice is None:
-                    draft.outcome = "no acceptable copy"
+                    draft.outcome = Outcome.NO_ACCEPTABLE_COPY.value
                     self.decide(d, f"No copy of {draft.database} can be mounted: it stays dismounted until one can.")
                     self.recorder.event(self.env.now, "failover_blocked", draft.database, draft.source, "no acceptable copy")
                     self.pending[d] = draft
@@ -283,7 +284,7 @@ class ActiveManager:
                     try:
                         yield self._changed
                     except simpy.Interrupt as stop:
-                        draft.outcome = f"no acceptable copy; superseded by {stop.cause}"
+                        draft.outcome = Outcome.SUPERSEDED.value  # the only interrupt is an operator switchover
                         self.failovers.append(draft.freeze())
                         return
                     finally:
@@ -448,7 +449,7 @@ class ActiveManager:
             self.health[old].diverged_logs += lost
             self.sync_copy(old)
         draft.mounted = self.env.now
-        draft.outcome = "mounted"
+        draft.outcome = Outcome.MOUNTED.value
         draft.logs_lost = lost
         if lost > 0:
             self._safety_net(d, draft, lost)
@@ -521,7 +522,7 @@ class ActiveManager:
         try:
             choice = yield from self._choose(d, draft, automatic=False, override=override, target=target)
             if choice is None:
-                draft.outcome = "switchover refused"
+                draft.outcome = Outcome.SWITCHOVER_REFUSED.value
                 self.decide(d, f"No acceptable target: {draft.database} stays mounted on {draft.source}.")
                 self.recorder.event(self.env.now, "switchover_failed", draft.database, draft.source, "no acceptable target")
                 self.failovers.append(draft.freeze())
@@ -534,7 +535,7 @@ class ActiveManager:
             if not done and was_mounted and self.cluster.mount_blocker(draft.source) is None:
                 self.invariants.check_mount(d, source_row, automatic=False, lost=0.0, dial="lossless")
                 self.mark_mounted(d, source_row, "switchover failed: remounted on the source")
-                draft.outcome = "switchover failed; remounted on the source"
+                draft.outcome = Outcome.SWITCHOVER_FAILED.value
                 self.failovers.append(draft.freeze())
         finally:
             self.busy.discard(d)
