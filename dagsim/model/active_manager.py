@@ -283,7 +283,7 @@ class ActiveManager:
                     self._waiting[d] = self.env.active_process
                     try:
                         yield self._changed
-                    except simpy.Interrupt as stop:
+                    except simpy.Interrupt:
                         draft.outcome = Outcome.SUPERSEDED.value  # the only interrupt is an operator switchover
                         self.failovers.append(draft.freeze())
                         return
