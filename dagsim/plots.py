@@ -32,6 +32,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
+from dagsim import domain
 from dagsim.config.units import format_duration
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload
@@ -50,10 +51,10 @@ __all__ = [
     "write_plots",
 ]
 
-COPY_QUEUE_THRESHOLD = 10
-"""Copy queue length (logs) that best copy selection's criteria sets 1, 2, 6 and 7 require below."""
-REPLAY_QUEUE_THRESHOLD = 50
-"""Replay queue length (logs) that best copy selection's criteria sets 1 to 5 require below."""
+# Copy queue below 10 logs (criteria sets 1, 2, 6, 7) and replay queue below 50 (sets 1 to 5):
+# the lines drawn on queue plots are best copy selection's own thresholds.
+COPY_QUEUE_THRESHOLD = domain.COPY_QUEUE_THRESHOLD
+REPLAY_QUEUE_THRESHOLD = domain.REPLAY_QUEUE_THRESHOLD
 
 PLOT_KINDS = ("timeline", "queues", "anatomy", "generation")
 """File stems :func:`write_plots` uses, one per plot kind."""

@@ -18,6 +18,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dagsim.domain import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD
+
 __all__ = [
     "DIAL_LIMITS",
     "ELIGIBLE_STATUSES",
@@ -64,8 +66,8 @@ _CRITERIA: tuple[tuple[str | None, bool, bool], ...] = (
     ("Crawling", False, False),
     (None, False, False),
 )
-COPY_QUEUE_LIMIT = 10
-REPLAY_QUEUE_LIMIT = 50
+COPY_QUEUE_LIMIT = COPY_QUEUE_THRESHOLD
+REPLAY_QUEUE_LIMIT = REPLAY_QUEUE_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)
