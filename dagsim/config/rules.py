@@ -18,12 +18,14 @@ from dagsim.config.schema import (
     EDITION_DATABASE_LIMIT,
     MAX_COPIES,
     MAX_LAG,
+    MAX_LOGS_PER_DAY,
     MAX_MEMBERS,
+    MAX_SAMPLED_VALUES,
     Scenario,
 )
 from dagsim.config.units import format_duration
 
-__all__ = ["Finding", "check_scenario"]
+__all__ = ["Finding", "check_scenario", "sampled_values"]
 
 Finding = tuple[Loc, str]
 Rule = Callable[[Scenario], Iterable[Finding]]
@@ -328,7 +330,34 @@ def _expectations(scenario: Scenario) -> Iterator[Finding]:
             )
 
 
+def sampled_values(scenario: Scenario) -> int:
+    """How many queue samples a run records: sample times x database copies."""
+    samples = int(scenario.run.duration // scenario.run.sample_interval) + 1
+    return samples * sum(len(d.copies) for d in scenario.databases)
+
+
+def _bounded(scenario: Scenario) -> Iterator[Finding]:
+    # Bounds that involve several values; single values are bounded by the schema.
+    for index, database in enumerate(scenario.databases):
+        if database.logs_per_day is None and database.generated_logs_per_day > MAX_LOGS_PER_DAY:
+            yield ("databases", index, "mailboxes"), (
+                f"{database.mailboxes} mailboxes with this message profile generate "
+                f"{database.generated_logs_per_day:.3g} logs per day; the limit is {MAX_LOGS_PER_DAY:,}"
+            )
+    values = sampled_values(scenario)
+    if values > MAX_SAMPLED_VALUES:
+        copies = sum(len(d.copies) for d in scenario.databases)
+        needed = scenario.run.duration * copies / MAX_SAMPLED_VALUES
+        yield ("run", "sample_interval"), (
+            f"a run of {format_duration(scenario.run.duration)} sampled every "
+            f"{format_duration(scenario.run.sample_interval)} over {copies} copies records {values:,} "
+            f"values; the limit is {MAX_SAMPLED_VALUES:,}: use a sample_interval of at least "
+            f"{format_duration(needed)} or a shorter run"
+        )
+
+
 _RULES: tuple[Rule, ...] = (
+    _bounded,
     _unique_names,
     _client_access,
     _one_mapi_network,

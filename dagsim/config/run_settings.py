@@ -8,10 +8,13 @@ overridden scenario is checked again here, before any model is built.
 
 from __future__ import annotations
 
-from dagsim.config.errors import Problem, ScenarioError, format_path
+from pydantic import ValidationError
+
+from dagsim.config.errors import Loc, Problem, ScenarioError, format_path
 from dagsim.config.loader import Marks
 from dagsim.config.rules import check_scenario
-from dagsim.config.schema import Scenario
+from dagsim.config.schema import RunSpec, Scenario
+from dagsim.config.units import format_duration
 
 __all__ = ["MODES", "resolve_run"]
 
@@ -47,18 +50,37 @@ def resolve_run(
         update["mode"] = mode
     if not update:
         return scenario
-    resolved = scenario.model_copy(update={"run": scenario.run.model_copy(update=update)})
-    problems = []
-    for loc, message in check_scenario(resolved):
-        if "duration" in update and loc[-1] in _WINDOW_FIELDS:
-            continue
+
+    def located(loc: Loc, message: str) -> Problem:
         where = marks.value(loc) if marks is not None else None
         line, column = (where.line, where.column) if where is not None else (1, 1)
-        problems.append(Problem(filename, line, column, format_path(loc), f"{message} (run settings: {_said(update)})"))
+        return Problem(filename, line, column, format_path(loc), f"{message} (run settings: {_said(update)})")
+
+    # The overrides meet the same bounds as the file's own run section (a run of centuries
+    # would not fit in memory), so they are validated by the same model.
+    try:
+        run = RunSpec.model_validate({**scenario.run.model_dump(), **update})
+    except ValidationError as error:
+        raise ScenarioError(
+            [located(("run", *_fields(d["loc"])), d["msg"].removeprefix("Value error, ")) for d in error.errors()]
+        ) from None
+    resolved = scenario.model_copy(update={"run": run})
+    if update.keys() == {"seed"}:
+        return resolved  # no rule depends on the seed
+    problems = [
+        located(loc, message)
+        for loc, message in check_scenario(resolved)
+        if not ("duration" in update and loc[-1] in _WINDOW_FIELDS)
+    ]
     if problems:
         raise ScenarioError(sorted(dict.fromkeys(problems), key=lambda p: (p.line, p.column)))
     return resolved
 
 
+def _fields(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    return tuple(part for part in loc if isinstance(part, str | int))
+
+
 def _said(update: dict[str, object]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in update.items())
+    shown = {k: format_duration(v) if k == "duration" and isinstance(v, float) else v for k, v in update.items()}
+    return ", ".join(f"{key}={value}" for key, value in shown.items())

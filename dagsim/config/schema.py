@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dagsim.config.expect import Expectation
 from dagsim.config.failures import FailuresSpec
-from dagsim.config.units import Bandwidth, Duration, Size
+import math
+
+from dagsim.config.units import Bandwidth, Count, Duration, Number, Size
 
 __all__ = [
     "MAX_COPIES",
@@ -44,6 +46,21 @@ __all__ = [
 MAX_MEMBERS = 16
 MAX_COPIES = 16
 MAX_LAG = 14 * 86400.0
+# Upper bounds that keep every valid scenario simulable in bounded time and memory
+# (docs/scenario-reference.md, "Limits"); each is far beyond any real deployment.
+MAX_MAILBOXES = 1_000_000  # per database
+MAX_LOGS_PER_DAY = 10_000_000  # per database: about 116 logs (MB) per second, all day
+MAX_LOG_RATE = 100_000.0  # logs/s a server can replay
+MAX_RUN_DURATION = 100 * 365 * 86400.0
+MIN_LOG_VOLUME = 1024**2
+# Queue samples a run may record (sample times x copies): 50 million float32 pairs are
+# 400 MB, a year of the 400-copy preferred architecture at 5-minute samples fits.
+MAX_SAMPLED_VALUES = 50_000_000  # room for one 1 MB log
+# Generation from a message profile (sizing guidance): five messages per log at 75 KB,
+# and doubling the average message size multiplies log generation by about 1.9.
+MESSAGES_PER_LOG = 5.0
+REFERENCE_MESSAGE_SIZE = 75 * 1024
+MESSAGE_SIZE_EXPONENT = math.log2(1.9)
 EDITION_DATABASE_LIMIT = {"enterprise": 100, "standard": 5}
 
 # A business-day curve in percent (hour 0 = midnight to 1 am): quiet nights, a morning
@@ -115,13 +132,13 @@ class DagSpec(Spec):
     alternate_witness: WitnessSpec | None = None
     datacenter_activation_mode: Literal["off", "dag_only"] = "off"
     same_subnet_delay: Duration = 1.0
-    same_subnet_threshold: int = Field(default=5, ge=1)
+    same_subnet_threshold: Count = Field(default=5, ge=1, le=1000)
     cross_subnet_delay: Duration = 1.0
-    cross_subnet_threshold: int = Field(default=5, ge=1)
+    cross_subnet_threshold: Count = Field(default=5, ge=1, le=1000)
     network_compression: Literal["disabled", "enabled", "inter_subnet_only", "seed_only"] = (
         "inter_subnet_only"
     )
-    compression_ratio: float = Field(
+    compression_ratio: Number = Field(
         default=0.7,
         gt=0,
         le=1,
@@ -146,11 +163,12 @@ class ServerSpec(Spec):
     database_copy_auto_activation_policy: Literal["unrestricted", "intrasite_only", "blocked"] = (
         "unrestricted"
     )
-    maximum_active_databases: int | None = Field(default=None, ge=0)
-    maximum_preferred_active_databases: int | None = Field(default=None, ge=0)
-    replay_rate: float = Field(
+    maximum_active_databases: Count | None = Field(default=None, ge=0, le=10_000)
+    maximum_preferred_active_databases: Count | None = Field(default=None, ge=0, le=10_000)
+    replay_rate: Number = Field(
         default=100.0,
         gt=0,
+        le=MAX_LOG_RATE,
         description="logs/s this server can replay, shared by its passive copies (assumption)",
     )
     nic_bandwidth: Bandwidth = Field(default=10e9 / 8, description="per DAG network, each direction")
@@ -159,15 +177,15 @@ class ServerSpec(Spec):
 class MessageProfile(Spec):
     """Messages sent and received per mailbox per day and their average size."""
 
-    messages_per_day: float = Field(default=150.0, gt=0)
-    average_message_size: Size = 75 * 1024
+    messages_per_day: Number = Field(default=150.0, gt=0, le=100_000)
+    average_message_size: Size = Field(default=75 * 1024, gt=0, le=2 * 1024**3)
 
 
 class CopySpec(Spec):
     """One copy of a database on one server."""
 
     server: Name
-    activation_preference: int = Field(ge=1)
+    activation_preference: Count = Field(ge=1, le=1000)
     replay_lag_time: Duration = 0.0
     truncation_lag_time: Duration = 0.0
 
@@ -176,18 +194,27 @@ class DatabaseSpec(Spec):
     """A mailbox database and its copies."""
 
     name: Name
-    mailboxes: int = Field(default=0, ge=0)
+    mailboxes: Count = Field(default=0, ge=0, le=MAX_MAILBOXES)
     message_profile: MessageProfile = MessageProfile()
-    logs_per_day: float | None = Field(
-        default=None, ge=0, description="explicit log generation; overrides mailboxes × profile"
+    logs_per_day: Number | None = Field(
+        default=None, ge=0, le=MAX_LOGS_PER_DAY, description="explicit log generation; overrides mailboxes × profile"
     )
-    hourly_distribution: tuple[float, ...] = DEFAULT_HOURLY_DISTRIBUTION
-    log_volume_size: Size = 500 * 1024**3
+    hourly_distribution: tuple[Number, ...] = Field(default=DEFAULT_HOURLY_DISTRIBUTION, max_length=1000)
+    log_volume_size: Size = Field(default=500 * 1024**3, ge=MIN_LOG_VOLUME)
     database_size: Size = 200 * 1024**3
     circular_logging: bool = Field(
         default=True, description="truncate logs once every copy has them (no backups modelled)"
     )
     copies: tuple[CopySpec, ...] = Field(min_length=1)
+
+    @property
+    def generated_logs_per_day(self) -> float:
+        """Logs generated per day: explicit, or mailboxes × message profile."""
+        if self.logs_per_day is not None:
+            return self.logs_per_day
+        profile = self.message_profile
+        size_factor = (profile.average_message_size / REFERENCE_MESSAGE_SIZE) ** MESSAGE_SIZE_EXPONENT
+        return self.mailboxes * profile.messages_per_day / MESSAGES_PER_LOG * size_factor
 
     @field_validator("hourly_distribution")
     @classmethod
@@ -512,12 +539,12 @@ Protocol = Literal["outlook", "owa", "eas", "ews", "imap", "pop"]
 class ProtocolSpec(Spec):
     """How one protocol's clients behave when a request fails (*assumptions*, per protocol)."""
 
-    share: float = Field(ge=0, le=1, description="share of each database's mailboxes using it")
+    share: Number = Field(ge=0, le=1, description="share of each database's mailboxes using it")
     request_interval: Duration = Field(
         description="time between an idle client's requests; 0 for a client always connected"
     )
     retry_interval: Duration = Field(gt=0, description="wait before retrying a failed request")
-    retry_backoff: float = Field(default=1.0, ge=1, description="each retry waits this factor longer")
+    retry_backoff: Number = Field(default=1.0, ge=1, le=100, description="each retry waits this factor longer")
     max_retry_interval: Duration = Field(default=3600.0, gt=0)
     next_ip_wait: Duration = Field(default=20.0, description="wait before trying the next IP of a dead server")
 
@@ -549,7 +576,7 @@ class ClientAccessSpec(Spec):
     )
     balancing: Literal["load_balancer", "dns_round_robin"] = "load_balancer"
     probe_interval: Duration = Field(default=5.0, gt=0, description="load balancer health probe (assumption)")
-    probe_failures: int = Field(default=2, ge=1, description="failed probes before a CAS leaves the pool (assumption)")
+    probe_failures: Count = Field(default=2, ge=1, le=1000, description="failed probes before a CAS leaves the pool (assumption)")
     dns_ttl: Duration = Field(default=300.0, description="TTL of the namespace records (assumption)")
     location_cache_lifetime: Duration = Field(
         default=30.0, gt=0, description="how long a CAS trusts a database's location (assumption)"
@@ -572,7 +599,7 @@ class TransportSpec(Spec):
     """Safety Net, which redelivers mail after a lossy failover (DESIGN 3.6)."""
 
     safety_net_hold_time: Duration = 2 * 86400.0
-    transport_share: float = Field(
+    transport_share: Number = Field(
         default=0.8,
         ge=0,
         le=1,
@@ -590,15 +617,15 @@ class ReseedSpec(Spec):
     )
     auto_reseed: bool = True
     auto_reseed_wait: Duration = 15 * 60.0
-    auto_reseed_resume_attempts: int = Field(default=3, ge=0)
+    auto_reseed_resume_attempts: Count = Field(default=3, ge=0, le=1000)
     auto_reseed_retry_interval: Duration = 5 * 60.0
 
 
 class RunSpec(Spec):
     """How long to simulate, with what seed, and how results are sampled."""
 
-    duration: Duration = 86400.0
-    seed: int = Field(default=1, ge=0)
+    duration: Duration = Field(default=86400.0, gt=0, le=MAX_RUN_DURATION)
+    seed: Count = Field(default=1, ge=0, le=2**63 - 1)
     sample_interval: Duration = Field(default=300.0, gt=0)
     mode: Literal["fluid", "per_log"] = "fluid"
 

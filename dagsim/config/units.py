@@ -16,8 +16,13 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 __all__ = [
     "Bandwidth",
+    "Count",
     "DURATION_JSON_SCHEMA",
     "Duration",
+    "MAX_BANDWIDTH",
+    "MAX_DURATION",
+    "MAX_SIZE",
+    "Number",
     "Size",
     "format_duration",
     "parse_bandwidth",
@@ -55,6 +60,14 @@ _SIZE_UNITS = {
     "tb": 1024**4,
 }
 
+# Physical ranges, checked here once for every unit value in a scenario and on the command
+# line. Beyond them a number is a typo (or an attack), and would overflow to infinity in
+# arithmetic downstream. Documented in docs/scenario-reference.md ("Limits").
+MAX_DURATION = 1000 * 365 * 86400.0  # 1000 years: room for MTBFs quoted in centuries
+MAX_BANDWIDTH = 1e12 / 8  # 1 Tbit/s, in bytes per second
+MAX_SIZE = float(1024**5)  # 1 PB
+MAX_NUMBER = 1e15  # any other plain number (rates, counts per day, ratios)
+
 _DURATION_PART = re.compile(_NUMBER + r"\s*(?P<unit>[a-z]+)")
 
 
@@ -62,17 +75,32 @@ def _reject(kind: str, value: object, example: str) -> ValueError:
     return ValueError(f"expected a {kind} such as {example!r}, got {value!r}")
 
 
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _non_negative(number: float, kind: str, value: object) -> float:
     # YAML reads .inf and .nan as numbers; neither is a time, rate or size to simulate.
     if not math.isfinite(number):
-        raise ValueError(f"a {kind} must be a finite number, got {value!r}")
+        raise ValueError(f"a {kind} must be a finite number, got {_shown(value)}")
     if number < 0:
-        raise ValueError(f"a {kind} cannot be negative, got {value!r}")
+        raise ValueError(f"a {kind} cannot be negative, got {_shown(value)}")
+    return number
+
+
+def _within(number: float, limit: float, kind: str, value: object, shown_limit: str) -> float:
+    if not math.isfinite(number) or number > limit:
+        raise ValueError(f"a {kind} can be at most {shown_limit}, got {_shown(value)}")
     return number
 
 
 def parse_duration(value: object) -> float:
-    """Seconds from ``'90s'``, ``'5m'``, ``'1h30m'``, ``'7d'`` or a number of seconds."""
+    """Seconds from ``'90s'``, ``'5m'``, ``'1h30m'``, ``'7d'`` or a number of seconds (at most 1000 years)."""
+    return _within(_duration(value), MAX_DURATION, "duration", value, "1000y")
+
+
+def _duration(value: object) -> float:
     if isinstance(value, bool):
         raise _reject("duration", value, "30s")
     if isinstance(value, int | float):
@@ -117,16 +145,19 @@ def parse_bandwidth(value: object) -> float:
         raise ValueError(
             f"{value!r} is in bytes per second; write bandwidth in bits per second, e.g. '100Mbps'"
         )
-    return _parse_with_units(value, _BANDWIDTH_UNITS, "bandwidth", "100Mbps") / 8.0
+    bits = _parse_with_units(value, _BANDWIDTH_UNITS, "bandwidth", "100Mbps")
+    return _within(bits / 8.0, MAX_BANDWIDTH, "bandwidth", value, "1Tbps")
 
 
 def parse_size(value: object) -> float:
     """Bytes from ``'1MB'``, ``'500GB'``, ``'2TB'`` (binary multiples) or a number of bytes."""
-    return _parse_with_units(value, _SIZE_UNITS, "size", "500GB")
+    return _within(_parse_with_units(value, _SIZE_UNITS, "size", "500GB"), MAX_SIZE, "size", value, "1PB")
 
 
 def format_duration(seconds: float) -> str:
     """A short human form (``'1d2h'``, ``'45s'``, ``'1.5s'``) for reports and messages."""
+    if not math.isfinite(seconds):
+        return str(seconds)
     if seconds < 0:
         return "-" + format_duration(-seconds)
     if seconds < 60 and seconds != int(seconds):
@@ -212,3 +243,33 @@ Size = Annotated[
         }
     ),
 ]
+
+
+def _strict_int(value: object) -> object:
+    # YAML 1.1 reads yes/no/on/off as booleans, and pydantic would take them as 1 and 0.
+    if isinstance(value, bool):
+        raise ValueError(f"should be a valid integer, got {'true' if value else 'false'} (YAML reads yes/no/on/off as booleans)")
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_NUMBER:
+        return int(value)
+    if not isinstance(value, int):
+        raise ValueError(f"should be a valid integer, got {_shown(value)}")
+    return value
+
+
+def _strict_number(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError(f"should be a valid number, got {'true' if value else 'false'} (YAML reads yes/no/on/off as booleans)")
+    if not isinstance(value, int | float):
+        raise ValueError(f"should be a valid number, got {_shown(value)}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"should be a finite number, got {_shown(value)}")
+    if abs(number) > MAX_NUMBER:
+        raise ValueError(f"should be at most {MAX_NUMBER:g}, got {_shown(value)}")
+    return number
+
+
+#: A whole number in a scenario: booleans and fractions are type errors, not 1 and 0.
+Count = Annotated[int, BeforeValidator(_strict_int)]
+#: A plain number in a scenario: finite, not a boolean, at most 1e15 in size.
+Number = Annotated[float, BeforeValidator(_strict_number)]

@@ -57,21 +57,19 @@ class Simulation:
         mode: str | None = None,
         parts: SharedParts | None = None,
     ) -> None:
-        if mode is not None and mode != scenario.run.mode:
-            # Rules depend on the mode (per_log plays no failure actions): check them again.
-            resolve_run(scenario, mode=mode)
+        # Overrides can break rules that held for the file (per_log mode plays no failures),
+        # so they are applied to the scenario and checked like the file was.
+        scenario = resolve_run(scenario, seed=seed, duration=duration, mode=mode)
         self.scenario = scenario
-        self.seed = scenario.run.seed if seed is None else seed
-        self.duration = scenario.run.duration if duration is None else duration
-        self.mode = mode or scenario.run.mode
+        self.seed = scenario.run.seed
+        self.duration = scenario.run.duration
+        self.mode = scenario.run.mode
         self.env = simpy.Environment()
         self.layout = parts.layout if parts is not None else Layout.from_scenario(scenario)
         self.topology = parts.new_topology() if parts is not None else Topology.from_scenario(scenario)
         self.workload = Workload(scenario)
         self.recorder = Recorder(self.layout, self.duration, scenario.run.sample_interval)
-        engine = {"fluid": FluidReplication, "per_log": PerLogReplication}.get(self.mode)
-        if engine is None:
-            raise ValueError(f"unknown mode {self.mode!r}; use fluid or per_log")
+        engine = {"fluid": FluidReplication, "per_log": PerLogReplication}[self.mode]
         self.replication = engine(self.env, self.layout, self.topology, self.workload, self.recorder)
         self._actions = 0
         self.activation_suspended: set[int] = set()  # per_log mode's own record of it

@@ -30,19 +30,10 @@ HOUR = 3600.0
 DAY = 86400.0
 LOG_SIZE = 1024**2  # Exchange 2013 transaction logs are 1 MB files
 
-_REFERENCE_MESSAGE_SIZE = 75 * 1024
-# Doubling the average message size multiplies log generation by about 1.9 (sizing guidance).
-_SIZE_EXPONENT = math.log2(1.9)
-_MESSAGES_PER_LOG = 5.0
-
 
 def logs_per_day(database: DatabaseSpec) -> float:
     """Logs a database generates per day: explicit, or mailboxes × message profile."""
-    if database.logs_per_day is not None:
-        return database.logs_per_day
-    profile = database.message_profile
-    size_factor = (profile.average_message_size / _REFERENCE_MESSAGE_SIZE) ** _SIZE_EXPONENT
-    return database.mailboxes * profile.messages_per_day / _MESSAGES_PER_LOG * size_factor
+    return database.generated_logs_per_day
 
 
 class LogSource(Protocol):
