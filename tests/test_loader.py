@@ -130,7 +130,7 @@ MALFORMED = [
     ("YAML syntax error", edited("  name: DAG1", "  name: DAG1: x"),
      16, 13, "<document>", "YAML syntax error: mapping values are not allowed here"),
     ("unclosed flow list", edited("sites: [A, B]", "sites: [A, B"),
-     13, 14, "<document>", "while parsing a flow sequence at line 12"),
+     12, 12, "<document>", "while parsing a flow sequence: expected ',' or ']'"),
     ("top level is not a mapping", "- sites\n- servers\n",
      1, 1, "<document>", "a scenario must be a mapping"),
     ("empty file", "# nothing yet\n",

@@ -27,6 +27,9 @@ from dagsim.config.rules import check_scenario
 from dagsim.config.schema import Scenario
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_VALUES",
     "Marks",
     "Position",
     "load_scenario",
@@ -38,9 +41,13 @@ __all__ = [
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-# Aliases can expand a small file into an enormous tree ("billion laughs"); a real
-# scenario with hundreds of databases stays far below this many nodes.
-_MAX_NODES = 1_000_000
+# Limits that keep reading any file cheap (docs/scenario-reference.md, "Limits"). Aliases can
+# expand a small file into an enormous tree ("billion laughs"); a real scenario with a hundred
+# databases of sixteen copies has about 20,000 values.
+MAX_FILE_BYTES = 5 * 1024**2
+MAX_VALUES = 200_000
+MAX_DEPTH = 20
+_MAX_NODES = MAX_VALUES
 
 
 @dataclass(frozen=True)
@@ -202,7 +209,15 @@ def _whole_file(message: str, position: Position = _START) -> _Parsed:
 
 
 def _syntax_error(error: yaml.YAMLError, text: str) -> _Parsed:
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+    unclosed = isinstance(error, yaml.scanner.ScannerError) or "flow" in (getattr(error, "context", None) or "")
+    if isinstance(error, yaml.MarkedYAMLError) and unclosed and error.context_mark is not None:
+        # An unclosed quote or bracket is noticed where the text ends; the defect is where
+        # the scanner started reading the token.
+        position = _position(error.context_mark)
+        message = f"{error.context}: {error.problem or 'invalid YAML'}"
+        if error.problem_mark is not None:
+            message += f" (at line {error.problem_mark.line + 1})"
+    elif isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
         position = _position(error.problem_mark)
         message = error.problem or "invalid YAML"
         if error.context and error.context_mark is not None:
@@ -218,7 +233,52 @@ def _syntax_error(error: yaml.YAMLError, text: str) -> _Parsed:
     return _whole_file(f"YAML syntax error: {message}", position)
 
 
+def _prescan(text: str) -> _Parsed | None:
+    """Refuse deep nesting and alias bombs from the event stream, before any tree is built.
+
+    The event parser does not recurse, so this is safe on any input; it finds where the
+    nesting gets too deep and which alias expands the file too far.
+    """
+    depth = 0
+    counts: list[int] = [0]  # values within each open collection, aliases expanded
+    anchors: list[str | None] = [None]
+    sizes: dict[str, int] = {}
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    message = f"the YAML is nested more than {MAX_DEPTH} levels deep"
+                    return _whole_file(message, _position(event.start_mark))
+                counts.append(0)
+                anchors.append(event.anchor)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+                inner = counts.pop() + 1
+                anchor = anchors.pop()
+                if anchor is not None:
+                    sizes[anchor] = inner
+                counts[-1] += inner
+            elif isinstance(event, yaml.ScalarEvent):
+                counts[-1] += 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                counts[-1] += sizes.get(event.anchor, 1)
+            else:
+                continue
+            if sum(counts) > MAX_VALUES:
+                message = f"the YAML holds too many values: more than {MAX_VALUES:,} (aliases expanded)"
+                return _whole_file(message, _position(event.start_mark))
+    except yaml.YAMLError:
+        return None  # composing reports syntax errors with their context
+    return None
+
+
 def _parse(text: str) -> _Parsed:
+    refused = _prescan(text)
+    if refused is not None:
+        return refused
     builder = _Builder()
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -394,7 +454,15 @@ def _sorted(found: Iterable[_Found], file: str) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.line, p.column))
 
 
+def _too_large(size: int, file: str) -> ScenarioError:
+    message = f"the file has {size:,} bytes; a scenario file can have at most {MAX_FILE_BYTES:,} (5 MB)"
+    return ScenarioError([Problem(file, 1, 1, DOCUMENT, message)])
+
+
 def _read(path: Path, file: str) -> str:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _too_large(size, file)
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
@@ -422,6 +490,8 @@ def load_scenario(path: str | PathLike[str]) -> Scenario:
 
 def load_scenario_text(text: str, filename: str = "<string>") -> Scenario:
     """A validated, frozen scenario from YAML text; `filename` is used in problems."""
+    if len(text) > MAX_FILE_BYTES:
+        raise _too_large(len(text), filename)
     return _load_text(text, filename)[0]
 
 
