@@ -11,17 +11,20 @@ import importlib.util
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from tqdm import tqdm
 
-from dagsim.config import Scenario, ScenarioError, load_scenario
-from dagsim.config.loader import load_scenario_with_marks
+from dagsim.config import Scenario, ScenarioError
+from dagsim.config.loader import Marks, load_scenario_with_marks
 from dagsim.config.run_settings import resolve_run
 from dagsim.config.units import parse_duration
 from dagsim.model.simulation import Simulation
+from dagsim.output import OutputError, check_output_folder, staged_folder
 from dagsim.records import format_clock
 from dagsim.results import RunResult
 from dagsim.text import render_explain, render_failovers, render_run
@@ -62,18 +65,24 @@ def main() -> None:
     app(prog_name="dagsim")
 
 
+def _try_load_marked(path: Path) -> tuple[Scenario | None, Marks | None, list[str]]:
+    """The scenario in `path` and where its values are, or None and every problem as a line."""
+    try:
+        return (*load_scenario_with_marks(path), [])
+    except ScenarioError as error:
+        return None, None, [str(problem) for problem in error.problems]
+    except FileNotFoundError:
+        return None, None, [f"{path}: file not found"]
+    except IsADirectoryError:
+        return None, None, [f"{path}: is a directory, not a scenario file"]
+    except OSError as error:
+        return None, None, [f"{path}: cannot read ({error.strerror or error})"]
+
+
 def _try_load(path: Path) -> tuple[Scenario | None, list[str]]:
     """The scenario in `path`, or None and every problem as a printable line."""
-    try:
-        return load_scenario(path), []
-    except ScenarioError as error:
-        return None, [str(problem) for problem in error.problems]
-    except FileNotFoundError:
-        return None, [f"{path}: file not found"]
-    except IsADirectoryError:
-        return None, [f"{path}: is a directory, not a scenario file"]
-    except OSError as error:
-        return None, [f"{path}: cannot read ({error.strerror or error})"]
+    scenario, _, problems = _try_load_marked(path)
+    return scenario, problems
 
 
 def _report(problems: list[str]) -> None:
@@ -81,12 +90,22 @@ def _report(problems: list[str]) -> None:
         typer.echo(line, err=True)
 
 
-def _resolve_or_exit(path: Path, scenario: Scenario, mode: Mode | None) -> None:
-    """Exit with status 2 and every located problem if the --mode override breaks a rule."""
-    if mode is None or mode.value == scenario.run.mode:
-        return
+def _load_for_run(
+    path: Path, *, seed: int | None = None, duration: float | None = None, mode: Mode | None = None
+) -> Scenario:
+    """The scenario in `path` with the command line's run settings applied and checked.
+
+    A rule that the overrides break (``--mode per_log`` on a scenario with failures) is
+    reported at its place in the file, like any other problem, with exit status 2.
+    """
+    scenario, marks, problems = _try_load_marked(path)
+    if scenario is None or marks is None:
+        _report(problems)
+        raise typer.Exit(EXIT_INVALID)
     try:
-        resolve_run(scenario, mode=mode.value, marks=load_scenario_with_marks(path)[1], filename=str(path))
+        return resolve_run(
+            scenario, seed=seed, duration=duration, mode=mode.value if mode else None, marks=marks, filename=str(path)
+        )
     except ScenarioError as error:
         _report([str(problem) for problem in error.problems])
         raise typer.Exit(EXIT_INVALID) from None
@@ -162,26 +181,62 @@ def run(
     svg: Annotated[bool, typer.Option("--svg", help="With --plots: SVG files as well.")] = False,
 ) -> None:
     """Run a scenario: print per-copy queue statistics and events; write results with --out."""
-    scenario = _load_or_exit(file)
-    _resolve_or_exit(file, scenario, mode)
     seconds = _duration_option(duration, "--duration")
+    scenario = _load_for_run(file, seed=seed, duration=seconds, mode=mode)
     if series_format is SeriesFormat.parquet and importlib.util.find_spec("pyarrow") is None:
         typer.echo("--format parquet needs pyarrow: pip install 'dagsim[parquet]'", err=True)
         raise typer.Exit(EXIT_INVALID)
     if plots and out is None:
         typer.echo("--plots needs --out DIR: the folder to write the pictures into", err=True)
         raise typer.Exit(EXIT_INVALID)
+    _check_out(out)
     started = time.perf_counter()
-    result = _simulate(Simulation(scenario, seed=seed, duration=seconds, mode=mode.value if mode else None))
+    result = _simulate(Simulation(scenario))
     wall = time.perf_counter() - started
     typer.echo(render_run(result, wall_seconds=wall, max_events=events))
     if out is not None:
-        written = result.write(out, series_format=series_format.value)
-        if plots:
-            from dagsim.plots import write_plots
+        with _output_folder(out) as folder:
+            written = result.write(folder, series_format=series_format.value)
+            if plots:
+                from dagsim.plots import write_plots
 
-            written += write_plots(result, out, formats=("png", "svg") if svg else ("png",))
+                written += write_plots(result, folder, formats=("png", "svg") if svg else ("png",))
         typer.echo(f"\nwrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written))
+
+
+def _check_out(out: Path | None, *, file: bool = False) -> None:
+    """Refuse an unusable --out before the run, not after it."""
+    if out is None:
+        return
+    if file and out.is_dir():
+        typer.echo(f"--out: {out} is a folder; give the report's file name, e.g. {out / 'report.html'}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    try:
+        if not file:
+            check_output_folder(out)
+    except OutputError as error:
+        typer.echo(f"--out: {error}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+@contextmanager
+def _output_folder(out: Path) -> Iterator[Path]:
+    """A staging folder that becomes ``out`` once every file is written (see dagsim.output)."""
+    try:
+        staged = staged_folder(out)
+        folder = staged.__enter__()
+    except OutputError as error:
+        typer.echo(f"--out: {error}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except OSError as error:
+        typer.echo(f"--out: cannot write into {out} ({error.strerror or error})", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    try:
+        yield folder
+    except BaseException:
+        staged.__exit__(*sys.exc_info())
+        raise
+    staged.__exit__(None, None, None)
 
 
 def _simulate(simulation: Simulation) -> RunResult:
@@ -212,8 +267,7 @@ def report(
     """Write one self-contained HTML report: summary, failovers, copy status and plots."""
     from dagsim.report import write_report
 
-    scenario = _load_or_exit(file)
-    _resolve_or_exit(file, scenario, mode)
+    scenario = _load_for_run(file, seed=seed, mode=mode)
     times = [_duration_option(text, "--at") for text in at or ()]
     late = [t for t in times if t > scenario.run.duration]
     if late:
@@ -222,8 +276,13 @@ def report(
             err=True,
         )
         raise typer.Exit(EXIT_INVALID)
-    result = _simulate(Simulation(scenario, seed=seed, mode=mode.value if mode else None))
-    path = write_report(result, out, status_times=times or None)
+    _check_out(out, file=True)
+    result = _simulate(Simulation(scenario))
+    try:
+        path = write_report(result, out, status_times=times or None)
+    except OSError as error:
+        typer.echo(f"--out: cannot write {out} ({error.strerror or error})", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
     typer.echo(f"wrote {path}")
 
 
@@ -238,8 +297,7 @@ def status(
     ] = StatusFormat.table,
 ) -> None:
     """Show Get-MailboxDatabaseCopyStatus for every copy at a simulated moment."""
-    scenario = _load_or_exit(file)
-    _resolve_or_exit(file, scenario, mode)
+    scenario = _load_for_run(file, seed=seed, mode=mode)
     moment = _duration_option(at, "--at")
     assert moment is not None
     if moment > scenario.run.duration:
@@ -248,7 +306,7 @@ def status(
             err=True,
         )
         raise typer.Exit(EXIT_INVALID)
-    table = copy_status(scenario, at=moment, seed=seed, mode=mode.value if mode else None)
+    table = copy_status(scenario, at=moment)
     if output is StatusFormat.csv:
         typer.echo(table.to_csv(index=False), nl=False)
     elif output is StatusFormat.json:
@@ -265,7 +323,7 @@ def explain(
     seed: SeedOption = None,
 ) -> None:
     """Explain, step by step, what Active Manager decided about one database during a run."""
-    scenario = _load_or_exit(file)
+    scenario = _load_for_run(file, seed=seed)
     names = [d.name for d in scenario.databases]
     if database not in names:
         typer.echo(f"--database: no database {database!r} in {file} (it has {', '.join(names)})", err=True)
@@ -273,7 +331,7 @@ def explain(
     if scenario.run.mode != "fluid":
         typer.echo("explain needs mode fluid: per_log mode has no Active Manager", err=True)
         raise typer.Exit(EXIT_INVALID)
-    result = Simulation(scenario, seed=seed).run()
+    result = Simulation(scenario).run()
     typer.echo(render_explain(result, database))
     failovers = [r for r in result.failover_records if r.database == database]
     if failovers:

@@ -16,7 +16,7 @@ from dagsim.availability.estimators import Estimate
 from dagsim.availability.result import AvailabilityResult
 from dagsim.availability.study import DEFAULT_MAX_YEARS, MAX_STUDY_YEARS, availability as run_study
 from dagsim.study.pool import WorkerLost
-from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, SeriesFormat, _load_or_exit, app
+from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, SeriesFormat, _check_out, _load_or_exit, _output_folder, app
 
 __all__ = ["availability", "render_availability"]
 
@@ -139,6 +139,7 @@ def availability(
         _fail("--format parquet needs pyarrow: pip install 'dagsim[parquet]'")
     if dask is not None and importlib.util.find_spec("distributed") is None:
         _fail("--dask needs dask.distributed: pip install 'dagsim[dask]'")
+    _check_out(out)
     if precision is None and years is None:
         years = DEFAULT_YEARS
     started = time.perf_counter()
@@ -167,9 +168,10 @@ def availability(
     wall = time.perf_counter() - started
     typer.echo(render_availability(result, wall_seconds=wall))
     if out is not None:
-        written = result.write(out, replicas_format=series_format.value)
-        if plots:
-            from dagsim.availability.plots import write_availability_plots
+        with _output_folder(out) as folder:
+            written = result.write(folder, replicas_format=series_format.value)
+            if plots:
+                from dagsim.availability.plots import write_availability_plots
 
-            written += write_availability_plots(result, out)
+                written += write_availability_plots(result, folder)
         typer.echo(f"\nwrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written))

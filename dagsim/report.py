@@ -22,6 +22,7 @@ import pandas as pd
 
 from dagsim import plots
 from dagsim.config.units import format_duration
+from dagsim.output import OutputError
 from dagsim.model.simulation import Simulation
 from dagsim.records import format_clock
 from dagsim.results import RunResult
@@ -83,8 +84,14 @@ def write_report(
     ``"svg"`` for the embedded plots. Returns the path written.
     """
     target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"{target} is a folder; give the report's file name, e.g. {target / 'report.html'}")
+    html = render_report(result, status_times=status_times, image_format=image_format)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_report(result, status_times=status_times, image_format=image_format), encoding="utf-8")
+    # Written beside the target and renamed: a reader never sees half a report.
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(target)
     return target
 
 

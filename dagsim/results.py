@@ -7,7 +7,6 @@ clock: the same scenario and seed write byte-identical files.
 
 from __future__ import annotations
 
-import json
 import platform
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dagsim.config.schema import Scenario
+from dagsim.output import dump_json
 from dagsim.records import ClientOutageRecord, CopyStats, DatabaseStats, DecisionRecord, EventRecord, FailoverRecord, format_clock
 
 __all__ = ["RunResult", "versions"]
@@ -169,8 +169,8 @@ class RunResult:
             out / "failovers.csv",
             out / "client_outages.csv",
         ]
-        written[0].write_text(json.dumps(self.summary(), indent=2) + "\n")
-        written[1].write_text(json.dumps(self.provenance(), indent=2) + "\n")
+        written[0].write_text(dump_json(self.summary()))
+        written[1].write_text(dump_json(self.provenance()))
         self.events.to_csv(written[2], index=False)
         self.copies.to_csv(written[3], index=False)
         self.failovers.drop(columns=["candidates"]).to_csv(written[4], index=False)

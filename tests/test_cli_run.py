@@ -34,7 +34,7 @@ def test_run_prints_summary_and_writes_results(tmp_path):
     assert result.exit_code == 0, result.output
     assert "DB1\\DR-MBX1" in result.output
     assert "copy_queue_high" in result.output
-    names = {p.name for p in out.iterdir()}
+    names = {p.name for p in out.iterdir() if not p.name.startswith(".")}
     assert names == {
         "summary.json", "provenance.json", "events.csv", "copies.csv", "failovers.csv", "client_outages.csv",
         "queues.csv", "log_volume.csv",

@@ -6,13 +6,13 @@ scenario, seed and number of replicas write byte-identical files.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
+from dagsim.output import dump_json
 from dagsim.availability.estimators import Estimate
 from dagsim.availability.metrics import convergence, estimate_table, headline, replica_table
 from dagsim.availability.replica import ReplicaRecord
@@ -130,16 +130,5 @@ class AvailabilityResult:
             self.replica_figures.to_csv(paths[1], index=False)
         else:
             self.replica_figures.to_parquet(paths[1], index=False)
-        paths[2].write_text(json.dumps(_jsonable(self.summary), indent=2) + "\n")
+        paths[2].write_text(dump_json(self.summary))
         return paths
-
-
-def _jsonable(value):
-    """JSON has no NaN or infinity: write them as null."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return None
-    return value
