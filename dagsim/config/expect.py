@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
-from dagsim.config.units import Duration
+from dagsim.config.units import MAX_NUMBER, Count, Duration, Number
 
 __all__ = [
     "EVENT_KINDS",
@@ -137,8 +137,8 @@ Occurrence = Annotated[
     PlainSerializer(lambda v: "last" if v == LAST else v, when_used="json"),
     WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"const": "last"}]}),
 ]
-Logs = Annotated[float, Field(ge=0, description="a number of 1 MiB transaction logs")]
-Messages = Annotated[float, Field(ge=0, description="a number of messages")]
+Logs = Annotated[Number, Field(ge=0, description="a number of 1 MiB transaction logs")]
+Messages = Annotated[Number, Field(ge=0, description="a number of messages")]
 
 
 class ExpectationSpec(BaseModel):
@@ -202,7 +202,7 @@ class FailoverCount(ExpectationSpec):
     """Exactly ``count`` failover records (of a database, of a kind, with an outcome)."""
 
     check: Literal["failover_count"]
-    count: int = Field(ge=0)
+    count: Count = Field(ge=0, le=MAX_NUMBER)
     database: Name | None = None
     kind: Literal["failover", "switchover"] | None = None
     outcome: Outcome | None = None
@@ -214,7 +214,7 @@ class Candidate(FailoverCheck):
 
     check: Literal["candidate"]
     server: Name
-    criteria_set: int | None = Field(default=None, ge=1, le=10)
+    criteria_set: Count | None = Field(default=None, ge=1, le=10)
     rejected: str | None = Field(
         default=None, min_length=1, description="words of the reason the copy was rejected or passed over"
     )
@@ -318,7 +318,7 @@ class EventCheck(ExpectationSpec):
     database: Name | None = None
     server: Name | None = None
     contains: str | None = Field(default=None, min_length=1, description="words the event's detail contains")
-    count: int | None = Field(default=None, ge=0, description="exactly this many; default: at least one")
+    count: Count | None = Field(default=None, ge=0, le=MAX_NUMBER, description="exactly this many; default: at least one")
     at: Duration | None = None
     tolerance: Duration = 0.0
 

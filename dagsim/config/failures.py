@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from dagsim.config.units import DURATION_JSON_SCHEMA, Duration, parse_duration
+from dagsim.config.units import DURATION_JSON_SCHEMA, Count, Duration, Number, parse_duration
 
 __all__ = [
     "COMPONENT_CLASSES",
@@ -99,7 +99,7 @@ class Weibull(Spec):
     """Weibull: shape < 1 infant mortality, 1 exponential, > 1 wear-out; scale in time."""
 
     distribution: Literal["weibull"]
-    shape: float = Field(ge=0.1, le=20)
+    shape: Number = Field(ge=0.1, le=20)
     scale: Duration = Field(gt=0, le=MAX_TIME_TO_FAILURE)
 
 
@@ -264,7 +264,7 @@ class FailuresSpec(Spec):
     cas_servers: ComponentFailures | None = None
     load_balancers: ComponentFailures | None = Field(default=None, description="per site with Client Access servers")
     overrides: tuple[Override, ...] = Field(default=(), max_length=10_000)
-    repair_crews: int | None = Field(
+    repair_crews: Count | None = Field(
         default=None,
         ge=1,
         le=MAX_REPAIR_CREWS,

@@ -157,6 +157,9 @@ class _Builder:
             value = self._constructor.construct_object(node, deep=True)
         except ConstructorError as error:
             return self._unreadable(node, loc, error.problem or "cannot read this value")
+        except (ValueError, OverflowError):
+            # Python refuses to convert integers of thousands of digits.
+            return self._unreadable(node, loc, f"a number of {len(node.value):,} characters is out of range")
         is_number = isinstance(value, int | float) and not isinstance(value, bool)
         if is_number and ":" in node.value:
             # YAML 1.1 reads 1:30 as the base-60 number 90: 90 seconds, or was 1h30m meant?

@@ -100,11 +100,19 @@ def parse_duration(value: object) -> float:
     return _within(_duration(value), MAX_DURATION, "duration", value, "1000y")
 
 
+def _to_float(value: int | float) -> float:
+    # A YAML integer of hundreds of digits does not fit a float: it is out of range, not a crash.
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _duration(value: object) -> float:
     if isinstance(value, bool):
         raise _reject("duration", value, "30s")
     if isinstance(value, int | float):
-        return _non_negative(float(value), "duration", value)
+        return _non_negative(_to_float(value), "duration", value)
     if not isinstance(value, str):
         raise _reject("duration", value, "30s")
     text = value.strip().lower().replace(" ", "")
@@ -126,7 +134,7 @@ def _parse_with_units(value: object, units: dict[str, float], kind: str, example
     if isinstance(value, bool):
         raise _reject(kind, value, example)
     if isinstance(value, int | float):
-        return _non_negative(float(value), kind, value)
+        return _non_negative(_to_float(value), kind, value)
     if not isinstance(value, str):
         raise _reject(kind, value, example)
     match = re.fullmatch(_NUMBER + r"\s*(?P<unit>[a-zA-Z]*)", value.strip())
@@ -259,9 +267,15 @@ def _strict_int(value: object) -> object:
 def _strict_number(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError(f"should be a valid number, got {'true' if value else 'false'} (YAML reads yes/no/on/off as booleans)")
+    if isinstance(value, str):
+        # YAML 1.1 reads 1e9 (no dot) as text although everyone means a number.
+        try:
+            value = float(value.strip().replace("_", ""))
+        except ValueError:
+            raise ValueError(f"should be a valid number, got {_shown(value)}") from None
     if not isinstance(value, int | float):
         raise ValueError(f"should be a valid number, got {_shown(value)}")
-    number = float(value)
+    number = _to_float(value)
     if not math.isfinite(number):
         raise ValueError(f"should be a finite number, got {_shown(value)}")
     if abs(number) > MAX_NUMBER:
