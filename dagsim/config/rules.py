@@ -9,6 +9,7 @@ Rules never stop at the first finding: every problem in a file is reported at on
 from __future__ import annotations
 
 import difflib
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -20,12 +21,14 @@ from dagsim.config.schema import (
     MAX_LAG,
     MAX_LOGS_PER_DAY,
     MAX_MEMBERS,
+    MAX_PER_LOG_LOG_COPIES,
+    MAX_SAMPLE_TIMES,
     MAX_SAMPLED_VALUES,
     Scenario,
 )
 from dagsim.config.units import format_duration
 
-__all__ = ["Finding", "check_scenario", "sampled_values"]
+__all__ = ["Finding", "check_scenario", "per_log_log_copies", "sample_times", "sampled_values"]
 
 Finding = tuple[Loc, str]
 Rule = Callable[[Scenario], Iterable[Finding]]
@@ -330,10 +333,21 @@ def _expectations(scenario: Scenario) -> Iterator[Finding]:
             )
 
 
+def sample_times(scenario: Scenario) -> int:
+    """How many times a run samples its queues."""
+    # Division, not //: 21600 // 0.01 is 2159999.0 in binary floating point.
+    return math.floor(scenario.run.duration / scenario.run.sample_interval + 1e-9) + 1
+
+
 def sampled_values(scenario: Scenario) -> int:
     """How many queue samples a run records: sample times x database copies."""
-    samples = int(scenario.run.duration // scenario.run.sample_interval) + 1
-    return samples * sum(len(d.copies) for d in scenario.databases)
+    return sample_times(scenario) * sum(len(d.copies) for d in scenario.databases)
+
+
+def per_log_log_copies(scenario: Scenario) -> float:
+    """How many log copies a per_log run simulates: logs generated x copies of their database."""
+    days = scenario.run.duration / 86400.0
+    return sum(d.generated_logs_per_day * days * len(d.copies) for d in scenario.databases)
 
 
 def _bounded(scenario: Scenario) -> Iterator[Finding]:
@@ -344,6 +358,20 @@ def _bounded(scenario: Scenario) -> Iterator[Finding]:
                 f"{database.mailboxes} mailboxes with this message profile generate "
                 f"{database.generated_logs_per_day:.3g} logs per day; the limit is {MAX_LOGS_PER_DAY:,}"
             )
+    times = sample_times(scenario)
+    if times > MAX_SAMPLE_TIMES:
+        yield ("run", "sample_interval"), (
+            f"a run of {format_duration(scenario.run.duration)} sampled every "
+            f"{format_duration(scenario.run.sample_interval)} takes {times:,} samples; the limit is "
+            f"{MAX_SAMPLE_TIMES:,}: use a sample_interval of at least "
+            f"{format_duration(scenario.run.duration / MAX_SAMPLE_TIMES)} or a shorter run"
+        )
+        return
+    if scenario.run.mode == "per_log" and (log_copies := per_log_log_copies(scenario)) > MAX_PER_LOG_LOG_COPIES:
+        yield ("run", "mode"), (
+            f"per_log mode would simulate {log_copies:,.0f} log copies over this run; the limit is "
+            f"{MAX_PER_LOG_LOG_COPIES:,}: use mode fluid or a shorter run"
+        )
     values = sampled_values(scenario)
     if values > MAX_SAMPLED_VALUES:
         copies = sum(len(d.copies) for d in scenario.databases)

@@ -52,10 +52,15 @@ MAX_MAILBOXES = 1_000_000  # per database
 MAX_LOGS_PER_DAY = 10_000_000  # per database: about 116 logs (MB) per second, all day
 MAX_LOG_RATE = 100_000.0  # logs/s a server can replay
 MAX_RUN_DURATION = 100 * 365 * 86400.0
-MIN_LOG_VOLUME = 1024**2
+MIN_LOG_VOLUME = 1024**2  # room for one 1 MB log
 # Queue samples a run may record (sample times x copies): 50 million float32 pairs are
-# 400 MB, a year of the 400-copy preferred architecture at 5-minute samples fits.
-MAX_SAMPLED_VALUES = 50_000_000  # room for one 1 MB log
+# 400 MB, a year of the 400-copy preferred architecture at 5-minute samples fits. Each
+# sample time is also an engine wake-up, so their number is bounded on its own.
+MAX_SAMPLED_VALUES = 50_000_000
+MAX_SAMPLE_TIMES = 1_000_000
+# per_log mode simulates every log on every copy (about 50,000 a second): 20 million
+# bounds a run to minutes; fluid mode has no such cost.
+MAX_PER_LOG_LOG_COPIES = 20_000_000
 # Generation from a message profile (sizing guidance): five messages per log at 75 KB,
 # and doubling the average message size multiplies log generation by about 1.9.
 MESSAGES_PER_LOG = 5.0
