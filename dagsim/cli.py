@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import importlib.util
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -62,7 +63,21 @@ class StatusFormat(str, enum.Enum):
 
 
 def main() -> None:
-    app(prog_name="dagsim")
+    """The console script: the CLI, with a defect in dagsim reported in one line, not a traceback."""
+    try:
+        app(prog_name="dagsim")
+    except Exception as error:  # noqa: BLE001 - every input error is handled where it arises
+        if os.environ.get("DAGSIM_DEBUG"):
+            raise
+        typer.echo(_internal_error(error), err=True)
+        sys.exit(1)
+
+
+def _internal_error(error: BaseException) -> str:
+    return (
+        f"dagsim: internal error ({type(error).__name__}: {error}). This is a defect in dagsim, not in "
+        "your input: rerun with DAGSIM_DEBUG=1 for the traceback and report it with the scenario."
+    )
 
 
 def _try_load_marked(path: Path) -> tuple[Scenario | None, Marks | None, list[str]]:
@@ -373,6 +388,12 @@ def check(
         except OSError as error:
             typer.echo(f"{path}: cannot read ({error.strerror or error})", err=True)
             invalid = True
+            continue
+        except Exception as error:  # noqa: BLE001 - one broken run must not hide the files after it
+            if os.environ.get("DAGSIM_DEBUG"):
+                raise
+            typer.echo(f"{path}: failed: {_internal_error(error)}", err=True)
+            counts["failed"] += 1
             continue
         if not checked.verdicts:
             typer.echo(f"{path}: no expectations, skipped")
