@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from dagsim.config.errors import Loc, Problem, ScenarioError, format_path
-from dagsim.config.loader import Marks
+from dagsim.config.loader import Marks, _message
 from dagsim.config.rules import check_scenario
 from dagsim.config.schema import RunSpec, Scenario
 from dagsim.config.units import format_duration
@@ -62,7 +62,10 @@ def resolve_run(
         run = RunSpec.model_validate({**scenario.run.model_dump(), **update})
     except ValidationError as error:
         raise ScenarioError(
-            [located(("run", *_fields(d["loc"])), d["msg"].removeprefix("Value error, ")) for d in error.errors()]
+            [
+                located(("run", *_fields(d["loc"])), _message(dict(d), ("run", *_fields(d["loc"])), RunSpec))
+                for d in error.errors(include_url=False)
+            ]
         ) from None
     resolved = scenario.model_copy(update={"run": run})
     if update.keys() == {"seed"}:

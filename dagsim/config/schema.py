@@ -16,7 +16,7 @@ from dagsim.config.expect import Expectation
 from dagsim.config.failures import FailuresSpec
 import math
 
-from dagsim.config.units import Bandwidth, Count, Duration, Number, Size
+from dagsim.config.units import Bandwidth, Count, Duration, Number, Size, format_duration
 
 __all__ = [
     "MAX_COPIES",
@@ -629,10 +629,18 @@ class ReseedSpec(Spec):
 class RunSpec(Spec):
     """How long to simulate, with what seed, and how results are sampled."""
 
-    duration: Duration = Field(default=86400.0, gt=0, le=MAX_RUN_DURATION)
+    duration: Duration = Field(default=86400.0, gt=0, json_schema_extra={"maximum": MAX_RUN_DURATION})
     seed: Count = Field(default=1, ge=0, le=2**63 - 1)
     sample_interval: Duration = Field(default=300.0, gt=0)
     mode: Literal["fluid", "per_log"] = "fluid"
+
+    @field_validator("duration")
+    @classmethod
+    def _bounded_run(cls, duration: float) -> float:
+        if duration > MAX_RUN_DURATION:
+            years = MAX_RUN_DURATION / (365 * 86400.0)
+            raise ValueError(f"a run can be at most {years:g}y long, got {format_duration(duration)}")
+        return duration
 
 
 class Scenario(Spec):
