@@ -16,7 +16,9 @@ from dagsim.availability.estimators import Estimate
 from dagsim.availability.result import AvailabilityResult
 from dagsim.availability.study import DEFAULT_MAX_YEARS, MAX_STUDY_YEARS, availability as run_study
 from dagsim.study.pool import WorkerLost
-from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, SeriesFormat, _check_out, _load_or_exit, _output_folder, app
+from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, SeriesFormat, _check_out, _load_for_run, _output_folder, app
+from dagsim.config.failures import YEAR
+from dagsim.config.units import format_duration
 
 __all__ = ["availability", "render_availability"]
 
@@ -120,7 +122,7 @@ def availability(
     ] = True,
 ) -> None:
     """Monte Carlo availability under the scenario's random failures: figures with confidence intervals."""
-    scenario = _load_or_exit(file)
+    scenario = _load_for_run(file, seed=seed)
     if scenario.failures is None:
         _fail(f"{file}: the scenario has no failures: block; nothing fails at random (see docs/availability.md)")
     if scenario.run.mode != "fluid":
@@ -133,6 +135,13 @@ def availability(
         _fail("--years must be positive")
     if max_years <= 0:
         _fail("--max-years must be positive")
+    length = scenario.failures.replica_duration
+    if (years if years is not None else max_years) * YEAR < 2 * length - 1e-6:
+        # One replica gives an estimate but no interval, and every figure carries its interval.
+        _fail(
+            f"{'--years' if years is not None else '--max-years'} {years if years is not None else max_years:g} is less than two replicas of {format_duration(length)} "
+            f"(failures.replica_duration): a confidence interval needs at least {2 * length / YEAR:g} DAG-years"
+        )
     if plots and out is None:
         _fail("--plots needs --out DIR: the folder to write the pictures into")
     if series_format is SeriesFormat.parquet and importlib.util.find_spec("pyarrow") is None:
@@ -164,6 +173,11 @@ def availability(
             )
         except WorkerLost as lost:
             typer.echo(f"error: {lost}", err=True)
+            raise typer.Exit(1) from None
+        except OSError as error:
+            if dask is None:
+                raise
+            typer.echo(f"error: cannot use the Dask cluster {dask!r}: {error}", err=True)
             raise typer.Exit(1) from None
     wall = time.perf_counter() - started
     typer.echo(render_availability(result, wall_seconds=wall))

@@ -77,7 +77,7 @@ def test_duration_override_beyond_the_run_limit_is_located_at_run_duration():
     result = runner.invoke(app, ["run", str(QUICKSTART), "--duration", "500y"])
     assert result.exit_code == 2
     line = next(text for text in result.output.splitlines() if "run.duration" in text)
-    assert line.startswith(f"{QUICKSTART}:") and "less than or equal to" in line and "(run settings: duration=" in line
+    assert line.startswith(f"{QUICKSTART}:") and "at most 100y" in line and "(run settings: duration=" in line
 
 
 def test_numbers_written_as_1e9_are_numbers_and_bounded():
@@ -273,3 +273,20 @@ def test_installed_console_script_never_prints_a_traceback(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr + done.stdout
     assert done.stderr.count(".yaml:") >= len(files)
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--seed", DIGITS[:30]], "run.seed"),
+        (["--years", "0.5"], "two replicas"),
+        (["--precision", "0.1", "--max-years", "1"], "two replicas"),
+    ],
+)
+def test_availability_options_out_of_range_exit_2(options, says):
+    """availability refuses a seed beyond 64 bits and a study too short for an interval, exit 2, no traceback."""
+    scenario = ROOT / "scenarios" / "availability-two-copies.yaml"
+    result = runner.invoke(app, ["availability", str(scenario), *options])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert says in result.output
