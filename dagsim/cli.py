@@ -251,7 +251,11 @@ def _output_folder(out: Path) -> Iterator[Path]:
     except BaseException:
         staged.__exit__(*sys.exc_info())
         raise
-    staged.__exit__(None, None, None)
+    try:
+        staged.__exit__(None, None, None)
+    except OSError as error:
+        typer.echo(f"--out: cannot move the results into {out} ({error.strerror or error})", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
 
 
 def _simulate(simulation: Simulation) -> RunResult:
