@@ -141,16 +141,30 @@ ScenarioFiles = Annotated[
 
 
 @app.command()
-def validate(files: ScenarioFiles) -> None:
-    """Check scenario files and report every problem in each; exit status 2 if any is invalid."""
+def validate(
+    files: ScenarioFiles,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat plausibility warnings as errors.")] = False,
+) -> None:
+    """Check scenario files and report every problem in each; exit status 2 if any is invalid.
+
+    Values that are valid but implausible (a bare `bandwidth: 200` is 200 bit/s) are printed
+    as warnings; with --strict they make the file invalid too.
+    """
+    from dagsim.config.plausibility import plausibility_warnings
+
     any_invalid = False
     for path in files:
-        scenario, problems = _try_load(path)
-        if scenario is None:
+        scenario, marks, problems = _try_load_marked(path)
+        if scenario is None or marks is None:
             _report(problems)
             any_invalid = True
+            continue
+        warnings = plausibility_warnings(scenario, marks, str(path))
+        _report([str(warning) for warning in warnings])
+        if strict and warnings:
+            any_invalid = True
         else:
-            typer.echo(f"{path}: ok")
+            typer.echo(f"{path}: ok" + (f" ({len(warnings)} warning{'s' * (len(warnings) != 1)})" if warnings else ""))
     if any_invalid:
         raise typer.Exit(EXIT_INVALID)
 
