@@ -13,10 +13,12 @@ Typical use::
     study.table            # availability per database and metric, with intervals
 """
 
-import dagsim.availability  # callable: dagsim.availability(scenario, years=...) runs a study
-from dagsim.availability import AvailabilityResult
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from dagsim.config import Problem, Scenario, ScenarioError, load_scenario, load_scenario_text
-from dagsim.model.simulation import Simulation
 from dagsim.records import (
     ClientOutageRecord,
     CopyStats,
@@ -25,9 +27,40 @@ from dagsim.records import (
     EventRecord,
     FailoverRecord,
 )
-from dagsim.results import RunResult
+
+# Bound here, after the module of the same name was imported, so that `dagsim.simulate` is the
+# function however the submodule is reached later.
 from dagsim.simulate import simulate
-from dagsim.status import copy_status
+
+if TYPE_CHECKING:
+    import dagsim.availability as availability
+    from dagsim.availability import AvailabilityResult
+    from dagsim.model.simulation import Simulation
+    from dagsim.results import RunResult
+    from dagsim.status import copy_status
+
+# The engine, pandas and scipy load on first use, so `dagsim validate` starts quickly.
+_LAZY = {
+    "AvailabilityResult": "dagsim.availability",
+    "RunResult": "dagsim.results",
+    "Simulation": "dagsim.model.simulation",
+    "copy_status": "dagsim.status",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "availability":  # the callable package: dagsim.availability(scenario, years=...)
+        return importlib.import_module("dagsim.availability")
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dagsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __version__ = "0.1.0"
 

@@ -15,21 +15,23 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from tqdm import tqdm
 
 from dagsim.config import Scenario, ScenarioError
 from dagsim.config.loader import Marks, load_scenario_with_marks
 from dagsim.config.run_settings import resolve_run
 from dagsim.config.units import parse_duration
-from dagsim.model.simulation import Simulation
 from dagsim.output import OutputError, check_output_folder, staged_folder
 from dagsim.records import format_clock
-from dagsim.results import RunResult
-from dagsim.text import render_explain, render_failovers, render_run
-from dagsim.status import copy_status
+
+if TYPE_CHECKING:
+    from dagsim.model.simulation import Simulation
+    from dagsim.results import RunResult
+
+# The engine, pandas, matplotlib and scipy are imported inside the commands that use them,
+# so `dagsim validate` and `dagsim --help` start in a fraction of a second.
 
 __all__ = ["EXIT_INVALID", "app", "main"]
 
@@ -219,6 +221,9 @@ def run(
         typer.echo("--plots needs --out DIR: the folder to write the pictures into", err=True)
         raise typer.Exit(EXIT_INVALID)
     _check_out(out)
+    from dagsim.model.simulation import Simulation
+    from dagsim.text import render_run
+
     started = time.perf_counter()
     result = _simulate(Simulation(scenario))
     wall = time.perf_counter() - started
@@ -274,6 +279,8 @@ def _output_folder(out: Path) -> Iterator[Path]:
 
 def _simulate(simulation: Simulation) -> RunResult:
     """Run with a progress bar on stderr (shown only on a terminal)."""
+    from tqdm import tqdm
+
     with tqdm(
         total=simulation.duration,
         unit="s",
@@ -298,6 +305,7 @@ def report(
     mode: ModeOption = None,
 ) -> None:
     """Write one self-contained HTML report: summary, failovers, copy status and plots."""
+    from dagsim.model.simulation import Simulation
     from dagsim.report import write_report
 
     scenario = _load_for_run(file, seed=seed, mode=mode)
@@ -339,6 +347,8 @@ def status(
             err=True,
         )
         raise typer.Exit(EXIT_INVALID)
+    from dagsim.status import copy_status
+
     table = copy_status(scenario, at=moment)
     if output is StatusFormat.csv:
         typer.echo(table.to_csv(index=False), nl=False)
@@ -364,6 +374,9 @@ def explain(
     if scenario.run.mode != "fluid":
         typer.echo("explain needs mode fluid: per_log mode has no Active Manager", err=True)
         raise typer.Exit(EXIT_INVALID)
+    from dagsim.model.simulation import Simulation
+    from dagsim.text import render_explain, render_failovers
+
     result = Simulation(scenario).run()
     typer.echo(render_explain(result, database))
     failovers = [r for r in result.failover_records if r.database == database]

@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from tqdm import tqdm
 
-from dagsim.availability.estimators import Estimate
-from dagsim.availability.result import AvailabilityResult
-from dagsim.availability.study import DEFAULT_MAX_YEARS, MAX_STUDY_YEARS, availability as run_study
-from dagsim.study.pool import WorkerLost
+from typing import TYPE_CHECKING
+
 from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, SeriesFormat, _check_out, _load_for_run, _output_folder, app
-from dagsim.config.failures import YEAR
+from dagsim.config.failures import DEFAULT_MAX_YEARS, MAX_STUDY_YEARS, YEAR
+
+if TYPE_CHECKING:
+    from dagsim.availability.estimators import Estimate
+    from dagsim.availability.result import AvailabilityResult
 from dagsim.config.units import format_duration
 
 __all__ = ["availability", "render_availability"]
@@ -151,6 +152,11 @@ def availability(
     _check_out(out)
     if precision is None and years is None:
         years = DEFAULT_YEARS
+    from tqdm import tqdm
+
+    from dagsim.availability.study import availability as run_study
+    from dagsim.study.pool import WorkerLost
+
     started = time.perf_counter()
     with tqdm(total=0, unit="replica", desc="replicas", leave=False, disable=None, file=sys.stderr) as bar:
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagsim.config.loader import load_scenario
 from dagsim.config.schema import Scenario
-from dagsim.model.simulation import ProgressCallback, Simulation
-from dagsim.results import RunResult
+
+if TYPE_CHECKING:
+    from dagsim.model.simulation import ProgressCallback
+    from dagsim.results import RunResult
 
 __all__ = ["simulate"]
 
@@ -21,6 +24,8 @@ def simulate(
     progress: ProgressCallback | None = None,
 ) -> RunResult:
     """Run ``scenario`` once; ``seed``, ``duration`` (seconds) and ``mode`` override its ``run``."""
+    from dagsim.model.simulation import Simulation  # the engine loads on first run, not on import
+
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     return Simulation(scenario, seed=seed, duration=duration, mode=mode).run(progress=progress)

@@ -17,17 +17,13 @@ from dagsim.availability.estimators import Estimate
 from dagsim.availability.metrics import headline
 from dagsim.availability.replica import ReplicaRecord
 from dagsim.availability.result import AvailabilityResult
-from dagsim.config.failures import YEAR
+from dagsim.config.failures import DEFAULT_MAX_YEARS, MAX_STUDY_YEARS, YEAR
 from dagsim.config.loader import load_scenario
 from dagsim.config.schema import Scenario
 from dagsim.study import Backend, make_backend
 
 __all__ = ["DEFAULT_MAX_YEARS", "FIRST_ROUND", "MAX_STUDY_YEARS", "StudyProgress", "availability"]
 
-MAX_STUDY_YEARS = 1_000_000.0
-"""No study simulates more DAG-years than this (bounded run time and memory)."""
-DEFAULT_MAX_YEARS = 10_000.0
-"""Where a ``precision`` study stops if the precision is not reached first."""
 FIRST_ROUND = 16
 """Replicas in the first round of a ``precision`` study."""
 

@@ -46,6 +46,10 @@ __all__ = [
 ]
 
 YEAR = 365 * 86400.0
+MAX_STUDY_YEARS = 1_000_000.0
+"""No availability study simulates more DAG-years than this (bounded run time and memory)."""
+DEFAULT_MAX_YEARS = 10_000.0
+"""Where a ``precision`` study stops if the precision is not reached first."""
 MIN_TIME_TO_FAILURE = 3600.0
 """Smallest mean time to failure: below an hour a component is not in service, and the
 number of events per simulated year would grow without bound."""

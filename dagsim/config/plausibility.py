@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import networkx as nx
-
 from dagsim.config.errors import Loc, Problem, format_path
 from dagsim.config.loader import Marks
 from dagsim.config.schema import Scenario
@@ -70,6 +68,8 @@ def _latencies(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
 def _detours(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
     # Routes take the lowest one-way latency (docs/scenario-reference.md), so a slow direct link can be
     # bypassed through a third site whose links then carry the traffic too.
+    import networkx as nx
+
     graph = nx.Graph()
     direct: dict[frozenset[str], tuple[int, float]] = {}
     for index, link in enumerate(scenario.links):
