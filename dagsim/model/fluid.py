@@ -20,6 +20,7 @@ from dagsim.model.delay import DelayTracker
 from dagsim.model.engine import ReplicationEngine
 from dagsim.model.layout import Layout
 from dagsim.model.queue_stats import QueueStats
+from dagsim.model.quiet import FIRST_SPAN_BREAKPOINTS, Span, land_span, plan_span
 from dagsim.model.recorder import Recorder
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload
@@ -40,6 +41,10 @@ _CAN_RISE = np.array([[False], [False], [True], [True], [True]])  # rows 0-1 onl
 
 class FluidReplication(ReplicationEngine):
     """Log flow of every database copy of one run, advanced from event to event."""
+
+    quiet_spans = True
+    """Jump over profile hours in which nothing can happen (:mod:`dagsim.model.quiet`);
+    False steps at every hour boundary, the reference the jumps are tested against."""
 
     def __init__(
         self,
@@ -87,6 +92,9 @@ class FluidReplication(ReplicationEngine):
         self.history: list[tuple[float, np.ndarray, np.ndarray]] = [(0.0, self.generated.copy(), self.g.copy())]
         self._waiting = False
         self._poked = False
+        self._span: Span | None = None
+        self.span_breakpoints = FIRST_SPAN_BREAKPOINTS
+        self._breakpoint = -np.inf  # when the profile or a delayed view last changed
         self.process: simpy.Process | None = None
 
         self.paths.refresh(0.0, self.active, self.is_active, record=False)
@@ -146,9 +154,16 @@ class FluidReplication(ReplicationEngine):
 
     def changed(self) -> None:
         """Something outside (an action, a failure) changed state at ``env.now``: re-plan."""
+        if self._span is not None:
+            self.advance(self.env.now)
+            self._span = None  # planned for the state before the change
         self.paths.refresh(self.t, self.active, self.is_active)
         self.recompute()
         self._predict()
+        self._poke()
+
+    def _poke(self) -> None:
+        """Wake the engine's process to wait for its new next moment."""
         if self._waiting and not self._poked and self.process is not None:
             self._poked = True
             self.process.interrupt()
@@ -233,6 +248,8 @@ class FluidReplication(ReplicationEngine):
 
     def logs_generated_since(self, database: int, start: float, end: float) -> float:
         """Logs the active copies of ``database`` wrote between ``start`` and ``end`` (<= now)."""
+        if self._span is not None:
+            self.advance(self.env.now)  # the generation history of a quiet span is written on landing
         return self._position_at(database, end) - self._position_at(database, start)
 
     def _position_at(self, database: int, t: float) -> float:
@@ -245,6 +262,8 @@ class FluidReplication(ReplicationEngine):
 
     def queues_of(self, row: int) -> tuple[float, float]:
         """Copy queue and replay queue of one copy now."""
+        if self._span is not None:
+            return self._span.queues_at(self, self.env.now, row)  # a read leaves the span planned
         self.advance(self.env.now)
         return float(self.q[0, row]), float(self.q[1, row])
 
@@ -265,6 +284,8 @@ class FluidReplication(ReplicationEngine):
 
     def log_position_time(self, database: int, logs: float) -> float:
         """When the active copy of ``database`` had generated ``logs`` logs (inverse of G)."""
+        if self._span is not None:
+            self.advance(self.env.now)
         for t, generated, rate in reversed(self.history):
             if generated[database] <= logs + _TOL:
                 if rate[database] <= 0:
@@ -285,22 +306,42 @@ class FluidReplication(ReplicationEngine):
             self.advance(self.env.now)
             self._handle_due()
 
-    def _handle_due(self) -> None:
+    def _handle_due(self, *, plan: bool = True) -> None:
         now = self.t
         eps = 1e-9 * max(1.0, now)
         if now + eps >= self.next_rate_change:
             self.base_rates = self.workload.rates(now)
             self.next_rate_change = self.workload.next_change(now)
+            self._breakpoint = now
         for tracker in self.trackers:
-            tracker.take_due(now, eps)
+            if tracker.take_due(now, eps):
+                self._breakpoint = now
         if self._t_full_min <= now + eps:
             for d in np.flatnonzero((self._t_full <= now + eps) & ~self.volume_full):
                 self._log_volume_full(int(d))
         self.recompute()
         self._predict()
+        # Spans start at profile breakpoints only: within a burst of failover steps, each
+        # change would cut a span planned after the one before.
+        if plan and self.quiet_spans and self._breakpoint == now:
+            self._span = plan_span(self)
+            if self._span is not None:
+                self.next_time = self._span.end
 
     def advance(self, now: float) -> None:
         """Move every queue along its current rate to ``now``; sample and accumulate on the way."""
+        if self._span is not None and now > self.t:
+            span, self._span = self._span, None
+            landing = span.landing(now)
+            if landing >= 1:
+                land_span(self, span, landing)
+                self._breakpoint = self.t
+                self._handle_due(plan=False)
+            if now < span.end:
+                # Cut short (an action, a failure): plan short spans until quiet returns,
+                # and wait for the real next moment.
+                self.span_breakpoints = FIRST_SPAN_BREAKPOINTS
+                self._poke()
         dt = now - self.t
         if dt <= 0:
             self._settle(now)

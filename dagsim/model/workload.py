@@ -119,6 +119,21 @@ class Workload:
             change = min(change, source.next_change(t))
         return change
 
+    def changes(self, first: float, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """``count`` successive change times from ``first`` (itself a change time) on, and
+        the (databases × count) rates that hold from each: :meth:`next_change` and
+        :meth:`rates` in bulk."""
+        if not math.isfinite(first):
+            return np.zeros(0), np.zeros((len(self.database_names), 0))
+        if not self._extra and first == (math.floor(first / HOUR)) * HOUR:
+            index = int(math.floor(first / HOUR)) + np.arange(count)
+            return index * HOUR, self._hourly[:, index % 24]
+        times = [first]
+        while len(times) < count and math.isfinite(times[-1]):
+            times.append(self.next_change(times[-1]))
+        times = [t for t in times if math.isfinite(t)]
+        return np.array(times), np.stack([self.rates(t) for t in times], axis=1)
+
     def history(self, t0: float, t1: float) -> np.ndarray:
         """Logs each database's mailbox users generated in ``[t0, t1]`` (``t0`` may be negative)."""
         return _periodic_integral(self._hourly, t0, t1)
