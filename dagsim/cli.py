@@ -182,6 +182,53 @@ def schema() -> None:
     typer.echo(json.dumps(document, indent=2))
 
 
+@app.command()
+def new(
+    sites: Annotated[int, typer.Option("--sites", help="Datacenters holding mailbox servers.")] = 2,
+    servers: Annotated[int, typer.Option("--servers", help="Mailbox servers in the DAG (1-16).")] = 8,
+    databases: Annotated[int, typer.Option("--databases", help="Mailbox databases.")] = 40,
+    copies: Annotated[int, typer.Option("--copies", help="Copies of each database.")] = 4,
+    lagged: Annotated[int, typer.Option("--lagged", help="Of those, lagged copies (7 days).")] = 1,
+    mailboxes: Annotated[int, typer.Option("--mailboxes", help="Mailboxes per database.")] = 500,
+    wan: Annotated[str, typer.Option("--wan", help="Bandwidth of each link between datacenters.")] = "1Gbps",
+    witness_site: Annotated[
+        bool,
+        typer.Option("--witness-site/--no-witness-site", help="Put the file share witness in a third site."),
+    ] = True,
+    name: Annotated[str, typer.Option("--name", help="Scenario name.")] = "new-dag",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the scenario here instead of printing it.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
+) -> None:
+    """Write a valid, commented scenario laid out like Microsoft's preferred architecture."""
+    from dagsim.config.loader import load_scenario_text
+    from dagsim.generate import NewScenarioError, new_scenario_text
+
+    try:
+        text = new_scenario_text(
+            name=name, sites=sites, servers=servers, databases=databases, copies=copies, lagged=lagged,
+            mailboxes=mailboxes, wan=wan, witness_site=witness_site,
+        )  # fmt: skip
+        load_scenario_text(text, filename=str(out or "<new>"))
+    except NewScenarioError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except ScenarioError as error:  # e.g. a --name that is not a valid name
+        _report([str(problem) for problem in error.problems])
+        raise typer.Exit(EXIT_INVALID) from None
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists() and not force:
+        typer.echo(f"--out: {out} exists; pass --force to overwrite it", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    try:
+        out.write_text(text)
+    except OSError as error:
+        typer.echo(f"--out: cannot write {out} ({error.strerror or error})", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    typer.echo(f"wrote {out}: {databases} databases x {copies} copies on {servers} servers in {sites} site(s)")
+
+
 def _duration_option(value: str | None, option: str) -> float | None:
     if value is None:
         return None
