@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,63 @@ def test_shipped_cas_failure_scenario_costs_probes_times_failures():
     assert {(r.min, r.max) for r in outlook} == {(math.ceil(removed / retry) * retry,) * 2}
     share = access.protocols["outlook"].share
     assert [r.affected_mailboxes for r in outlook] == pytest.approx([2000 * share / 3] * len(outlook))
+
+
+def _replica_outages(monkeypatch, *, share_nearby: bool):
+    """The client outages of one availability replica, with or without sharing answers."""
+    import itertools
+
+    from dagsim.availability.replica import ReplicaRunner
+    from dagsim.config.loader import load_scenario
+    from dagsim.model.client_access import ClientAccess
+
+    if not share_nearby:
+        unique = itertools.count()
+        monkeypatch.setattr(ClientAccess, "_situation_near", lambda self, database, t0, window: next(unique))
+    seen = []
+    original = ClientAccess.user_minutes
+
+    def spy(self):
+        seen.append((self.outages(), original(self)))
+        return seen[-1][1]
+
+    monkeypatch.setattr(ClientAccess, "user_minutes", spy)
+    scenario = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "availability-two-copies.yaml")
+    ReplicaRunner(scenario, 3).run(0)
+    return seen[0]
+
+
+def test_databases_alike_near_an_interruption_share_answers_exactly(monkeypatch):
+    """Sharing answers between databases alike within the hour after an interruption changes no outage."""
+    shared, _ = _replica_outages(monkeypatch, share_nearby=True)
+    monkeypatch.undo()
+    alone, _ = _replica_outages(monkeypatch, share_nearby=False)
+    assert len(shared) > 100 and shared == alone
+
+
+def test_databases_on_different_servers_do_not_share_answers(monkeypatch):
+    """A CAS failure on multi-role servers hits the database mounted there harder than the other,
+    with or without answers shared between databases."""
+    from dagsim.model.client_access import ClientAccess
+
+    base = _scenario([{"at": "1h", "action": "fail_cas", "server": "MBX2"}, {"at": "2h", "action": "restore_cas", "server": "MBX2"}])
+    scenario = base.model_copy(update={"client_access": base.client_access.model_copy(update={"servers": ()})})
+    shared = dagsim.simulate(scenario).client_outage_records
+    unique = iter(range(10**9))
+    monkeypatch.setattr(ClientAccess, "_situation_near", lambda self, database, t0, window: next(unique))
+    alone = dagsim.simulate(scenario).client_outage_records
+    assert shared == alone
+    db1, db2 = (max(r.max for r in shared if r.database == name) for name in ("DB1", "DB2"))
+    assert db2 > 10 * db1  # DB2 is mounted on MBX2; DB1, answered first, waits only for the probes
+
+
+def test_user_minutes_are_the_outage_records_summed(monkeypatch):
+    """ClientAccess.user_minutes is the sum of the records' user-minutes per database and protocol."""
+    records, totals = _replica_outages(monkeypatch, share_nearby=True)
+    summed: dict = {}
+    for record in records:
+        key = (record.database, record.protocol)
+        summed[key] = summed.get(key, 0.0) + record.user_minutes
+    assert totals.keys() == summed.keys()
+    for key, minutes in summed.items():
+        assert totals[key] == pytest.approx(minutes, rel=1e-12)

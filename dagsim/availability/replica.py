@@ -176,8 +176,8 @@ class ReplicaRunner:
                 messages_lost[d] += max(record.messages_lost - record.messages_redelivered, 0.0)
         user_minutes = np.zeros((len(self.protocols), n))
         protocol_row = {name: p for p, name in enumerate(self.protocols)}
-        for outage in sim.client_access.outages() if self.protocols else ():
-            user_minutes[protocol_row[outage.protocol], position[outage.database]] += outage.user_minutes
+        for (database, protocol), minutes in (sim.client_access.user_minutes() if self.protocols else {}).items():
+            user_minutes[protocol_row[protocol], position[database]] += minutes
         quorum_losses = sum(1 for event in sim.recorder.events if event.kind == "quorum_lost")
         return ReplicaRecord(
             index=index,

@@ -27,6 +27,7 @@ from dagsim.records import ClientOutageRecord
 __all__ = ["ClientAccess"]
 
 _PHASES = 20  # client phases sampled per (protocol, CAS): quantiles of the request cycle
+_WINDOW = 3600.0  # s: outages answered within this share results between databases alike in it
 
 
 class _Steps:
@@ -68,6 +69,7 @@ class ClientAccess:
         self.spec = scenario.client_access
         serving = self.spec.servers or scenario.servers
         self.cas_site = {s.name: s.site for s in serving}
+        self._pools: dict[str, list[str]] = {}  # the Client Access servers of each site
         self.sites = [s.name for s in scenario.sites]
         self.cas_up = {name: _Steps(True) for name in self.cas_site}
         self.lb_up = {site: _Steps(True) for site in self.sites}
@@ -128,6 +130,26 @@ class ClientAccess:
     # ------------------------------------------------------------------ analysis
     def outages(self) -> list[ClientOutageRecord]:
         """Client-perceived outage of every interruption, per database and protocol."""
+        records = []
+        for database, protocol, spec, t0, causes, samples, total in self._answers():
+            record = self._record(database, protocol, spec, t0, "; ".join(sorted(causes)), samples, total)
+            if record is not None:
+                records.append(record)
+        return records
+
+    def user_minutes(self) -> dict[tuple[str, str], float]:
+        """Total user-minutes of outage per (database, protocol): :meth:`outages` summed,
+        without the per-outage percentiles an availability study does not report."""
+        totals: dict[tuple[str, str], float] = {}
+        for database, protocol, spec, _, _, samples, total in self._answers():
+            if samples:
+                users = self.mailboxes[database] * spec.share * (len(samples) / total)
+                key = (database, protocol)
+                totals[key] = totals.get(key, 0.0) + users * float(np.array(samples).mean()) / 60.0
+        return totals
+
+    def _answers(self):
+        """Per interruption, database and protocol: its causes and the clients' waits."""
         probe = self.spec.probe_interval * self.spec.probe_failures
         shared = [t for steps in (*self.cas_up.values(), *self.lb_up.values(), *self.namespace.values()) for t in steps.times]
         shared += [t + probe for steps in self.cas_up.values() for t in steps.times]
@@ -146,18 +168,23 @@ class ClientAccess:
             targets = [database] if database else list(self.mounts)
             for name in targets:
                 by_start.setdefault((t, name), set()).add(cause)
-        records = []
         for (t0, database), causes in sorted(by_start.items()):
-            situation = self._situation(database, t0)
+            situation = None
             for protocol, spec in self.spec.protocols.items():
-                key = (protocol, t0, situation)
-                if key not in memo:
-                    memo[key] = self._samples(database, spec, t0)
-                samples, total = memo[key]
-                record = self._record(database, protocol, spec, t0, "; ".join(sorted(causes)), samples, total)
-                if record is not None:
-                    records.append(record)
-        return records
+                window = max(_WINDOW, 2 * spec.request_interval)
+                near = (protocol, t0, self._situation_near(database, t0, window))
+                found = memo.get(near)
+                if found is None:
+                    situation = situation or self._situation(database, t0)
+                    key = (protocol, t0, situation)
+                    found = memo.get(key)
+                    if found is None:
+                        found = memo[key] = self._samples(database, spec, t0)
+                        # Every client answered within the window: only what happens in the
+                        # window decided it, so databases alike there share the answer.
+                        if max(found[0], default=0.0) < window and spec.request_interval < window:
+                            memo[near] = found
+                yield database, protocol, spec, t0, causes, *found
 
     def _situation(self, database: str, t0: float) -> tuple:
         """Everything about ``database`` that its clients' fate after ``t0`` depends on."""
@@ -166,6 +193,19 @@ class ClientAccess:
         later = tuple((m.start, m.routed, m.server) for m in mounts[max(current, 0) :])
         ends = tuple(t for t in self.mount_ends[database] if t >= mounts[max(current, 0)].start)
         return self.home_site[database], later, ends
+
+    def _situation_near(self, database: str, t0: float, window: float) -> tuple:
+        """What ``database``'s clients' fate in ``[t0, t0 + window)`` depends on."""
+        mounts = self.mounts[database]
+        current = max(bisect.bisect_right(self._mount_starts[database], t0) - 1, 0)
+        mount = mounts[current]
+        ends = self.mount_ends[database]
+        j = bisect.bisect_right(ends, t0) - 1
+        dismounted = j >= 0 and mount.start <= ends[j] <= t0
+        later = tuple((m.start, m.routed, m.server) for m in mounts[current + 1 :] if m.start < t0 + window)
+        ends_near = tuple(t for t in ends if t0 < t < t0 + window)
+        routed = mount.routed if mount.routed > t0 else -math.inf
+        return self.home_site[database], mount.server, routed, dismounted, later, ends_near
 
     def _samples(self, database: str, spec: ProtocolSpec, t0: float) -> tuple[list[float], int]:
         samples = []
@@ -206,7 +246,10 @@ class ClientAccess:
 
     # ------------------------------------------------------------------ one client
     def _pool(self, site: str) -> list[str]:
-        return [name for name, cas_site in self.cas_site.items() if cas_site == site]
+        pool = self._pools.get(site)
+        if pool is None:
+            pool = self._pools[site] = [name for name, cas_site in self.cas_site.items() if cas_site == site]
+        return pool
 
     def _first_success(self, database: str, spec: ProtocolSpec, slot: int, first: float) -> float:
         """When a client whose first request after the interruption goes out at ``first``

@@ -37,9 +37,23 @@ class ShippingPaths:
         if key == self._key:
             return False
         layout, topology = self.layout, self.topology
-        incidence = np.zeros_like(self.incidence)
-        routes: list[Route | None] = [None] * layout.n_copies
-        for row, (database, server) in enumerate(layout.copy_names):
+        if self._key is not None and self._key[0] == key[0]:
+            # Same network: only copies whose database changed its active copy, or whose
+            # network preference changed, can take another route.
+            was_active = np.frombuffer(self._key[1], dtype=active.dtype)
+            was_fallback = np.frombuffer(self._key[2], dtype=bool)
+            dirty = ((was_active != active)[layout.copy_db]) | (was_fallback != self.on_mapi_fallback)
+            rows = np.flatnonzero(dirty)
+            incidence = self.incidence.copy()
+            incidence[rows] = 0.0
+            routes = list(self.routes)
+        else:
+            rows = range(layout.n_copies)
+            incidence = np.zeros_like(self.incidence)
+            routes = [None] * layout.n_copies
+        for row in rows:
+            database, server = layout.copy_names[row]
+            routes[row] = None
             if is_active[row]:
                 continue
             source = layout.copy_names[active[layout.copy_db[row]]][1]
