@@ -22,7 +22,7 @@ import typer
 from dagsim.config import Scenario, ScenarioError
 from dagsim.config.loader import Marks, load_scenario_with_marks
 from dagsim.config.run_settings import resolve_run
-from dagsim.config.units import parse_duration
+from dagsim.config.units import parse_duration, parse_moment
 from dagsim.output import OutputError, check_output_folder, staged_folder
 from dagsim.records import format_clock
 
@@ -43,6 +43,7 @@ app = typer.Typer(
     help="Simulate Exchange Server 2013 database availability groups.",
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     # Tracebacks are for bugs in dagsim; rich's version also prints local variables.
     pretty_exceptions_enable=False,
 )
@@ -62,6 +63,28 @@ class StatusFormat(str, enum.Enum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            shown = version("dagsim")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            from dagsim import __version__ as shown
+        typer.echo(f"dagsim {shown}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", "-V", help="Print dagsim's version and exit.", callback=_show_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Simulate Exchange Server 2013 database availability groups."""
 
 
 def main() -> None:
@@ -233,7 +256,8 @@ def _duration_option(value: str | None, option: str) -> float | None:
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        # --at also takes clock times as dagsim prints them (16:00, 0d 16:00:00).
+        return parse_moment(value) if option == "--at" else parse_duration(value)
     except ValueError as error:
         typer.echo(f"{option}: {error}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
@@ -346,7 +370,7 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
     at: Annotated[
         list[str] | None,
-        typer.Option("--at", help="Show copy status at this time (repeatable), e.g. --at 10h --at 12h30m."),
+        typer.Option("--at", help="Show copy status at this time (repeatable), e.g. --at 10h --at 12:30."),
     ] = None,
     seed: SeedOption = None,
     mode: ModeOption = None,
@@ -377,7 +401,9 @@ def report(
 @app.command()
 def status(
     file: ScenarioFile,
-    at: Annotated[str, typer.Option("--at", help="Simulated time, e.g. 10h or 1d2h30m.", show_default=False)],
+    at: Annotated[
+        str, typer.Option("--at", help="Simulated time, e.g. 10h, 1d2h30m, 16:00 or 1d 09:30:00.", show_default=False)
+    ],
     seed: SeedOption = None,
     mode: ModeOption = None,
     output: Annotated[
@@ -415,9 +441,11 @@ def explain(
     """Explain, step by step, what Active Manager decided about one database during a run."""
     scenario = _load_for_run(file, seed=seed)
     names = [d.name for d in scenario.databases]
-    if database not in names:
+    spelled = {name.lower(): name for name in names}  # names are case-insensitive, as in Exchange
+    if database.lower() not in spelled:
         typer.echo(f"--database: no database {database!r} in {file} (it has {', '.join(names)})", err=True)
         raise typer.Exit(EXIT_INVALID)
+    database = spelled[database.lower()]
     if scenario.run.mode != "fluid":
         typer.echo("explain needs mode fluid: per_log mode has no Active Manager", err=True)
         raise typer.Exit(EXIT_INVALID)

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from dagsim.config.schema import Scenario
+from dagsim.config.units import parse_moment
 from dagsim.model.simulation import Simulation
 from dagsim.records import format_clock
 
@@ -24,13 +25,17 @@ COPY_STATUS_COLUMNS = (
 
 
 def copy_status(
-    scenario: Scenario, at: float, *, seed: int | None = None, mode: str | None = None
+    scenario: Scenario, at: float | str, *, seed: int | None = None, mode: str | None = None
 ) -> pd.DataFrame:
     """The copy status table at simulated time ``at``, one row per database copy.
+
+    ``at`` is seconds from the run's start, or text: ``"16h"``, ``"1d2h"``, ``"16:00"``.
 
     Queue lengths are whole logs, as Exchange reports them; ``LastInspectedLogTime`` is the
     simulated time at which the newest log the copy has inspected was written.
     """
+    if isinstance(at, str):
+        at = parse_moment(at)
     if at < 0 or at > scenario.run.duration:
         raise ValueError(f"time {format_clock(at)} lies outside the run (0 to {format_clock(scenario.run.duration)})")
     sim = Simulation(scenario, seed=seed, mode=mode)

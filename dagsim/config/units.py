@@ -27,6 +27,7 @@ __all__ = [
     "format_duration",
     "parse_bandwidth",
     "parse_duration",
+    "parse_moment",
     "parse_size",
 ]
 
@@ -98,6 +99,29 @@ def _within(number: float, limit: float, kind: str, value: object, shown_limit: 
 def parse_duration(value: object) -> float:
     """Seconds from ``'90s'``, ``'5m'``, ``'1h30m'``, ``'7d'`` or a number of seconds (at most 1000 years)."""
     return _within(_duration(value), MAX_DURATION, "duration", value, "1000y")
+
+
+_CLOCK = re.compile(r"^(?:(?P<days>[0-9]+)d\s*)?(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2}(?:\.[0-9]*)?))?$")
+
+
+def parse_moment(value: object) -> float:
+    """A moment of the run in seconds: a duration from its start (``'16h'``, ``'1d2h30m'``, a
+    number of seconds) or a clock time as dagsim prints them (``'16:00'``, ``'0d 16:00:00'``,
+    ``'2d 09:30'``)."""
+    if isinstance(value, str) and (match := _CLOCK.match(value.strip().lower())):
+        hours, minutes = int(match.group("h")), int(match.group("m"))
+        seconds = float(match.group("s") or 0)
+        if hours > 23 or minutes > 59 or seconds >= 60:
+            raise ValueError(f"invalid clock time {value!r}: hours 0-23, minutes and seconds 0-59")
+        total = int(match.group("days") or 0) * 86400.0 + hours * 3600.0 + minutes * 60.0 + seconds
+        return _within(total, MAX_DURATION, "duration", value, "1000y")
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ValueError(
+            f"invalid time {value!r}: write a duration from the start (e.g. 16h, 1d2h30m) or a clock time "
+            "(e.g. 16:00, 1d 09:30:00)"
+        ) from None
 
 
 def _to_float(value: int | float) -> float:

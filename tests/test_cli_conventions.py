@@ -1,0 +1,68 @@
+"""Command-line conventions: -h, --version, clock times for --at, case-insensitive database names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import dagsim
+from dagsim.cli import app
+from dagsim.config.units import parse_moment
+
+runner = CliRunner()
+SERVER_FAILURE = str(Path(__file__).resolve().parent.parent / "scenarios" / "server-failure.yaml")
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_flag_prints_the_version(flag):
+    """--version and -V print 'dagsim X.Y.Z' and exit 0."""
+    result = runner.invoke(app, [flag])
+    assert result.exit_code == 0 and result.output.strip() == f"dagsim {dagsim.__version__}"
+
+
+@pytest.mark.parametrize("args", [["-h"], ["run", "-h"], ["new", "-h"]])
+def test_short_help_flag_works_everywhere(args):
+    """-h prints the same help as --help, for the tool and for each command."""
+    short, long = runner.invoke(app, args), runner.invoke(app, [*args[:-1], "--help"])
+    assert short.exit_code == 0 and "Usage:" in short.output and short.output == long.output
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("16:00", 57600.0), ("0d 16:00:00", 57600.0), ("1d 09:30", 120600.0), ("16h", 57600.0), ("1d2h30m", 95400.0), ("09:30:15", 34215.0)],
+)
+def test_moments_accept_durations_and_clock_times(text, seconds):
+    """A moment is a duration from the start or a clock time as dagsim prints it."""
+    assert parse_moment(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["25:00", "16:60", "16:5", "noon", "-1h"])
+def test_impossible_moments_are_refused(text):
+    """Clock times out of range and text that is neither form are errors, not guesses."""
+    with pytest.raises(ValueError):
+        parse_moment(text)
+
+
+def test_status_at_a_clock_time_equals_the_same_duration():
+    """`status --at 16:00` and `--at 0d 16:00:00` print what `--at 16h` prints."""
+    outputs = [runner.invoke(app, ["status", SERVER_FAILURE, "--at", at, "--format", "csv"]) for at in ("16h", "16:00", "0d 16:00:00")]
+    assert all(o.exit_code == 0 for o in outputs)
+    assert outputs[0].output == outputs[1].output == outputs[2].output
+    refused = runner.invoke(app, ["status", SERVER_FAILURE, "--at", "25:00"])
+    assert refused.exit_code == 2 and "--at: invalid clock time '25:00'" in refused.output
+
+
+def test_copy_status_takes_text_times():
+    """dagsim.copy_status accepts at='16h' and at='16:00' as well as seconds."""
+    scenario = dagsim.load_scenario(SERVER_FAILURE)
+    by_seconds = dagsim.copy_status(scenario, at=16 * 3600)
+    assert by_seconds.equals(dagsim.copy_status(scenario, at="16h"))
+    assert by_seconds.equals(dagsim.copy_status(scenario, at="16:00"))
+
+
+def test_database_names_are_case_insensitive_in_explain():
+    """`explain --database db01` explains DB01, as Exchange names are case-insensitive."""
+    lower, exact = (runner.invoke(app, ["explain", SERVER_FAILURE, "--database", name]) for name in ("db01", "DB01"))
+    assert lower.exit_code == 0 and lower.output == exact.output and "DB01" in lower.output
