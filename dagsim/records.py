@@ -11,6 +11,7 @@ __all__ = [
     "DecisionRecord",
     "EventRecord",
     "FailoverRecord",
+    "LinkRecord",
     "format_clock",
 ]
 
@@ -124,3 +125,27 @@ class ClientOutageRecord:
     mean: float
     affected_mailboxes: float
     user_minutes: float
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRecord:
+    """Log-shipping demand on one direction of an inter-site link, against its bandwidth.
+
+    Demand is what the copies shipping over the link generate, after network compression,
+    not what they were granted: above the bandwidth their copy queues grow. ``copies`` are
+    the copies (``DB\\server``) that shipped over it at the peak.
+    """
+
+    link: str
+    from_site: str
+    to_site: str
+    capacity: float  # bytes/s
+    peak_demand: float  # bytes/s
+    peak_at: float  # s
+    copies: tuple[str, ...]
+
+    @property
+    def utilization(self) -> float:
+        """Peak demand as a fraction of the bandwidth."""
+        return self.peak_demand / self.capacity if self.capacity > 0 else 0.0
+

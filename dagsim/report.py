@@ -131,10 +131,10 @@ def render_report(result: RunResult, *, status_times: Iterable[float] | None = N
                 f"(0 to {format_clock(result.duration)})"
             )
     scenario = result.scenario
-    sections = [
-        ("summary", "Summary", _summary(result)),
-        ("failovers", "Failovers and switchovers", _failovers(result)),
-    ]
+    sections = [("summary", "Summary", _summary(result))]
+    if result.link_records:
+        sections.append(("links", "Inter-site links", _links(result)))
+    sections.append(("failovers", "Failovers and switchovers", _failovers(result)))
     clients = result.client_outage_records
     if clients:
         sections.append(("client-outages", "Client outage", _client_outages(clients)))
@@ -219,6 +219,17 @@ def _summary(result: RunResult) -> str:
         facts.append(("Client outage", f"{minutes:,.0f} user-minutes over {len(clients)} database × protocol outages"))
     rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts)
     return f'<table class="facts">{rows}</table>'
+
+
+def _links(result: RunResult) -> str:
+    from dagsim.verdicts import link_verdicts
+
+    items = "".join(f"<li>{_e(line)}</li>" for line in link_verdicts(result))
+    return (
+        '<p class="note">Peak log-shipping demand on each direction of each link (what the copies '
+        "behind it generate, after network compression) against its bandwidth.</p>"
+        f"<ul>{items}</ul>"
+    )
 
 
 _FAILOVER_COLUMNS = (

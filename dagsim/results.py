@@ -18,7 +18,16 @@ import pandas as pd
 
 from dagsim.config.schema import Scenario
 from dagsim.output import dump_json
-from dagsim.records import ClientOutageRecord, CopyStats, DatabaseStats, DecisionRecord, EventRecord, FailoverRecord, format_clock
+from dagsim.records import (
+    ClientOutageRecord,
+    CopyStats,
+    DatabaseStats,
+    DecisionRecord,
+    EventRecord,
+    FailoverRecord,
+    LinkRecord,
+    format_clock,
+)
 
 __all__ = ["RunResult", "versions"]
 
@@ -61,6 +70,7 @@ class RunResult:
     failover_records: tuple[FailoverRecord, ...] = ()
     decision_records: tuple[DecisionRecord, ...] = ()
     client_outage_records: tuple[ClientOutageRecord, ...] = ()
+    link_records: tuple[LinkRecord, ...] = ()
     versions: dict[str, str] = field(default_factory=versions)
 
     # ---------------------------------------------------------------- tables
@@ -144,8 +154,28 @@ class RunResult:
             "copies": [_rounded(asdict(c)) for c in self.copy_records],
             "failovers": [_rounded({**asdict(f), "outage": f.outage}) for f in self.failover_records],
             "client_outages": [_rounded(asdict(r)) for r in self.client_outage_records],
+            "links": self._links_summary(),
             "user_minutes_of_outage": round(self.user_minutes(), 6),
         }
+
+    def _links_summary(self) -> list[dict]:
+        from dagsim.verdicts import link_verdict
+
+        return [
+            {
+                "link": r.link,
+                "from_site": r.from_site,
+                "to_site": r.to_site,
+                "bandwidth_bits_per_second": round(r.capacity * 8, 6),
+                "peak_demand_bits_per_second": round(r.peak_demand * 8, 6),
+                "peak_utilization": round(r.utilization, 6),
+                "peak_at": r.peak_at,
+                "peak_at_text": format_clock(r.peak_at),
+                "copies": list(r.copies),
+                "verdict": link_verdict(r, self),
+            }
+            for r in self.link_records
+        ]
 
     def provenance(self) -> dict:
         """Everything needed to reproduce this result: resolved scenario, seed, versions."""

@@ -26,6 +26,11 @@ def render_run(result: RunResult, *, wall_seconds: float | None = None, max_even
         "Active copies' log volumes",
         _databases_table(result).to_string(index=False),
     ]
+    if result.link_records:
+        from dagsim.verdicts import link_verdicts
+
+        lines += ["", "Inter-site links: peak log-shipping demand (after compression) against bandwidth"]
+        lines += [f"  {line}" for line in link_verdicts(result)]
     if result.failover_records:
         lines += ["", "Failovers and switchovers (seconds after the failure)", render_failovers(result.failover_records)]
     if result.client_outage_records:

@@ -43,6 +43,7 @@ def _assert_same(fast, slow):
     _assert_same_records(fast.event_records, slow.event_records)
     _assert_same_records(fast.failover_records, slow.failover_records)
     _assert_same_records(fast.client_outage_records, slow.client_outage_records)
+    _assert_same_records(fast.link_records, slow.link_records)
     for name in ("copy_queue_samples", "replay_queue_samples", "log_volume_samples"):
         a, b = getattr(fast, name), getattr(slow, name)
         assert np.allclose(a, b, rtol=SAMPLE_REL, atol=SAMPLE_REL), name

@@ -87,6 +87,11 @@ class FluidReplication(ReplicationEngine):
         self._structure = 0  # bumped when which copies run, are passive or can be read changes
 
         self.stats = QueueStats((2, n), np.array([[COPY_QUEUE_THRESHOLD], [REPLAY_QUEUE_THRESHOLD]]))
+        # Peak log-shipping demand on each direction of each inter-site link (bytes/s).
+        self.link_edge = np.array([edge.kind == "link" for edge in topology.edges], dtype=bool)
+        self.link_peak = np.zeros(len(topology.edges))
+        self.link_peak_at = np.zeros(len(topology.edges))
+        self.link_peak_rows: dict[int, np.ndarray] = {}
         self.copy_volume_peak = np.zeros(n)
         self.active_volume_peak = np.zeros(d)
         self.history: list[tuple[float, np.ndarray, np.ndarray]] = [(0.0, self.generated.copy(), self.g.copy())]
@@ -420,6 +425,7 @@ class FluidReplication(ReplicationEngine):
             self._ship_rows = np.flatnonzero(running & self.paths.has_route & readable)
             self._ship_incidence = self.paths.incidence[self._ship_rows]
 
+        self._track_link_demand(self._ship_incidence.T @ gc[self._ship_rows], self.t, self._ship_rows)
         x = np.zeros(self.layout.n_copies)
         if self._ship_rows.size:
             rows = self._ship_rows
@@ -457,6 +463,15 @@ class FluidReplication(ReplicationEngine):
         dq[0, self._active_rows] = 0.0
         np.subtract(x, y, out=dq[1])
         self.d_eligible = np.where(copy_bound, dq[1], glag - y) if self.lag_groups else dq[1]
+
+    def _track_link_demand(self, demand: np.ndarray, t: float, rows: np.ndarray) -> None:
+        """Keep each link direction's highest demand, when it first occurred and who shipped."""
+        # Days repeat the profile: a peak equal to 1e-9 keeps its first occurrence.
+        higher = np.flatnonzero(self.link_edge & (demand > self.link_peak * (1.0 + 1e-9)))
+        for edge in higher:
+            self.link_peak[edge] = demand[edge]
+            self.link_peak_at[edge] = t
+            self.link_peak_rows[int(edge)] = rows[self._ship_incidence[:, edge] > 0]
 
     def _predict(self) -> None:
         """Absolute times at which each queue next empties, crosses a threshold or flips bound."""

@@ -76,6 +76,8 @@ class Span:
     kind: np.ndarray  # (M,): 0 copy queue, 1 replay queue, of each moving queue
     row: np.ndarray  # (M,): its copy row
     moving: np.ndarray  # (M, K+1): its value at each breakpoint
+    shipping: np.ndarray  # (E, K): log-shipping demand on each edge in each segment
+    ship_rows: np.ndarray  # the copies shipping throughout the span
 
     @property
     def end(self) -> float:
@@ -153,7 +155,8 @@ def plan_span(e: FluidReplication) -> Span | None:
     moving = _values(e, kind, row, coef_g, coef_l, lag_of_row, cum, [lag.cum for lag in lags])
 
     usable = len(times) - 1
-    usable = min(usable, _first_uncertified(e, ship, running, y_g, y_l, gen, lags, lag_of_row))
+    certified, shipping = _first_uncertified(e, ship, running, y_g, y_l, gen, lags, lag_of_row)
+    usable = min(usable, certified)
     usable = min(usable, _first_event(e, kind, row, moving, coef_g, coef_l, lag_of_row, cum, lags) - 1)
     full = usable == len(times) - 1
     e.span_breakpoints = min(2 * planned, MAX_SPAN_BREAKPOINTS) if full else FIRST_SPAN_BREAKPOINTS
@@ -161,7 +164,7 @@ def plan_span(e: FluidReplication) -> Span | None:
         return None
     return Span(
         times, eps, hours, hour_rates, hour, usable, gen, cum, g_changes, lags, lag_of_row,
-        coef_g, coef_l, kind, row, moving,
+        coef_g, coef_l, kind, row, moving, shipping, np.flatnonzero(ship),
     )  # fmt: skip
 
 
@@ -228,13 +231,15 @@ def _cumulative(rate: np.ndarray, dt: np.ndarray) -> np.ndarray:
     return out
 
 
-def _first_uncertified(e, ship, running, y_g, y_l, gen, lags, lag_of_row) -> int:
-    """The first segment in which a link or replay resource might not grant every demand."""
+def _first_uncertified(e, ship, running, y_g, y_l, gen, lags, lag_of_row) -> tuple[int, np.ndarray]:
+    """The first segment in which a link or replay resource might not grant every demand,
+    and the shipping demand on every edge in each segment (edges × segments, bytes/s)."""
     segments = gen.shape[1]
     bad = np.zeros(segments, dtype=bool)
+    shipping = np.zeros((len(e.topology.capacity), segments))
     # Loads are summed per database first: (resources × databases) @ (databases × segments).
     if ship.any():
-        load = _per_database(e, e.paths.incidence.T * ship) @ gen
+        load = shipping = _per_database(e, e.paths.incidence.T * ship) @ gen
         bad |= (load > e.topology.capacity[:, None] * _FIT).any(axis=0)
     if running.any():
         replay = e.server_incidence.T * running
@@ -243,7 +248,7 @@ def _first_uncertified(e, ship, running, y_g, y_l, gen, lags, lag_of_row) -> int
             load += _per_database(e, replay * (y_l * (lag_of_row == index))) @ lag.rate
         bad |= (load > e.layout.replay_capacity[:, None] * _FIT).any(axis=0)
     hits = np.flatnonzero(bad)
-    return int(hits[0]) if hits.size else segments
+    return (int(hits[0]) if hits.size else segments), shipping
 
 
 def _per_database(e: FluidReplication, use: np.ndarray) -> np.ndarray:
@@ -326,6 +331,12 @@ def land_span(e: FluidReplication, span: Span, m: int) -> None:
         stats.above[index] += (above * dt).sum(axis=1)
 
     _track_peaks(e, span, m)
+    # Segment 0's demand was tracked when the span was planned; later ones are replayed in
+    # order only where a link saw a new peak, so ties keep their first moment.
+    later = span.shipping[:, 1:m]
+    if later.size and (e.link_edge & (later.max(axis=1) > e.link_peak * (1.0 + 1e-9))).any():
+        for j in range(1, m):
+            e._track_link_demand(span.shipping[:, j], float(times[j]), span.ship_rows)
     grown = span.cum[:, m]
     for j in np.flatnonzero(span.g_changes[1:m]) + 1:
         e.history.append((float(times[j]), e.generated + span.cum[:, j], span.gen[:, j]))

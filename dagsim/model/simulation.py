@@ -25,7 +25,7 @@ from dagsim.model.recorder import Recorder
 from dagsim.model.reseed import Reseeder
 from dagsim.model.topology import Topology
 from dagsim.model.workload import LOG_SIZE, Workload
-from dagsim.records import CopyStats, DatabaseStats
+from dagsim.records import CopyStats, DatabaseStats, LinkRecord
 from dagsim.results import RunResult
 
 __all__ = ["SharedParts", "Simulation"]
@@ -128,6 +128,29 @@ class Simulation:
         self.recorder.event(self.env.now, kind, database, server, detail)
 
     # ------------------------------------------------------------------ results
+    def _link_records(self) -> tuple[LinkRecord, ...]:
+        """Peak shipping demand per link direction (the fluid engine tracks it; per_log does not)."""
+        engine = self.replication
+        if not hasattr(engine, "link_peak"):
+            return ()
+        topology, names = self.topology, self.layout.copy_names
+        records = []
+        for edge in np.flatnonzero(engine.link_edge):
+            info = topology.edge(int(edge))
+            rows = engine.link_peak_rows.get(int(edge), np.zeros(0, dtype=int))
+            records.append(
+                LinkRecord(
+                    link=info.name,
+                    from_site=info.tail[1],
+                    to_site=info.head[1],
+                    capacity=float(info.capacity),
+                    peak_demand=float(engine.link_peak[edge]),
+                    peak_at=float(engine.link_peak_at[edge]),
+                    copies=tuple(f"{names[r][0]}\\{names[r][1]}" for r in rows),
+                )
+            )
+        return tuple(records)
+
     def result(self) -> RunResult:
         engine = self.replication
         rows, _ = self.recorder.due(engine.t, engine.t, inclusive=True)
@@ -176,6 +199,7 @@ class Simulation:
             replay_queue_samples=self.recorder.replay_queue,
             log_volume_samples=self.recorder.log_volume,
             engine_events=engine.steps + self._actions,
+            link_records=self._link_records(),
             failover_records=tuple(self.manager.records()) if self.manager else (),
             decision_records=tuple(self.manager.decisions) if self.manager else (),
             client_outage_records=tuple(self.client_access.outages()) if self.client_access else (),
