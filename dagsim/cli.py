@@ -298,7 +298,7 @@ def run(
     started = time.perf_counter()
     result = _simulate(Simulation(scenario))
     wall = time.perf_counter() - started
-    typer.echo(render_run(result, wall_seconds=wall, max_events=events))
+    typer.echo(render_run(result, wall_seconds=wall, max_events=events, out=None if out is None else str(out)))
     if out is not None:
         with _output_folder(out) as folder:
             written = result.write(folder, series_format=series_format.value)

@@ -13,8 +13,13 @@ __all__ = ["render_client_outages", "render_explain", "render_failovers", "rende
 _GB = 1024**3
 
 
-def render_run(result: RunResult, *, wall_seconds: float | None = None, max_events: int = 30) -> str:
-    """The summary `dagsim run` prints: what ran, per-copy queues, then the events."""
+def render_run(
+    result: RunResult, *, wall_seconds: float | None = None, max_events: int = 30, out: str | None = None
+) -> str:
+    """The summary `dagsim run` prints: what ran, per-copy queues, then the events.
+
+    ``out`` is the folder the files go to, if any, so the text can point at events.csv.
+    """
     lines = [
         f"scenario {result.scenario.name}: {result.mode} mode, seed {result.seed}, "
         f"{format_duration(result.duration)} simulated"
@@ -32,15 +37,19 @@ def render_run(result: RunResult, *, wall_seconds: float | None = None, max_even
         lines += ["", "Inter-site links: peak log-shipping demand (after compression) against bandwidth"]
         lines += [f"  {line}" for line in link_verdicts(result)]
     if result.failover_records:
-        lines += ["", "Failovers and switchovers (seconds after the failure)", render_failovers(result.failover_records)]
+        lines += ["", "Failovers and switchovers (time of each phase after the failure)", render_failovers(result.failover_records)]
     if result.client_outage_records:
         lines += [
             "",
-            "Client-perceived outage (seconds, over the clients that noticed; per database in client_outages.csv)",
+            "Client-perceived outage (over the clients that noticed; per database in client_outages.csv)",
             render_client_outages(result),
             f"Total: {result.user_minutes():,.1f} user-minutes of outage",
         ]
     events = result.event_records
+    where = f"{out}/events.csv" if out is not None else "events.csv with --out DIR"
+    if max_events == 0:
+        lines += ["", f"Events: {len(events)} (listed in {where}; --events N prints the first N)"]
+        return "\n".join(lines)
     lines += ["", f"Events ({len(events)})"]
     if not events:
         lines.append("  none")
@@ -48,7 +57,7 @@ def render_run(result: RunResult, *, wall_seconds: float | None = None, max_even
         who = "\\".join(part for part in (event.database, event.server) if part)
         lines.append(f"  {format_clock(event.time)}  {event.kind:<26} {who:<18} {event.detail}")
     if len(events) > max_events:
-        lines.append(f"  ... {len(events) - max_events} more (see events.csv with --out)")
+        lines.append(f"  ... {len(events) - max_events} more (see {where})")
     return "\n".join(lines)
 
 
@@ -90,7 +99,14 @@ def _databases_table(result: RunResult) -> pd.DataFrame:
 
 
 def _offset(value: float | None, start: float) -> str:
-    return "-" if value is None else f"{value - start:.1f}"
+    return "-" if value is None else short_duration(value - start)
+
+
+def short_duration(seconds: float) -> str:
+    """A duration for tables: ``'26s'``, ``'2.5s'``, ``'44m'``, ``'2h10m'`` (whole seconds from a minute)."""
+    if seconds < 60:
+        return f"{seconds:.3g}s"
+    return format_duration(round(seconds))
 
 
 def render_failovers(records) -> str:
@@ -157,9 +173,14 @@ def render_client_outages(result: RunResult) -> str:
         users=("affected_mailboxes", "sum"),
         user_minutes=("user_minutes", "sum"),
     ).reset_index()
+    # A client still failing when the run ends counts until then: its outage did not end.
+    ends = frame.assign(open=frame["start"] + frame["max"] >= result.duration - 1e-6)
+    table["ended"] = ends.groupby(["start", "cause", "protocol"], sort=False)["open"].any().map(
+        {True: "not by run end", False: "yes"}
+    ).to_numpy()
     table["start"] = table["start"].map(format_clock)
     for column in ("min", "median", "p95", "max"):
-        table[column] = table[column].map(lambda v: f"{v:.1f}")
+        table[column] = table[column].map(short_duration)
     table["users"] = table["users"].map(lambda v: f"{v:,.0f}")
     table["user_minutes"] = table["user_minutes"].map(lambda v: f"{v:,.1f}")
     return table.rename(columns={"start": "Time", "cause": "Cause", "protocol": "Protocol"}).to_string(index=False)

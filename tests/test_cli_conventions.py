@@ -66,3 +66,37 @@ def test_database_names_are_case_insensitive_in_explain():
     """`explain --database db01` explains DB01, as Exchange names are case-insensitive."""
     lower, exact = (runner.invoke(app, ["explain", SERVER_FAILURE, "--database", name]) for name in ("db01", "DB01"))
     assert lower.exit_code == 0 and lower.output == exact.output and "DB01" in lower.output
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(26, "26s"), (2.5, "2.5s"), (2640, "44m"), (2850, "47m30s"), (7800, "2h10m"), (0.0, "0s")])
+def test_table_durations_read_as_durations(seconds, text):
+    """Failover phases and client outages print as 26s / 44m / 2h10m, not raw seconds."""
+    from dagsim.text import short_duration
+
+    assert short_duration(seconds) == text
+
+
+def test_events_zero_prints_the_count_and_where_they_are(tmp_path):
+    """--events 0 lists none but says how many and where; with --out the hint names that folder."""
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", SERVER_FAILURE, "--events", "0", "--out", str(out)])
+    assert result.exit_code == 0
+    assert f"Events: 48 (listed in {out}/events.csv; --events N prints the first N)" in result.output
+    assert "copy_disconnected" not in result.output
+    some = runner.invoke(app, ["run", SERVER_FAILURE, "--events", "2"])
+    assert "... 46 more (see events.csv with --out DIR)" in some.output
+
+
+def test_an_outage_still_running_at_the_end_is_flagged():
+    """A client outage that has not ended when the run ends says so."""
+    from test_client_access import _scenario
+
+    from dagsim.text import render_client_outages
+
+    result = dagsim.simulate(_scenario([{"at": "3h", "action": "fail_load_balancer", "site": "A"}]))
+    table = render_client_outages(result)
+    assert "not by run end" in table
+    healed = dagsim.simulate(
+        _scenario([{"at": "1h", "action": "fail_load_balancer", "site": "A"}, {"at": "1h5m", "action": "restore_load_balancer", "site": "A"}])
+    )
+    assert "not by run end" not in render_client_outages(healed) and " yes" in render_client_outages(healed)

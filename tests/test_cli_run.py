@@ -148,7 +148,7 @@ def test_run_prints_failover_table(tmp_path):
     table = result.output.split("Failovers and switchovers")[1]
     row = next(line for line in table.splitlines() if line.strip().startswith("0d 00:10:00"))
     assert "MBX1" in row and "MBX2" in row and "mounted" in row
-    assert row.split()[-7:-2] == ["5.0", "6.0", "16.0", "16.0", "26.0"]
+    assert row.split()[-7:-2] == ["5s", "6s", "16s", "16s", "26s"]
 
 
 def test_explain_narrates_active_manager_decisions(tmp_path):
