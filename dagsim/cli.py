@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["EXIT_INVALID", "app", "main"]
 
 EXIT_INVALID = 2
+_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 app = typer.Typer(
@@ -44,6 +45,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    # Plain help, as most command-line tools print it: flags shown as flags, not `<bool>`.
+    rich_markup_mode=None,
     # Tracebacks are for bugs in dagsim; rich's version also prints local variables.
     pretty_exceptions_enable=False,
 )
@@ -89,13 +92,25 @@ def _options(
 
 def main() -> None:
     """The console script: the CLI, with a defect in dagsim reported in one line, not a traceback."""
+    # typer may bundle its own click: take the exception classes from wherever its come from.
+    click_exceptions = sys.modules[typer.BadParameter.__module__]
     try:
-        app(prog_name="dagsim")
+        code = app(prog_name="dagsim", standalone_mode=False)
+    except (KeyboardInterrupt, typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)):
+        # Results are staged and moved into --out only after a run completes: nothing to undo.
+        typer.echo("\ndagsim: interrupted; no results were written", err=True)
+        sys.exit(_INTERRUPTED)
+    except click_exceptions.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
     except Exception as error:  # noqa: BLE001 - every input error is handled where it arises
         if os.environ.get("DAGSIM_DEBUG"):
             raise
         typer.echo(_internal_error(error), err=True)
         sys.exit(1)
+    if code == _INTERRUPTED:  # typer turns Ctrl-C into exit status 130 without a word
+        typer.echo("\ndagsim: interrupted; no results were written", err=True)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _internal_error(error: BaseException) -> str:
@@ -466,6 +481,7 @@ def check(
         list[Path],
         typer.Argument(help="Scenario files, or folders searched for *.yaml.", metavar="PATH", show_default=False),
     ],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also list the expectations that passed.")] = False,
 ) -> None:
     """Run every scenario that has expectations and judge each one: exit 1 if any fails, 2 if a file is invalid."""
     from dagsim.expectations import check_file, describe_failover
@@ -510,6 +526,8 @@ def check(
         summary = f"{len(checked.verdicts)} expectations, " + (f"{failed} failed" if failed else "all passed")
         typer.echo(f"{path}: {summary} ({checked.seconds:.2f} s)")
         for verdict in checked.verdicts:
+            if verdict.passed and not verbose:
+                continue
             typer.echo("  " + verdict.line_text())
             if not verdict.passed and verdict.record is not None:
                 typer.echo("        failover record behind it:")

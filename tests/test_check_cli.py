@@ -29,7 +29,7 @@ def test_passing_expectations_exit_0(tmp_path):
         "  - {check: failover_within, database: DB1, duration: 30s}\n"
         "  - {check: failover_target, database: DB1, server: MBX2}\n",
     )
-    result = runner.invoke(app, ["check", str(path)])
+    result = runner.invoke(app, ["check", "-v", str(path)])
     assert result.exit_code == 0, result.output
     assert f"  PASS  {path}:{EXPECT_LINE}  failover_within DB1: expected mounted within 30s, measured 26s" in (
         result.stdout.splitlines()
@@ -64,7 +64,7 @@ def test_folder_is_searched_recursively_and_files_without_expectations_are_skipp
     """A folder is searched for *.yaml at any depth; files without expectations are named as skipped."""
     _write(tmp_path, "plain.yaml", SCENARIO)
     nested = _write(tmp_path, "deep/er/nested.yaml", SCENARIO + "expect:\n  - {check: quorum_lost, lost: false}\n")
-    result = runner.invoke(app, ["check", str(tmp_path)])
+    result = runner.invoke(app, ["check", "-v", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert f"{tmp_path / 'plain.yaml'}: no expectations, skipped" in result.stdout.splitlines()
     assert f"  PASS  {nested}:{EXPECT_LINE}  quorum_lost: expected never lost, measured never lost" in (

@@ -100,3 +100,51 @@ def test_an_outage_still_running_at_the_end_is_flagged():
         _scenario([{"at": "1h", "action": "fail_load_balancer", "site": "A"}, {"at": "1h5m", "action": "restore_load_balancer", "site": "A"}])
     )
     assert "not by run end" not in render_client_outages(healed) and " yes" in render_client_outages(healed)
+
+
+def test_ctrl_c_exits_130_and_leaves_no_output(tmp_path, monkeypatch, capfd):
+    """Ctrl-C during a run prints one line, exits 130 and leaves no --out folder or staging files."""
+    import sys
+
+    from dagsim.cli import main
+    from dagsim.model.simulation import Simulation
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Simulation, "run", interrupted)
+    out = tmp_path / "results"
+    monkeypatch.setattr(sys, "argv", ["dagsim", "run", SERVER_FAILURE, "--out", str(out)])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 130
+    assert "interrupted; no results were written" in capfd.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_usage_errors_keep_exit_status_2_through_main(monkeypatch, capsys):
+    """An unknown option is a usage error with status 2 from the console script, not an internal error."""
+    import sys
+
+    from dagsim.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["dagsim", "run", SERVER_FAILURE, "--bogus"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "No such option: --bogus" in err and "internal error" not in err
+
+
+def test_check_lists_only_failures_unless_verbose():
+    """`dagsim check` prints each file's summary and its failed expectations; -v lists the passes too."""
+    library = str(Path(SERVER_FAILURE).parent / "library" / "quorum-odd-members.yaml")
+    quiet, verbose = runner.invoke(app, ["check", library]), runner.invoke(app, ["check", "-v", library])
+    assert quiet.exit_code == verbose.exit_code == 0
+    assert "PASS" not in quiet.output and "all passed" in quiet.output
+    assert verbose.output.count("PASS") == 7
+
+
+def test_help_shows_boolean_flags_as_flags():
+    """Flags appear as `--plots`, without a `<bool>` value placeholder."""
+    text = runner.invoke(app, ["run", "--help"]).output
+    assert "--plots" in text and "<bool>" not in text
