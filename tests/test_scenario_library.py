@@ -39,6 +39,7 @@ BEHAVIOURS = {
     "replication network loss moves shipping to MAPI": "replication-network-loss.yaml",
     "MAPI network loss causes a lossless failover": "mapi-network-loss.yaml",
     "CAS failure behind a load balancer": "cas-failure-load-balancer.yaml",
+    "CAS role failure on a multi-role server keeps its databases mounted": "cas-failure-multi-role.yaml",
     "server failover within about 30 s": "server-failover-timing.yaml",
 }
 

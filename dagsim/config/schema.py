@@ -442,7 +442,8 @@ class StartDag(_ActionBase):
 
 
 class FailCas(_ActionBase):
-    """A Client Access server stops (with the mailbox role too, if it is a mailbox server)."""
+    """The Client Access role of a server stops; on a multi-role server the Mailbox role keeps
+    running and its databases stay mounted (use ``fail_server`` to stop the whole server)."""
 
     action: Literal["fail_cas"]
     server: Name

@@ -205,7 +205,7 @@ class ClientAccess:
         later = tuple((m.start, m.routed, m.server) for m in mounts[current + 1 :] if m.start < t0 + window)
         ends_near = tuple(t for t in ends if t0 < t < t0 + window)
         routed = mount.routed if mount.routed > t0 else -math.inf
-        return self.home_site[database], mount.server, routed, dismounted, later, ends_near
+        return self.home_site[database], routed, dismounted, later, ends_near
 
     def _samples(self, database: str, spec: ProtocolSpec, t0: float) -> tuple[list[float], int]:
         samples = []
@@ -325,7 +325,9 @@ class ClientAccess:
         j = bisect.bisect_right(ends, t) - 1
         if j >= 0 and ends[j] >= mount.start and ends[j] <= t:
             return False  # dismounted since this mount
-        return t >= mount.routed and self.cas_up.get(mount.server, _ALWAYS).at(t)
+        # The Client Access role is a stateless proxy in front of the Mailbox role: whether the
+        # mailbox server's own Client Access role runs does not matter to where it proxies.
+        return t >= mount.routed
 
     def _next_change(self, database: str, t: float) -> float:
         """The next moment anything on this database's client path changes."""
@@ -337,4 +339,3 @@ class ClientAccess:
         return best
 
 
-_ALWAYS = _Steps(True)
