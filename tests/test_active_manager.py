@@ -172,9 +172,19 @@ def test_switchover_without_target_stays_on_source():
     assert status.loc["DB1\\MBX1", "Status"] == "Mounted"
 
 
+def test_switchover_pre_check_refuses_a_target_behind_by_10_logs_or_more():
+    """Move-ActiveMailboxDatabase refuses a target whose copy queue is 10 logs or more, unless SkipLagChecks."""
+    timeline = [{"at": "10m", "action": "switchover_database", "database": "DB1", "target": "MBX2"}]
+    record = _only(dagsim.simulate(three_site_scenario(thin_link=0.2, timeline=timeline)))
+    assert record.target is None and record.outcome == "switchover refused"
+    assert any("switchover pre-check: copy queue 60" in line for line in record.candidates)
+
+
 def test_switchover_to_a_target_is_lossless():
     """An operator switchover copies the last logs from the source and loses nothing, even over a thin link."""
-    timeline = [{"at": "10m", "action": "switchover_database", "database": "DB1", "target": "MBX2"}]
+    timeline = [
+        {"at": "10m", "action": "switchover_database", "database": "DB1", "target": "MBX2", "skip_lag_checks": True}
+    ]
     record = _only(dagsim.simulate(three_site_scenario(thin_link=0.2, timeline=timeline)))
     timing = dagsim.Scenario.model_fields["active_manager"].default
     assert record.target == "MBX2" and record.logs_lost == 0

@@ -40,6 +40,7 @@ BEHAVIOURS = {
     "MAPI network loss causes a lossless failover": "mapi-network-loss.yaml",
     "CAS failure behind a load balancer": "cas-failure-load-balancer.yaml",
     "CAS role failure on a multi-role server keeps its databases mounted": "cas-failure-multi-role.yaml",
+    "switchover pre-checks and their Skip switches": "switchover-pre-checks.yaml",
     "server failover within about 30 s": "server-failover-timing.yaml",
 }
 

@@ -17,6 +17,7 @@ from dagsim.model.selection import (
     criteria_set,
     dial_allows,
     explain,
+    SwitchoverChecks,
     missing_logs_allowed,
     select_copies,
 )
@@ -300,7 +301,7 @@ def test_switchover_keeps_every_other_rule():
         "S": "copy is suspended",
         "A": "activation is suspended",
         "M": "server is at MaximumActiveDatabases (5)",
-        "F": "status Failed is not eligible for activation",
+        "F": "status Failed is not eligible for activation (skip_health_checks skips it)",
     }
 
 
@@ -400,3 +401,44 @@ def test_every_candidate_lands_once_and_sets_never_improve_along_the_order(
     assert [r.server for r in sel.rejected] == [
         c.server for c in candidates if c.server in {r.server for r in sel.rejected}
     ]
+
+
+def _switchover(candidates, **skips):
+    return select_copies(
+        candidates, source_site="A", dials_of_all_copies=LOSSY, automatic=False, checks=SwitchoverChecks(**skips)
+    )
+
+
+def test_switchover_without_target_takes_candidates_by_activation_preference():
+    """A switchover sorts by activation preference even when every dial is lossy (a failover sorts by copy queue)."""
+    candidates = [copy("B", pref=2, cq=5), copy("C", pref=3, cq=0)]
+    assert servers(select(candidates)) == ["C", "B"]
+    assert servers(_switchover(candidates)) == ["B", "C"]
+
+
+@pytest.mark.parametrize(
+    ("candidate", "skip", "says"),
+    [
+        (copy("L", cq=10), "skip_lag_checks", "copy queue 10 / replay queue 0 logs, not under 10 / 50"),
+        (copy("L", rq=50), "skip_lag_checks", "copy queue 0 / replay queue 50 logs"),
+        (copy("I", content_index="Failed"), "skip_client_experience_checks", "content index Failed is not Healthy"),
+        (copy("F", status="Failed"), "skip_health_checks", "status Failed is not eligible for activation"),
+    ],
+)
+def test_switchover_pre_checks_refuse_unless_skipped(candidate, skip, says):
+    """Each Move-ActiveMailboxDatabase pre-check refuses its copy; its Skip switch lets it through."""
+    refused = _switchover([candidate])
+    assert refused.best() is None and says in reasons(refused)[candidate.server] and skip in reasons(refused)[candidate.server]
+    assert _switchover([candidate], **{skip: True}).best().copy.server == candidate.server
+
+
+def test_failovers_apply_no_switchover_pre_check():
+    """Active Manager's own failovers are not held to the switchover pre-checks (criteria sets rank them instead)."""
+    assert select([copy("L", cq=11, content_index="Failed")]).best() is not None
+
+
+def test_skip_health_checks_never_activates_a_suspended_or_unreachable_copy():
+    """SkipHealthChecks lifts the status check only; suspended and unreachable copies stay out."""
+    sel = _switchover([copy("S", suspended=True), copy("U", reachable=False)], skip_health_checks=True)
+    assert sel.best() is None
+

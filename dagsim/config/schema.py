@@ -390,16 +390,31 @@ class RestoreWitness(_ActionBase):
 MountDial = Literal["lossless", "good_availability", "best_availability", "best_effort"]
 
 
-class SwitchoverDatabase(_ActionBase):
+MountDialOverride = Literal["none", "lossless", "good_availability", "best_availability", "best_effort"]
+
+
+class _SwitchoverOptions(Spec):
+    """Move-ActiveMailboxDatabase's mount dial and pre-check switches."""
+
+    mount_dial_override: MountDialOverride | None = Field(
+        default=None,
+        description="mount dial of the switchover; default (not given): lossless; none: the target server's "
+        "AutoDatabaseMountDial",
+    )
+    skip_lag_checks: bool = Field(default=False, description="allow a target with copy queue >= 10 or replay queue >= 50")
+    skip_client_experience_checks: bool = Field(default=False, description="allow a target whose content index is not Healthy")
+    skip_health_checks: bool = Field(default=False, description="allow a target whose copy status is not Healthy")
+
+
+class SwitchoverDatabase(_ActionBase, _SwitchoverOptions):
     """Move-ActiveMailboxDatabase: an operator moves one database's active copy."""
 
     action: Literal["switchover_database"]
     database: Name
-    target: Name | None = Field(default=None, description="target server; default: best copy selection")
-    mount_dial_override: MountDial | None = None
+    target: Name | None = Field(default=None, description="target server; default: best copy selection by activation preference")
 
 
-class SwitchoverServer(_ServerAction):
+class SwitchoverServer(_ServerAction, _SwitchoverOptions):
     """Move-ActiveMailboxDatabase -Server: move every active database off a server."""
 
     action: Literal["switchover_server"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dagsim.config.schema import Action
+from dagsim.model.selection import SwitchoverChecks
 
 if TYPE_CHECKING:
     from dagsim.model.simulation import Simulation
@@ -358,12 +359,20 @@ def _resume_copy(sim, action):
 def _switchover_database(sim, action):
     d = sim.layout.database_names.index(action.database)
     sim.record("switchover_requested", action.database, action.target or "", "Move-ActiveMailboxDatabase")
-    sim.env.process(sim.manager.switchover(d, action.target, action.mount_dial_override))
+    sim.env.process(sim.manager.switchover(d, action.target, action.mount_dial_override, checks=_checks(action)))
 
 
 def _switchover_server(sim, action):
     sim.record("switchover_requested", server=action.server, detail="Move-ActiveMailboxDatabase -Server")
-    sim.env.process(sim.manager.switchover_server(action.server))
+    sim.env.process(sim.manager.switchover_server(action.server, action.mount_dial_override, checks=_checks(action)))
+
+
+def _checks(action) -> SwitchoverChecks:
+    return SwitchoverChecks(
+        skip_lag_checks=action.skip_lag_checks,
+        skip_client_experience_checks=action.skip_client_experience_checks,
+        skip_health_checks=action.skip_health_checks,
+    )
 
 
 def _dismount_database(sim, action):

@@ -24,7 +24,7 @@ from dagsim.model.fluid import FluidReplication
 from dagsim.model.invariants import Invariants
 from dagsim.model.layout import Layout
 from dagsim.model.recorder import Recorder
-from dagsim.model.selection import DIAL_LIMITS, CandidateCopy, explain, select_copies
+from dagsim.model.selection import DIAL_LIMITS, CandidateCopy, SwitchoverChecks, explain, select_copies
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
 from dagsim.domain import Outcome
@@ -298,7 +298,16 @@ class ActiveManager:
             self.busy.discard(d)
             self._in_flight.pop(d, None)
 
-    def _choose(self, d: int, draft: _Draft, *, automatic: bool, override: str | None, target: str | None = None):
+    def _choose(
+        self,
+        d: int,
+        draft: _Draft,
+        *,
+        automatic: bool,
+        override: str | None,
+        target: str | None = None,
+        checks: SwitchoverChecks | None = None,
+    ):
         """Wait for a PAM, run best copy selection, and pick the first copy the dial accepts."""
         if not self.cluster.quorum.held:
             self.decide(d, "The DAG has no quorum: no database can be mounted.")
@@ -315,6 +324,7 @@ class ActiveManager:
             source_site=self.topology.site_of(self.server_of(source_row)),
             dials_of_all_copies=[self.servers[self.server_of(r)].auto_database_mount_dial for r in self.rows_of(d)],
             automatic=automatic,
+            checks=checks,
         )
         lines = explain(selection)
         draft.candidates = lines
@@ -502,8 +512,20 @@ class ActiveManager:
         return self.failovers + [draft.freeze() for draft in waiting + moving]
 
     # ------------------------------------------------------------------ switchovers
-    def switchover(self, d: int, target: str | None, override: str | None, cause: str = "operator switchover"):
-        """Move-ActiveMailboxDatabase; a process. Leaves the database on its source if it cannot move."""
+    def switchover(
+        self,
+        d: int,
+        target: str | None,
+        override: str | None,
+        cause: str = "operator switchover",
+        checks: SwitchoverChecks | None = None,
+    ):
+        """Move-ActiveMailboxDatabase; a process. Leaves the database on its source if it cannot move.
+
+        Without ``override`` the switchover is lossless (Move-ActiveMailboxDatabase's default);
+        ``"none"`` uses the target server's AutoDatabaseMountDial.
+        """
+        override = _switchover_dial(override)
         waiting = self._waiting.get(d)
         if waiting is not None and not self.is_mounted(d):
             # The operator takes over a failover that found no acceptable copy.
@@ -520,7 +542,7 @@ class ActiveManager:
         draft.detected = self.env.now
         self._in_flight[d] = draft
         try:
-            choice = yield from self._choose(d, draft, automatic=False, override=override, target=target)
+            choice = yield from self._choose(d, draft, automatic=False, override=override, target=target, checks=checks)
             if choice is None:
                 draft.outcome = Outcome.SWITCHOVER_REFUSED.value
                 self.decide(d, f"No acceptable target: {draft.database} stays mounted on {draft.source}.")
@@ -541,11 +563,19 @@ class ActiveManager:
             self.busy.discard(d)
             self._in_flight.pop(d, None)
 
-    def switchover_server(self, server: str):
+    def switchover_server(self, server: str, override: str | None = None, checks: SwitchoverChecks | None = None):
         """Move every database active on ``server`` elsewhere, one after another."""
         for d in range(self.layout.n_databases):
             if self.is_mounted(d) and self.server_of(self.active_row(d)) == server:
-                yield from self.switchover(d, None, None, cause=f"server switchover of {server}")
+                yield from self.switchover(d, None, override, cause=f"server switchover of {server}", checks=checks)
+
+
+def _switchover_dial(override: str | None) -> str | None:
+    """The dial a switchover mounts with: lossless unless -MountDialOverride says otherwise;
+    ``none`` defers to the target server's AutoDatabaseMountDial (returned as None)."""
+    if override is None:
+        return "lossless"
+    return None if override == "none" else override
 
 
 def _whole(logs: float) -> int:

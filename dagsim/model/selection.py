@@ -27,6 +27,7 @@ __all__ = [
     "Ranked",
     "Rejected",
     "Selection",
+    "SwitchoverChecks",
     "criteria_set",
     "dial_allows",
     "explain",
@@ -158,7 +159,39 @@ def criteria_set(copy: CandidateCopy) -> int:
     raise AssertionError("criteria set 10 accepts every copy")
 
 
-def _rejection(copy: CandidateCopy, source_site: str, automatic: bool) -> str | None:
+@dataclass(frozen=True)
+class SwitchoverChecks:
+    """Move-ActiveMailboxDatabase's pre-checks of the target copy, each skippable by its switch.
+
+    Lag: copy queue under 10 and replay queue under 50 logs (``-SkipLagChecks``); client
+    experience: content index Healthy (``-SkipClientExperienceChecks``); health: the copy's
+    status is one a copy can be activated from (``-SkipHealthChecks`` lets an operator
+    activate a Failed copy; never a suspended or unreachable one).
+    """
+
+    skip_lag_checks: bool = False
+    skip_client_experience_checks: bool = False
+    skip_health_checks: bool = False
+
+
+def _precheck(copy: CandidateCopy, checks: SwitchoverChecks) -> str | None:
+    if not checks.skip_lag_checks and (
+        copy.copy_queue >= COPY_QUEUE_LIMIT or copy.replay_queue >= REPLAY_QUEUE_LIMIT
+    ):
+        return (
+            f"switchover pre-check: copy queue {_number(math.floor(copy.copy_queue + 1e-6))} / replay queue "
+            f"{_number(math.floor(copy.replay_queue + 1e-6))} logs, not under {COPY_QUEUE_LIMIT} / "
+            f"{REPLAY_QUEUE_LIMIT} (skip_lag_checks skips it)"
+        )
+    if not checks.skip_client_experience_checks and copy.content_index != "Healthy":
+        return (
+            f"switchover pre-check: content index {copy.content_index} is not Healthy "
+            "(skip_client_experience_checks skips it)"
+        )
+    return None
+
+
+def _rejection(copy: CandidateCopy, source_site: str, automatic: bool, *, skip_health: bool = False) -> str | None:
     if copy.excluded is not None:
         return copy.excluded
     if not copy.reachable:
@@ -180,8 +213,9 @@ def _rejection(copy: CandidateCopy, source_site: str, automatic: bool) -> str | 
     limit = copy.maximum_active_databases
     if limit is not None and copy.active_databases >= limit:
         return f"server is at MaximumActiveDatabases ({limit})"
-    if copy.status not in ELIGIBLE_STATUSES:
-        return f"status {copy.status} is not eligible for activation"
+    if copy.status not in ELIGIBLE_STATUSES and not skip_health:
+        hint = "" if automatic else " (skip_health_checks skips it)"
+        return f"status {copy.status} is not eligible for activation{hint}"
     return None
 
 
@@ -191,6 +225,7 @@ def select_copies(
     source_site: str,
     dials_of_all_copies: Sequence[str],
     automatic: bool = True,
+    checks: SwitchoverChecks | None = None,
 ) -> Selection:
     """Run BCSS over the passive copies of one database.
 
@@ -198,7 +233,8 @@ def select_copies(
     ``dials_of_all_copies`` holds the AutoDatabaseMountDial of every server with a copy of
     the database, the source and rejected copies included: one Lossless server anywhere
     switches the sort to activation preference. ``automatic`` is False for an operator
-    switchover, which ignores DatabaseCopyAutoActivationPolicy.
+    switchover, which ignores DatabaseCopyAutoActivationPolicy, sorts by activation
+    preference and applies ``checks`` (Move-ActiveMailboxDatabase's pre-checks).
     """
     servers = [c.server for c in candidates]
     if len(set(servers)) != len(servers):
@@ -209,13 +245,16 @@ def select_copies(
     kept: list[CandidateCopy] = []
     rejected: list[Rejected] = []
     for copy in candidates:
-        reason = _rejection(copy, source_site, automatic)
+        skip_health = not automatic and checks is not None and checks.skip_health_checks
+        reason = _rejection(copy, source_site, automatic, skip_health=skip_health)
+        if reason is None and not automatic:
+            reason = _precheck(copy, checks or SwitchoverChecks())
         if reason is None:
             kept.append(copy)
         else:
             rejected.append(Rejected(copy.server, reason))
 
-    if "lossless" in dials_of_all_copies:
+    if "lossless" in dials_of_all_copies or not automatic:
         sorted_by = BY_PREFERENCE
         kept.sort(key=lambda c: (c.activation_preference, c.copy_queue))
     else:
