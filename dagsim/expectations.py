@@ -180,8 +180,8 @@ def describe_failover(record: FailoverRecord) -> str:
     lines = [
         head,
         "phases after the failure: " + (", ".join(done) or "none"),
-        f"logs lost {_number(record.logs_lost)}, messages lost {_number(record.messages_lost)}, "
-        f"redelivered by Safety Net {_number(record.messages_redelivered)}",
+        f"logs lost {_number(record.logs_lost)}, messages lost {record.messages_lost:,.0f}, "
+        f"redelivered by Safety Net {record.messages_redelivered:,.0f}",
     ]
     if record.candidates:
         lines.append("best copy selection:")

@@ -255,7 +255,7 @@ def _failovers(result: RunResult) -> str:
                 format_clock(r.failure), r.database, r.kind, r.cause, r.source, r.target or "–", r.outcome,
                 after(r.detected), after(r.selection_done), after(r.last_logs_copied), after(r.replay_done),
                 after(r.mounted), "–" if r.outage is None else format_duration(r.outage),
-                f"{r.logs_lost:,.0f}", f"{r.messages_lost:,.1f}", f"{r.messages_redelivered:,.1f}",
+                f"{r.logs_lost:,.0f}", f"{r.messages_lost:,.0f}", f"{r.messages_redelivered:,.0f}",
             ]
         )  # fmt: skip
         classes.append("failed" if r.mounted is None else ("lossy" if r.logs_lost > 0 else ""))

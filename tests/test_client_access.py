@@ -238,3 +238,11 @@ def test_user_minutes_are_the_outage_records_summed(monkeypatch):
     assert totals.keys() == summed.keys()
     for key, minutes in summed.items():
         assert totals[key] == pytest.approx(minutes, rel=1e-12)
+
+
+def test_a_database_without_mailboxes_reports_no_client_outage():
+    """A database with no mailboxes (logs given directly) has no users, so no client outage is reported for it."""
+    base = _scenario([{"at": "1h", "action": "fail_server", "server": "MBX1"}], mailboxes=0)
+    databases = tuple(d.model_copy(update={"logs_per_day": 1000}) for d in base.databases)
+    result = dagsim.simulate(base.model_copy(update={"databases": databases}))
+    assert result.failover_records and result.client_outage_records == ()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -332,3 +334,12 @@ def test_property_starting_a_host_never_loses_quorum(s: ClusterState, data):
     host = data.draw(st.sampled_from(down))
     more = ClusterState(s.members, s.witness, s.up | {host}, s.groups)
     assert quorum(more).held
+
+
+def test_quorum_lost_event_says_databases_return_when_voters_do():
+    """The quorum_lost message does not claim only an operator can bring the databases back."""
+    import dagsim
+
+    result = dagsim.simulate(Path(__file__).resolve().parent.parent / "scenarios" / "library" / "quorum-odd-members.yaml")
+    [event] = [e for e in result.event_records if e.kind == "quorum_lost"]
+    assert "until enough voters return or an operator restores quorum" in event.detail

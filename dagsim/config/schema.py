@@ -538,7 +538,7 @@ Action = Annotated[
 
 class ActiveManagerSpec(Spec):
     """Timings of Active Manager's steps. Exchange documents the whole (a failover completes
-    in about 30 s); the split into steps is an *assumption*."""
+    within 30 seconds); the split into steps is an *assumption*."""
 
     failure_item_detection: Duration = Field(
         default=2.0, description="a store or volume failure item reaching Active Manager (assumption)"

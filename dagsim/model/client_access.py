@@ -142,7 +142,7 @@ class ClientAccess:
         without the per-outage percentiles an availability study does not report."""
         totals: dict[tuple[str, str], float] = {}
         for database, protocol, spec, _, _, samples, total in self._answers():
-            if samples:
+            if samples and self.mailboxes[database] > 0:
                 users = self.mailboxes[database] * spec.share * (len(samples) / total)
                 key = (database, protocol)
                 totals[key] = totals.get(key, 0.0) + users * float(np.array(samples).mean()) / 60.0
@@ -224,8 +224,8 @@ class ClientAccess:
         return samples, total
 
     def _record(self, database, protocol, spec, t0, cause, samples, total) -> ClientOutageRecord | None:
-        if not samples:
-            return None
+        if not samples or self.mailboxes[database] <= 0:
+            return None  # nobody noticed, or nobody's mailbox is there
         values = np.array(samples)
         affected = len(values) / total
         users = self.mailboxes[database] * spec.share * affected

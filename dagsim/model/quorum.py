@@ -213,7 +213,8 @@ def explain_quorum(state: ClusterState, q: Quorum) -> str:
         )
     return (
         f"Quorum lost: {best}, {q.needed} needed ({model}); "
-        "every database in the DAG is dismounted until an operator acts."
+        "every database in the DAG is dismounted until enough voters return or an operator "
+        "restores quorum (a datacenter switchover)."
     )
 
 
