@@ -286,11 +286,11 @@ def test_lagged_copy_replay_queue_holds_its_lag_window():
 
 
 def test_lagged_copy_mounts_only_after_replaying_its_replay_queue():
-    """lagged-copy-activation: mount >= failure + replay queue / replay_rate, and exactly the phase sum."""
+    """lagged-copy-activation: mount >= failure + replay queue / activation replay rate, and exactly the phase sum."""
     scenario, result = _scenario("lagged-copy-activation"), _run("lagged-copy-activation")
     database, lagged = _lagged_copy(scenario)
     dag, am = scenario.dag, scenario.active_manager
-    replay_rate = scenario.server(lagged.server).replay_rate
+    replay_rate = min(scenario.server(lagged.server).replay_rate, database.activation_replay_rate)
     (record,) = _failovers(result, database.name)
     replay_queue = expected_logs_per_day(database)  # at the failure: the whole lag window
     assert record.mounted >= record.failure + replay_queue / replay_rate

@@ -437,7 +437,8 @@ class ActiveManager:
             self.decide(d, f"Copied the last {choice.last_logs:.0f} logs from {draft.source} to {server}.")
         _, replay_queue = self.engine.queues_of(row)
         replay_logs = replay_queue + choice.last_logs
-        rate = self.servers[server].replay_rate
+        # The server's replay rate, but no faster than one database replays when activated.
+        rate = min(self.servers[server].replay_rate, self.scenario.databases[d].activation_replay_rate)
         if replay_logs > 0:
             self.decide(d, f"{server} replays {replay_logs:.0f} logs ({format_duration(replay_logs / rate)}).")
             yield self.env.timeout(replay_logs / rate)
