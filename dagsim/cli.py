@@ -404,9 +404,18 @@ def report(
         )
         raise typer.Exit(EXIT_INVALID)
     _check_out(out, file=True)
-    result = _simulate(Simulation(scenario))
+    from dagsim.status import status_table
+
+    # Moments named on the command line are read during the one run; default moments depend
+    # on the result and come from one more simulation.
+    simulation = Simulation(scenario)
+    tables = {}
+    for t in sorted(set(times)):
+        simulation.run_until(t)
+        tables[t] = status_table(simulation)
+    result = _simulate(simulation)
     try:
-        path = write_report(result, out, status_times=times or None)
+        path = write_report(result, out, status_times=times or None, status_tables=tables)
     except OSError as error:
         typer.echo(f"--out: cannot write {out} ({error.strerror or error})", err=True)
         raise typer.Exit(EXIT_INVALID) from None

@@ -14,7 +14,7 @@ import base64
 import html
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 
@@ -76,6 +76,7 @@ def write_report(
     *,
     status_times: Iterable[float] | None = None,
     image_format: str = "png",
+    status_tables: Mapping[float, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the HTML report of ``result`` to ``path`` (parent folders are created).
 
@@ -86,7 +87,7 @@ def write_report(
     target = Path(path)
     if target.is_dir():
         raise OutputError(f"{target} is a folder; give the report's file name, e.g. {target / 'report.html'}")
-    html = render_report(result, status_times=status_times, image_format=image_format)
+    html = render_report(result, status_times=status_times, image_format=image_format, status_tables=status_tables)
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target and renamed: a reader never sees half a report.
     partial = target.with_name(f".{target.name}.partial")
@@ -119,8 +120,18 @@ def default_status_times(result: RunResult) -> list[float]:
     return chosen if len(chosen) <= 4 else chosen[:3] + chosen[-1:]
 
 
-def render_report(result: RunResult, *, status_times: Iterable[float] | None = None, image_format: str = "png") -> str:
-    """The report as an HTML string (what :func:`write_report` writes)."""
+def render_report(
+    result: RunResult,
+    *,
+    status_times: Iterable[float] | None = None,
+    image_format: str = "png",
+    status_tables: Mapping[float, pd.DataFrame] | None = None,
+) -> str:
+    """The report as an HTML string (what :func:`write_report` writes).
+
+    ``status_tables`` holds copy status tables already taken during the run, by moment; the
+    others are worked out from one extra simulation.
+    """
     if image_format not in ("png", "svg"):
         raise ValueError(f"unknown image format {image_format!r}; use png or svg")
     times = default_status_times(result) if status_times is None else [float(t) for t in status_times]
@@ -140,7 +151,7 @@ def render_report(result: RunResult, *, status_times: Iterable[float] | None = N
         sections.append(("client-outages", "Client outage", _client_outages(clients)))
     sections += [
         ("plots", "Plots", _plots(result, image_format)),
-        ("copy-status", "Copy status", _copy_status(result, sorted(times))),
+        ("copy-status", "Copy status", _copy_status(result, sorted(times), status_tables)),
         ("copies", "Queues per copy", _copies(result)),
         ("events", "Events", _events(result)),
         ("scenario", "Scenario and provenance", _provenance(result)),
@@ -357,7 +368,18 @@ def _plots(result: RunResult, fmt: str) -> str:
     return "\n".join(parts)
 
 
-def _copy_status(result: RunResult, times: Sequence[float]) -> str:
+def status_tables(result: RunResult, times: Iterable[float]) -> dict[float, pd.DataFrame]:
+    """The copy status table at each moment, from one simulation stepped through them in order
+    (a run is a pure function of scenario and seed, so it matches ``copy_status`` at each)."""
+    simulation = Simulation(result.scenario, seed=result.seed, duration=result.duration, mode=result.mode)
+    tables = {}
+    for t in sorted(set(times)):
+        simulation.run_until(t)
+        tables[t] = status_table(simulation)
+    return tables
+
+
+def _copy_status(result: RunResult, times: Sequence[float], tables: Mapping[float, pd.DataFrame] | None = None) -> str:
     if not times:
         return '<p class="note">No moments were chosen.</p>'
     parts = [
@@ -366,10 +388,10 @@ def _copy_status(result: RunResult, times: Sequence[float]) -> str:
             "queue lengths in whole logs.</p>"
         )
     ]
+    missing = [t for t in times if tables is None or t not in tables]
+    tables = {**(tables or {}), **(status_tables(result, missing) if missing else {})}
     for t in times:
-        simulation = Simulation(result.scenario, seed=result.seed, duration=result.duration, mode=result.mode)
-        simulation.run_until(t)
-        table: pd.DataFrame = status_table(simulation)
+        table: pd.DataFrame = tables[t]
         rows = [[_cell(v) for v in row] for row in table.itertuples(index=False)]
         classes = ["failed" if s in ("Dismounted", "Failed", "FailedAndSuspended", "ServiceDown") else ""
                    for s in table["Status"]]  # fmt: skip
