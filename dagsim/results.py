@@ -49,9 +49,18 @@ def _version(name: str) -> str:
         return "unknown"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class RunResult:
     """One run of one scenario with one seed."""
+
+    def __repr__(self) -> str:
+        # The arrays of samples would fill a notebook cell; say what ran and what happened.
+        return (
+            f"RunResult(scenario={self.scenario.name!r}, mode={self.mode!r}, seed={self.seed}, "
+            f"duration={format_clock(self.duration)!r}, copies={len(self.copy_records)}, "
+            f"events={len(self.event_records)}, failovers={len(self.failover_records)}, "
+            f"user_minutes={self.user_minutes():,.1f})"
+        )
 
     scenario: Scenario
     seed: int

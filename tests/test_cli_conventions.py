@@ -148,3 +148,11 @@ def test_help_shows_boolean_flags_as_flags():
     """Flags appear as `--plots`, without a `<bool>` value placeholder."""
     text = runner.invoke(app, ["run", "--help"]).output
     assert "--plots" in text and "<bool>" not in text
+
+
+def test_run_result_repr_is_one_short_line():
+    """A RunResult prints as one line naming the scenario and what happened, not its arrays."""
+    result = dagsim.simulate(SERVER_FAILURE)
+    text = repr(result)
+    assert "\n" not in text and len(text) < 200
+    assert text.startswith("RunResult(scenario='server-failure', mode='fluid', seed=") and "failovers=" in text
