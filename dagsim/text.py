@@ -25,8 +25,10 @@ def render_run(
         f"{format_duration(result.duration)} simulated"
         + (f" in {wall_seconds:.2f} s ({result.engine_events:,} engine events)" if wall_seconds is not None else ""),
         "",
-        "Copy and replay queues (logs); time above the 10 / 50 log thresholds of best copy selection",
+        "Copy and replay queues (logs); time above the 10 / 50 log thresholds of best copy selection;",
+        "log volume peak: the most this copy's own log volume held",
         _copies_table(result).to_string(index=False),
+        *_active_note(result),
         "",
         "Active copies' log volumes",
         _databases_table(result).to_string(index=False),
@@ -83,6 +85,15 @@ def _copies_table(result: RunResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _active_note(result: RunResult) -> list[str]:
+    """Which copies the passive-copy table leaves out: the active ones at the end of the run."""
+    active = [f"{c.database}\\{c.server}" for c, is_active in zip(result.copy_records, result.active_copies) if is_active]
+    if not active:
+        return []
+    shown = ", ".join(active[:8]) + (f" and {len(active) - 8} more" if len(active) > 8 else "")
+    return [f"Not listed: the active copies at the end of the run ({shown}); their log volumes are below."]
+
+
 def _databases_table(result: RunResult) -> pd.DataFrame:
     return pd.DataFrame(
         [
@@ -90,7 +101,7 @@ def _databases_table(result: RunResult) -> pd.DataFrame:
                 "Database": d.database,
                 "Logs generated": f"{d.logs_generated:,.0f}",
                 "Log volume peak": f"{d.active_log_volume_peak / _GB:,.2f} GB",
-                "of": f"{d.log_volume_capacity / _GB:,.0f} GB",
+                "Capacity": f"{d.log_volume_capacity / _GB:,.0f} GB",
                 "Peak use": f"{d.active_log_volume_peak / d.log_volume_capacity:.1%}",
             }
             for d in result.database_records

@@ -64,3 +64,20 @@ def test_per_log_mode_reports_no_link_verdicts():
     scenario = load_scenario(SCENARIOS / "thin-wan.yaml")
     result = Simulation(scenario, mode="per_log", duration=3600).run()
     assert result.link_records == () and "Inter-site links" not in render_run(result)
+
+
+def test_queues_grown_behind_a_roomy_link_are_not_blamed_on_it():
+    """Copies that fall behind while their server is down are not put down to the link's bandwidth."""
+    result = simulate(SCENARIOS / "server-failure.yaml")
+    verdict = next(v for v in link_verdicts(result) if "Dublin→Redmond" in v)
+    assert "exceed 10 logs" in verdict and verdict.endswith("(not for lack of bandwidth: the link never ran short)")
+
+
+def test_run_text_says_which_copies_the_queue_table_leaves_out():
+    """The passive-copy table names the active copies it leaves out; the volume table's columns are labelled."""
+    result = simulate(SCENARIOS / "server-failure.yaml")
+    text = render_run(result)
+    active = [f"{c.database}\\{c.server}" for c, a in zip(result.copy_records, result.active_copies) if a]
+    note = next(line for line in text.splitlines() if line.startswith("Not listed: the active copies"))
+    assert all(name in note for name in active)
+    assert "Log volume peak Capacity Peak use" in text
