@@ -296,6 +296,9 @@ def run(
     events: Annotated[int, typer.Option("--events", help="How many events to print (0: none).", min=0)] = 30,
     plots: Annotated[bool, typer.Option("--plots", help="Also write the plots (PNG) into --out.")] = False,
     svg: Annotated[bool, typer.Option("--svg", help="With --plots: SVG files as well.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the summary and verdicts, not the tables and events.")
+    ] = False,
 ) -> None:
     """Run a scenario: print per-copy queue statistics and events; write results with --out."""
     seconds = _duration_option(duration, "--duration")
@@ -308,12 +311,15 @@ def run(
         raise typer.Exit(EXIT_INVALID)
     _check_out(out)
     from dagsim.model.simulation import Simulation
-    from dagsim.text import render_run
+    from dagsim.text import render_run, render_summary
 
     started = time.perf_counter()
     result = _simulate(Simulation(scenario))
     wall = time.perf_counter() - started
-    typer.echo(render_run(result, wall_seconds=wall, max_events=events, out=None if out is None else str(out)))
+    if quiet:
+        typer.echo(render_summary(result, wall_seconds=wall))
+    else:
+        typer.echo(render_run(result, wall_seconds=wall, max_events=events, out=None if out is None else str(out)))
     if out is not None:
         with _output_folder(out) as folder:
             written = result.write(folder, series_format=series_format.value)

@@ -63,6 +63,35 @@ def render_run(
     return "\n".join(lines)
 
 
+def render_summary(result: RunResult, *, wall_seconds: float | None = None) -> str:
+    """`dagsim run --quiet`: what ran and the verdicts, without the tables and events."""
+    from dagsim.verdicts import link_verdicts
+
+    lines = [
+        f"scenario {result.scenario.name}: {result.mode} mode, seed {result.seed}, "
+        f"{format_duration(result.duration)} simulated" + (f" in {wall_seconds:.2f} s" if wall_seconds is not None else "")
+    ]
+    lines += link_verdicts(result)
+    passive = [c for c, active in zip(result.copy_records, result.active_copies, strict=True) if not active]
+    above = [c for c in passive if c.copy_queue_peak > 10]
+    if above:
+        longest = max(c.time_copy_queue_above_10 for c in above)
+        lines.append(f"{len(above)} of {len(passive)} passive copies exceed 10 logs, for up to {short_duration(longest)}")
+    else:
+        lines.append(f"every passive copy keeps its copy queue under 10 logs ({len(passive)} copies)")
+    records = result.failover_records
+    if records:
+        mounted = [r for r in records if r.mounted is not None]
+        lossy = [r for r in mounted if r.logs_lost > 0]
+        lines.append(
+            f"{len(records)} failovers and switchovers: {len(mounted)} mounted, {len(lossy)} lossy, "
+            f"{sum(r.logs_lost for r in records):,.0f} logs lost"
+        )
+    if result.client_outage_records:
+        lines.append(f"client outage: {result.user_minutes():,.1f} user-minutes")
+    return "\n".join(lines)
+
+
 def _copies_table(result: RunResult) -> pd.DataFrame:
     rows = []
     for record, active in zip(result.copy_records, result.active_copies, strict=True):

@@ -156,3 +156,12 @@ def test_run_result_repr_is_one_short_line():
     text = repr(result)
     assert "\n" not in text and len(text) < 200
     assert text.startswith("RunResult(scenario='server-failure', mode='fluid', seed=") and "failovers=" in text
+
+
+def test_run_quiet_prints_the_verdicts_without_tables_or_events():
+    """`dagsim run --quiet` prints what ran and the verdicts; the copy table and the events are left out."""
+    quiet = runner.invoke(app, ["run", "-q", SERVER_FAILURE])
+    assert quiet.exit_code == 0
+    assert "WAN-RED-DUB Redmond→Dublin: peak" in quiet.output
+    assert "2 failovers and switchovers: 2 mounted, 0 lossy, 0 logs lost" in quiet.output
+    assert "CQ peak" not in quiet.output and "Events" not in quiet.output
