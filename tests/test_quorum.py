@@ -343,3 +343,19 @@ def test_quorum_lost_event_says_databases_return_when_voters_do():
     result = dagsim.simulate(Path(__file__).resolve().parent.parent / "scenarios" / "library" / "quorum-odd-members.yaml")
     [event] = [e for e in result.event_records if e.kind == "quorum_lost"]
     assert "until enough voters return or an operator restores quorum" in event.detail
+
+
+def test_dynamic_votes_count_only_the_members_that_hold_one():
+    """With dynamic quorum, 2 of 3 remaining votes hold quorum where 2 of 5 static votes would not."""
+    from dagsim.model.quorum import ClusterState, quorum
+
+    members = ("M1", "M2", "M3", "M4")
+    up = frozenset({"M2", "M4"})  # M1, M3 and the witness are down
+    groups = (frozenset({"M2", "M4"}),)
+    static = quorum(ClusterState(members=members, witness="FSW", up=up, groups=groups))
+    assert not static.held and static.needed == 3
+    dynamic = quorum(
+        ClusterState(members=members, witness="FSW", up=up, groups=groups,
+                     node_votes=frozenset({"M2", "M3", "M4"}), witness_votes=False)
+    )  # fmt: skip
+    assert dynamic.held and dynamic.needed == 2 and dynamic.votes == 2

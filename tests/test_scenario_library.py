@@ -41,6 +41,7 @@ BEHAVIOURS = {
     "CAS failure behind a load balancer": "cas-failure-load-balancer.yaml",
     "CAS role failure on a multi-role server keeps its databases mounted": "cas-failure-multi-role.yaml",
     "switchover pre-checks and their Skip switches": "switchover-pre-checks.yaml",
+    "dynamic quorum keeps quorum through sequential failures": "dynamic-quorum.yaml",
     "server failover within about 30 s": "server-failover-timing.yaml",
 }
 
@@ -137,6 +138,19 @@ CONTROLS = [
         "probe_failures: 2",
         "probe_failures: 4",
         {"client_outage_p95_under outlook"},
+    ),
+    (
+        "dynamic-quorum.yaml",
+        "dynamic_quorum: true",
+        "dynamic_quorum: false",
+        {
+            "quorum_lost",
+            "event quorum_lost",
+            "mounted_at DB1 at 0d 00:45:00",
+            "mounted_at DB2 at 0d 00:45:00",
+            "mounted_at DB3 at 0d 00:45:00",
+            "mounted_at DB4 at 0d 00:45:00",
+        },
     ),
 ]
 

@@ -140,6 +140,12 @@ class DagSpec(Spec):
     witness: WitnessSpec | None = None
     alternate_witness: WitnessSpec | None = None
     datacenter_activation_mode: Literal["off", "dag_only"] = "off"
+    dynamic_quorum: bool = Field(
+        default=False,
+        description="Windows Server 2012 R2 dynamic quorum and dynamic witness: members that leave the "
+        "cluster one after another lose their votes, so sequential failures keep quorum; default off "
+        "(assumption): the documented Exchange quorum models count static votes",
+    )
     same_subnet_delay: Duration = 1.0
     same_subnet_threshold: Count = Field(default=5, ge=1, le=1000)
     cross_subnet_delay: Duration = 1.0

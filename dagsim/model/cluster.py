@@ -32,6 +32,13 @@ class Cluster:
         self.primary_witness = dag.witness.host if dag.witness else None
         self.alternate_witness = dag.alternate_witness.host if dag.alternate_witness else None
         self.witness = self.primary_witness
+        # Windows Server 2012 R2 dynamic quorum / dynamic witness (dag.dynamic_quorum): who
+        # votes now. None: static votes, every member and the witness when their count is even.
+        self.dynamic_quorum = dag.dynamic_quorum
+        self.node_votes: frozenset[str] | None = frozenset(self.members) if self.dynamic_quorum else None
+        self.witness_votes: bool | None = (
+            len(self.members) % 2 == 0 and self.witness is not None if self.dynamic_quorum else None
+        )
         self.hosts = [s.name for s in scenario.servers] + [
             w.host for w in (dag.witness, dag.alternate_witness) if w is not None and w.host not in self.dag_members
         ]
@@ -105,10 +112,17 @@ class Cluster:
         members = tuple(self.members)
         witness = self.witness if self.witness not in members else None
         before = self.quorum
-        self.quorum = quorum(ClusterState(members=members, witness=witness, up=running, groups=self.groups))
+        state = self._state(members, witness, running)
+        self.quorum = quorum(state)
+        if self.dynamic_quorum and self.quorum.held:
+            # While quorum holds, a member that left the cluster loses its vote and one that is
+            # back gets it again; the witness votes only when that leaves an even node count.
+            self.node_votes = frozenset(self.quorum.members)
+            self.witness_votes = len(self.node_votes) % 2 == 0 and witness is not None and witness in running
+            state = self._state(members, witness, running)
+            self.quorum = quorum(state)
         if record and before is not None and before.held != self.quorum.held:
             kind = "quorum_regained" if self.quorum.held else "quorum_lost"
-            state = ClusterState(members=members, witness=witness, up=running, groups=self.groups)
             self.recorder.event(self.env.now, kind, detail=explain_quorum(state, self.quorum))
         # "Every DAG member" means every started member: Stop-DAG is how an operator lets the
         # survivors set their DACP bits without the lost site.
@@ -117,6 +131,12 @@ class Cluster:
             if record and self.dac.enabled:
                 self.recorder.event(self.env.now, "dacp_bit_set", server=server, detail="DACP bit set to 1")
         self._check_pam(record)
+
+    def _state(self, members: tuple[str, ...], witness: str | None, running: frozenset[str]) -> ClusterState:
+        return ClusterState(
+            members=members, witness=witness, up=running, groups=self.groups,
+            node_votes=self.node_votes, witness_votes=self.witness_votes,
+        )  # fmt: skip
 
     def _connectivity(self) -> tuple[frozenset[str], ...]:
         """Groups of running hosts that can talk on any DAG network (cluster heartbeats use all)."""

@@ -97,6 +97,23 @@ class ClusterState:
     groups: tuple[frozenset[str], ...]
     """Sets of hosts that can talk to each other. A member appears in at most one group
     (a member in none is isolated); the witness may appear in several."""
+    node_votes: frozenset[str] | None = None
+    """Dynamic quorum: the members that hold a vote now. None: every member (static)."""
+    witness_votes: bool | None = None
+    """Dynamic witness: whether the witness votes now. None: when the member count is even."""
+
+    def voting(self) -> tuple[tuple[str, ...], bool]:
+        """The members that vote, and whether the witness does."""
+        if self.node_votes is None:
+            voting = voters(self.members, self.witness)
+            return tuple(m for m in voting if m != self.witness), self.witness is not None and self.witness in voting
+        members = tuple(m for m in self.members if m in self.node_votes)
+        return members, bool(self.witness_votes) and self.witness is not None
+
+    def votes_needed(self) -> int:
+        """A strict majority of the votes there are now."""
+        members, witness = self.voting()
+        return (len(members) + witness) // 2 + 1
 
     def __post_init__(self) -> None:
         _check_members(self.members, self.witness)
@@ -143,8 +160,8 @@ def partitions(state: ClusterState) -> tuple[Partition, ...]:
 
     Ordered by votes (most first), then by smallest member name.
     """
-    voting = voters(state.members, state.witness)
-    witness_votes = state.witness is not None and state.witness in voting
+    voting_members, witness_votes = state.voting()
+    holds_vote = set(voting_members)
     running = [m for m in state.members if m in state.up]
     placed: set[str] = set()
     found: list[tuple[frozenset[str], bool]] = []  # (running members, reaches the witness)
@@ -161,7 +178,7 @@ def partitions(state: ClusterState) -> tuple[Partition, ...]:
         if reaching:
             owner = min(reaching, key=lambda i: (-len(found[i][0]), min(found[i][0])))
     result = [
-        Partition(members=ms, votes=len(ms) + (i == owner), witness_vote=i == owner)
+        Partition(members=ms, votes=len(ms & holds_vote) + (i == owner), witness_vote=i == owner)
         for i, (ms, _) in enumerate(found)
     ]
     result.sort(key=lambda p: (-p.votes, min(p.members)))
@@ -170,7 +187,7 @@ def partitions(state: ClusterState) -> tuple[Partition, ...]:
 
 def quorum(state: ClusterState) -> Quorum:
     """The partition that holds quorum in ``state``, or an empty :class:`Quorum` if none."""
-    needed = votes_needed(state.members, state.witness)
+    needed = state.votes_needed()
     holding = [p for p in partitions(state) if p.votes >= needed]
     assert len(holding) <= 1, f"several partitions hold quorum: {holding!r}"
     if not holding:
@@ -181,9 +198,12 @@ def quorum(state: ClusterState) -> Quorum:
 
 def explain_quorum(state: ClusterState, q: Quorum) -> str:
     """One or two sentences, for an administrator, on who has quorum and why (or why not)."""
-    voting = voters(state.members, state.witness)
-    total = len(voting)
-    if state.witness is not None and state.witness in voting:
+    voting_members, witness_votes = state.voting()
+    total = len(voting_members) + witness_votes
+    voting = (*voting_members, state.witness) if witness_votes else voting_members
+    if state.node_votes is not None:
+        model = f"dynamic quorum: {len(voting_members)} node votes" + (f" and the witness {state.witness}" if witness_votes else "")
+    elif witness_votes:
         model = f"node and file share majority, witness {state.witness}"
     else:
         model = "node majority"
