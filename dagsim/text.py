@@ -76,7 +76,9 @@ def render_summary(result: RunResult, *, wall_seconds: float | None = None) -> s
     above = [c for c in passive if c.copy_queue_peak > 10]
     if above:
         longest = max(c.time_copy_queue_above_10 for c in above)
-        lines.append(f"{len(above)} of {len(passive)} passive copies exceed 10 logs, for up to {short_duration(longest)}")
+        noun = "passive copy" if len(passive) == 1 else "passive copies"
+        verb = "exceeds" if len(above) == 1 else "exceed"
+        lines.append(f"{len(above)} of {len(passive)} {noun} {verb} 10 logs, for up to {short_duration(longest)}")
     else:
         lines.append(f"every passive copy keeps its copy queue under 10 logs ({len(passive)} copies)")
     records = result.failover_records

@@ -47,12 +47,15 @@ def link_verdict(record: LinkRecord, result: RunResult) -> str:
     stats = [c for c in result.copy_records if f"{c.database}\\{c.server}" in behind]
     above = [c for c in stats if c.copy_queue_peak > COPY_QUEUE_THRESHOLD]
     if not above:
+        if len(stats) == 1:
+            return line + f"the copy behind it keeps its copy queue under {COPY_QUEUE_THRESHOLD:g} logs"
         return line + f"the {len(stats)} copies behind it keep their copy queues under {COPY_QUEUE_THRESHOLD:g} logs"
     longest = max(c.time_copy_queue_above_10 for c in above)
     longest = round(longest / 60) * 60 if longest >= 600 else round(longest)  # 2h10m, not 2h9m47s
     cause = "" if share >= 1 else " (not for lack of bandwidth: the link never ran short)"
     return line + (
-        f"{len(above)} of {len(stats)} copies behind it exceed {COPY_QUEUE_THRESHOLD:g} logs, "
+        f"{len(above)} of {len(stats)} {'copy' if len(stats) == 1 else 'copies'} behind it "
+        f"{'exceeds' if len(above) == 1 else 'exceed'} {COPY_QUEUE_THRESHOLD:g} logs, "
         f"for up to {format_duration(longest)}{cause}"
     )
 

@@ -42,6 +42,7 @@ BEHAVIOURS = {
     "CAS role failure on a multi-role server keeps its databases mounted": "cas-failure-multi-role.yaml",
     "switchover pre-checks and their Skip switches": "switchover-pre-checks.yaml",
     "dynamic quorum keeps quorum through sequential failures": "dynamic-quorum.yaml",
+    "an unbound namespace carries clients across a datacenter failure": "unbound-namespace-site-failure.yaml",
     "server failover within about 30 s": "server-failover-timing.yaml",
 }
 
@@ -137,6 +138,12 @@ CONTROLS = [
         "cas-failure-load-balancer.yaml",
         "probe_failures: 2",
         "probe_failures: 4",
+        {"client_outage_p95_under outlook"},
+    ),
+    (
+        "unbound-namespace-site-failure.yaml",
+        "namespace_model: unbound",
+        "namespace_model: bound",
         {"client_outage_p95_under outlook"},
     ),
     (

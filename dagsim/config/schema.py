@@ -613,6 +613,12 @@ class ClientAccessSpec(Spec):
         "preferred architecture deploys them)",
     )
     balancing: Literal["load_balancer", "dns_round_robin"] = "load_balancer"
+    namespace_model: Literal["bound", "unbound"] = Field(
+        default="bound",
+        description="bound: each site's namespace resolves to its own load balancer; unbound: one namespace "
+        "resolves to every site's load balancer (the preferred architecture), and a client whose address "
+        "stops answering tries the next one after next_ip_wait",
+    )
     probe_interval: Duration = Field(default=5.0, gt=0, description="load balancer health probe (assumption)")
     probe_failures: Count = Field(default=2, ge=1, le=1000, description="failed probes before a CAS leaves the pool (assumption)")
     dns_ttl: Duration = Field(default=300.0, description="TTL of the namespace records (assumption)")

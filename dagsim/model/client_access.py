@@ -71,6 +71,10 @@ class ClientAccess:
         self.cas_site = {s.name: s.site for s in serving}
         self._pools: dict[str, list[str]] = {}  # the Client Access servers of each site
         self.sites = [s.name for s in scenario.sites]
+        # An unbound namespace resolves to the load balancer of every site with Client Access
+        # servers; a client starts at its home site's address and moves on when one is dead.
+        self.unbound = self.spec.namespace_model == "unbound" and self.spec.balancing == "load_balancer"
+        self.vip_sites = [site for site in self.sites if site in set(self.cas_site.values())]
         self.cas_up = {name: _Steps(True) for name in self.cas_site}
         self.lb_up = {site: _Steps(True) for site in self.sites}
         self.namespace = {site: _Steps(site) for site in self.sites}  # where its DNS records point
@@ -211,7 +215,7 @@ class ClientAccess:
         samples = []
         total = 0
         pool = self._pool(self.namespace[self.home_site[database]].at(t0))
-        slots = max(len(pool), 1)
+        slots = max(len(self.cas_site) if self.unbound else len(pool), 1)
         # Always-connected clients all notice at once: one phase stands for them all.
         phases = _PHASES if spec.request_interval > 0 else 1
         for slot in range(slots):
@@ -290,6 +294,8 @@ class ClientAccess:
 
     def _works(self, database: str, slot: int, t: float) -> tuple[bool, bool]:
         """Whether a request at ``t`` succeeds; second: it hit a dead address (DNS round robin)."""
+        if self.unbound:
+            return self._works_unbound(database, slot, t)
         site = self.namespace[self.home_site[database]].at(t)
         pool = self._pool(site)
         if not pool:
@@ -306,6 +312,27 @@ class ClientAccess:
                 return False, False
         elif not self.cas_up[home].at(t):
             return False, True
+        return self._routed(database, t), False
+
+    def _works_unbound(self, database: str, slot: int, t: float) -> tuple[bool, bool]:
+        """As :meth:`_works` through an unbound namespace: ``slot`` picks the address (site)
+        and, behind its load balancer, the Client Access server."""
+        sites = self.vip_sites
+        if not sites:
+            return False, False
+        home = self.home_site[database]
+        start = sites.index(home) if home in sites else 0
+        site = sites[(start + slot) % len(sites)]
+        pool = self._pool(site)
+        cas = pool[(slot // len(sites)) % len(pool)]
+        if not self.lb_up[site].at(t):
+            return False, True  # a dead address: the client tries the next one
+        if self._in_lb_pool(cas, t):
+            cas_ok = self.cas_up[cas].at(t)
+        else:
+            cas_ok = any(self.cas_up[c].at(t) for c in pool)
+        if not cas_ok:
+            return False, False
         return self._routed(database, t), False
 
     def _in_lb_pool(self, cas: str, t: float) -> bool:
