@@ -180,8 +180,11 @@ def render_explain(result: RunResult, database: str) -> str:
     lines = [f"Active Manager and {database} in scenario {result.scenario.name}:"]
     decisions = [d for d in result.decision_records if d.database == database]
     events = [e for e in result.event_records if e.database == database and e.kind in _EXPLAINED_EVENTS]
+    # Within one second: what happened to the database, then Active Manager's reasoning, then
+    # the outcome that reasoning led to (blocked, refused, mounted).
     merged = sorted(
-        [(d.time, 1, d.text) for d in decisions] + [(e.time, 0, _event_text(e)) for e in events],
+        [(d.time, 1, d.text) for d in decisions]
+        + [(e.time, 2 if e.kind in _OUTCOME_EVENTS else 0, _event_text(e)) for e in events],
         key=lambda item: (item[0], item[1]),
     )
     if not merged:
@@ -191,6 +194,7 @@ def render_explain(result: RunResult, database: str) -> str:
     return "\n".join(lines)
 
 
+_OUTCOME_EVENTS = frozenset({"database_mounted", "failover_blocked", "switchover_failed", "switchover_refused"})
 _EXPLAINED_EVENTS = frozenset(
     {"database_dismounted", "database_mounted", "failover_blocked", "switchover_failed", "switchover_refused", "log_volume_full"}
 )

@@ -165,3 +165,13 @@ def test_run_quiet_prints_the_verdicts_without_tables_or_events():
     assert "WAN-RED-DUB Redmond→Dublin: peak" in quiet.output
     assert "2 failovers and switchovers: 2 mounted, 0 lossy, 0 logs lost" in quiet.output
     assert "CQ peak" not in quiet.output and "Events" not in quiet.output
+
+
+def test_explain_puts_an_outcome_after_the_reasoning_of_the_same_second():
+    """`explain` prints 'failover blocked' after the selection lines that led to it, not before."""
+    path = str(Path(SERVER_FAILURE).parent / "library" / "failover-vs-switchover-without-target.yaml")
+    lines = runner.invoke(app, ["explain", path, "--database", "DB1"]).output.splitlines()
+    blocked = next(i for i, line in enumerate(lines) if "[failover blocked" in line)
+    selection = next(i for i, line in enumerate(lines) if "Best copy and server selection" in line)
+    assert selection < blocked
+    assert lines.index(next(line for line in lines if "[database dismounted" in line)) < selection
