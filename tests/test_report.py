@@ -230,12 +230,8 @@ def test_report_is_deterministic(server_failure):
     assert render_report(server_failure, status_times=[40000]) == render_report(server_failure, status_times=[40000])
 
 
-def test_report_at_named_moments_runs_the_scenario_once(tmp_path, monkeypatch):
-    """`dagsim report --at ...` takes its copy status tables during its one run, and they equal copy_status."""
-    from typer.testing import CliRunner
-
-    import dagsim
-    from dagsim.cli import app
+def _count_simulations(monkeypatch) -> list:
+    """A list that grows by one each time a Simulation is built."""
     from dagsim.model.simulation import Simulation
 
     built = []
@@ -246,13 +242,24 @@ def test_report_at_named_moments_runs_the_scenario_once(tmp_path, monkeypatch):
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(Simulation, "__init__", counting)
+    return built
+
+
+def test_report_at_named_moments_runs_the_scenario_once(tmp_path, monkeypatch):
+    """`dagsim report --at ...` takes its copy status tables during its one run, and they equal copy_status."""
+    from typer.testing import CliRunner
+
+    import dagsim
+    from dagsim.cli import app
+
+    built = _count_simulations(monkeypatch)
     scenario_path = Path(__file__).resolve().parent.parent / "scenarios" / "server-failure.yaml"
     out = tmp_path / "r.html"
     result = CliRunner().invoke(app, ["report", str(scenario_path), "--out", str(out), "--at", "10:00:30", "--at", "12h"])
     assert result.exit_code == 0, result.output
     assert len(built) == 1
     html = out.read_text()
-    monkeypatch.setattr(Simulation, "__init__", original)
+    monkeypatch.undo()
     status = dagsim.copy_status(dagsim.load_scenario(scenario_path), at="10:00:30")
     for name, state in zip(status["Name"], status["Status"]):
         assert f"<td>{name}</td><td>{state}</td>" in html.replace("\\\\", "\\")
@@ -261,18 +268,10 @@ def test_report_at_named_moments_runs_the_scenario_once(tmp_path, monkeypatch):
 def test_default_moments_cost_one_more_simulation(monkeypatch):
     """Default status moments (known only after the run) are read from one more simulation, not one per moment."""
     import dagsim
-    from dagsim.model.simulation import Simulation
     from dagsim.report import default_status_times, render_report
 
     result = dagsim.simulate(Path(__file__).resolve().parent.parent / "scenarios" / "server-failure.yaml")
     assert len(default_status_times(result)) >= 3
-    built = []
-    original = Simulation.__init__
-
-    def counting(self, *args, **kwargs):
-        built.append(1)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Simulation, "__init__", counting)
+    built = _count_simulations(monkeypatch)
     render_report(result)
     assert len(built) == 1

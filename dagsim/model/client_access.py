@@ -302,13 +302,7 @@ class ClientAccess:
             return False, False
         home = pool[slot % len(pool)]
         if self.spec.balancing == "load_balancer":
-            if not self.lb_up[site].at(t):
-                return False, False
-            if self._in_lb_pool(home, t):
-                cas_ok = self.cas_up[home].at(t)
-            else:
-                cas_ok = any(self.cas_up[c].at(t) for c in pool)
-            if not cas_ok:
+            if not self.lb_up[site].at(t) or not self._balanced_cas_answers(home, pool, t):
                 return False, False
         elif not self.cas_up[home].at(t):
             return False, True
@@ -327,13 +321,15 @@ class ClientAccess:
         cas = pool[(slot // len(sites)) % len(pool)]
         if not self.lb_up[site].at(t):
             return False, True  # a dead address: the client tries the next one
-        if self._in_lb_pool(cas, t):
-            cas_ok = self.cas_up[cas].at(t)
-        else:
-            cas_ok = any(self.cas_up[c].at(t) for c in pool)
-        if not cas_ok:
+        if not self._balanced_cas_answers(cas, pool, t):
             return False, False
         return self._routed(database, t), False
+
+    def _balanced_cas_answers(self, cas: str, pool: list[str], t: float) -> bool:
+        """Behind a load balancer: the client's CAS while it is in the pool, else any CAS there."""
+        if self._in_lb_pool(cas, t):
+            return bool(self.cas_up[cas].at(t))
+        return any(self.cas_up[c].at(t) for c in pool)
 
     def _in_lb_pool(self, cas: str, t: float) -> bool:
         """A dead CAS stays in the load balancer's pool until enough health probes failed."""
