@@ -172,11 +172,7 @@ def _values(e, kind, row, coef_g, coef_l, lag_of_row, grown, delayed_by_lag) -> 
     """Queues ``(kind, row)`` where the generation since the start is ``grown`` (d × points)
     and each tracker's delayed generation since the start is ``delayed_by_lag[i]``."""
     undelayed = grown[e.db[row]]
-    delayed = undelayed.copy()  # without replay lag, l = g
-    for index, values in enumerate(delayed_by_lag):
-        mine = np.flatnonzero(lag_of_row[row] == index)
-        if mine.size:
-            delayed[mine] = values[e.db[row[mine]]]
+    delayed = _delayed(e, row, lag_of_row, delayed_by_lag, grown)
     start = e.q[kind, row][:, None]
     return start + coef_g[kind, row][:, None] * undelayed + coef_l[kind, row][:, None] * delayed
 
@@ -272,7 +268,7 @@ def _first_event(e, kind, row, moving, coef_g, coef_l, lag_of_row, cum, lags) ->
     rows = np.flatnonzero(e.passive & e.lagged)
     if rows.size:
         copy_queue = _values(e, np.zeros_like(rows), rows, coef_g, coef_l, lag_of_row, cum, lag_cum)
-        window = e.lagdiff[rows, None] + cum[e.db[rows]] - _delayed_only(e, rows, lag_of_row, lag_cum)
+        window = e.lagdiff[rows, None] + cum[e.db[rows]] - _delayed(e, rows, lag_of_row, lag_cum, cum)
         gap = copy_queue - window
         tol = _TOL * np.maximum(1.0, window)
         changed.append(((gap > 0) != (gap[:, :1] > 0)) | (np.abs(gap) <= tol))
@@ -285,7 +281,7 @@ def _first_event(e, kind, row, moving, coef_g, coef_l, lag_of_row, cum, lags) ->
     grows = np.flatnonzero((watch & ~e.truncation_frozen)[e.db] & ((held_g != 0) | (held_l != 0)))
     if grows.size:
         held = held0[grows, None] + held_g[grows, None] * cum[e.db[grows]]
-        held += held_l[grows, None] * _delayed_only(e, grows, lag_of_row, lag_cum, cum)
+        held += held_l[grows, None] * _delayed(e, grows, lag_of_row, lag_cum, cum)
         changed.append(held >= cap[e.db[grows], None])
     first = cum.shape[1]
     for mask in changed:
@@ -295,9 +291,9 @@ def _first_event(e, kind, row, moving, coef_g, coef_l, lag_of_row, cum, lags) ->
     return first
 
 
-def _delayed_only(e, rows, lag_of_row, lag_cum, undelayed=None) -> np.ndarray:
-    """The delayed curve of each row's replay lag (the undelayed one for rows without)."""
-    out = np.zeros((rows.size, lag_cum[0].shape[1] if lag_cum else 0)) if undelayed is None else undelayed[e.db[rows]]
+def _delayed(e, rows, lag_of_row, lag_cum, undelayed) -> np.ndarray:
+    """The delayed curve of each row's replay lag; the undelayed one for a row without lag (l = g)."""
+    out = undelayed[e.db[rows]]
     for index, values in enumerate(lag_cum):
         mine = np.flatnonzero(lag_of_row[rows] == index)
         if mine.size:
@@ -446,9 +442,7 @@ def _track_peaks(e: FluidReplication, span: Span, m: int) -> None:
 def _queues_at(e: FluidReplication, span: Span, rows: np.ndarray, m: int) -> np.ndarray:
     """Copy and replay queue (2 × rows × m) of some copies at breakpoints 1..m."""
     out = np.repeat(e.q[:, rows, None], m, axis=2)
-    where = {int(r): i for i, r in enumerate(rows)}
-    for index, (kind, row) in enumerate(zip(span.kind, span.row)):
-        i = where.get(int(row))
-        if i is not None:
-            out[kind, i] = span.moving[index, 1 : m + 1]
+    at = np.minimum(np.searchsorted(rows, span.row), max(len(rows) - 1, 0))  # rows is sorted
+    mine = np.flatnonzero(rows[at] == span.row) if len(rows) else np.zeros(0, dtype=int)
+    out[span.kind[mine], at[mine]] = span.moving[mine, 1 : m + 1]
     return out
