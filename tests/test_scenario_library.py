@@ -43,6 +43,7 @@ BEHAVIOURS = {
     "switchover pre-checks and their Skip switches": "switchover-pre-checks.yaml",
     "dynamic quorum keeps quorum through sequential failures": "dynamic-quorum.yaml",
     "an unbound namespace carries clients across a datacenter failure": "unbound-namespace-site-failure.yaml",
+    "MaximumPreferredActiveDatabases and RedistributeActiveDatabases": "preferred-maximum-and-rebalance.yaml",
     "server failover within about 30 s": "server-failover-timing.yaml",
 }
 
@@ -139,6 +140,18 @@ CONTROLS = [
         "probe_failures: 2",
         "probe_failures: 4",
         {"client_outage_p95_under outlook"},
+    ),
+    (
+        "preferred-maximum-and-rebalance.yaml",
+        "maximum_preferred_active_databases: 1, ",
+        "",
+        {"failover_target DB1 (failover)", "mounted_at DB1 at 0d 00:35:00"},
+    ),
+    (
+        "preferred-maximum-and-rebalance.yaml",
+        "  - {at: 40m, action: redistribute_active_databases}\n",
+        "",
+        {"mounted_at DB1 at 0d 00:45:00"},
     ),
     (
         "unbound-namespace-site-failure.yaml",

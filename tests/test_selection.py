@@ -442,3 +442,14 @@ def test_skip_health_checks_never_activates_a_suspended_or_unreachable_copy():
     sel = _switchover([copy("S", suspended=True), copy("U", reachable=False)], skip_health_checks=True)
     assert sel.best() is None
 
+
+
+def test_a_server_at_its_preferred_maximum_comes_after_the_others_in_its_criteria_set():
+    """MaximumPreferredActiveDatabases is a soft limit: the copy stays a candidate, after its equals."""
+    full = copy("B", pref=2, active_databases=1, maximum_preferred_active_databases=1)
+    free = copy("C", pref=3)
+    sel = select([full, free], dials=["lossless"] * 3)
+    assert servers(sel) == ["C", "B"]
+    assert "MaximumPreferredActiveDatabases (1), so after the others" in explain(sel)[-1]
+    worse = copy("C", pref=3, cq=20)  # criteria set 1 on the full server still beats a worse set
+    assert servers(select([full, worse], dials=["lossless"] * 3)) == ["B", "C"]

@@ -437,6 +437,13 @@ class SwitchoverServer(_ServerAction, _SwitchoverOptions):
     action: Literal["switchover_server"]
 
 
+class RedistributeActiveDatabases(_ActionBase):
+    """RedistributeActiveDatabases.ps1 -BalanceDbsByActivationPreference: every database back
+    on its preference-1 copy, by switchovers one after another."""
+
+    action: Literal["redistribute_active_databases"]
+
+
 class DismountDatabase(_ActionBase):
     """Dismount-Database by an operator (Active Manager does not fail it over)."""
 
@@ -538,6 +545,7 @@ Action = Annotated[
     | RestoreWitness
     | SwitchoverDatabase
     | SwitchoverServer
+    | RedistributeActiveDatabases
     | DismountDatabase
     | MountDatabase
     | StopDag

@@ -367,6 +367,11 @@ def _switchover_server(sim, action):
     sim.env.process(sim.manager.switchover_server(action.server, action.mount_dial_override, checks=_checks(action)))
 
 
+def _redistribute(sim, action):
+    sim.record("switchover_requested", detail="RedistributeActiveDatabases.ps1 -BalanceDbsByActivationPreference")
+    sim.env.process(sim.manager.redistribute())
+
+
 def _checks(action) -> SwitchoverChecks:
     return SwitchoverChecks(
         skip_lag_checks=action.skip_lag_checks,
@@ -460,6 +465,7 @@ _HANDLERS = {
     "restore_witness": lambda sim, action: _witness(sim, True),
     "switchover_database": _switchover_database,
     "switchover_server": _switchover_server,
+    "redistribute_active_databases": _redistribute,
     "dismount_database": _dismount_database,
     "mount_database": _mount_database,
     "stop_dag": _stop_dag,

@@ -389,6 +389,7 @@ class ActiveManager:
                     mount_dial=spec.auto_database_mount_dial,
                     active_databases=active_here,
                     maximum_active_databases=spec.maximum_active_databases,
+                    maximum_preferred_active_databases=spec.maximum_preferred_active_databases,
                     excluded=excluded,
                 )
             )
@@ -563,6 +564,17 @@ class ActiveManager:
         finally:
             self.busy.discard(d)
             self._in_flight.pop(d, None)
+
+    def redistribute(self):
+        """RedistributeActiveDatabases.ps1 -BalanceDbsByActivationPreference: move every mounted
+        database whose active copy is not its preference-1 copy back there, one after another."""
+        for d in range(self.layout.n_databases):
+            rows = self.rows_of(d)
+            first = min(rows, key=lambda r: int(self.layout.copy_preference[r]))
+            if self.is_mounted(d) and self.active_row(d) != first and self.cluster.up(self.server_of(first)):
+                yield from self.switchover(
+                    d, self.server_of(first), None, cause="RedistributeActiveDatabases.ps1 -BalanceDbsByActivationPreference"
+                )
 
     def switchover_server(self, server: str, override: str | None = None, checks: SwitchoverChecks | None = None):
         """Move every database active on ``server`` elsewhere, one after another."""

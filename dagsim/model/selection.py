@@ -89,7 +89,14 @@ class CandidateCopy:
     mount_dial: str = "good_availability"
     active_databases: int = 0
     maximum_active_databases: int | None = None
+    maximum_preferred_active_databases: int | None = None
     excluded: str | None = None
+
+    @property
+    def over_preferred(self) -> bool:
+        """The server already has MaximumPreferredActiveDatabases active databases or more."""
+        limit = self.maximum_preferred_active_databases
+        return limit is not None and self.active_databases >= limit
 
     def __post_init__(self) -> None:
         # A typo here would silently change the outcome, so refuse it.
@@ -125,6 +132,7 @@ class Selection:
     order: tuple[Ranked, ...]
     rejected: tuple[Rejected, ...]
     sorted_by: str
+    switchover: bool = False
 
     def best(self) -> Ranked | None:
         """The copy to try first, or None when no copy may be activated."""
@@ -262,9 +270,11 @@ def select_copies(
         kept.sort(key=lambda c: (c.copy_queue, c.activation_preference))
 
     ranked = [Ranked(c, criteria_set(c)) for c in kept]
-    # Stable sort: within one criteria set the BCSS sort order above is kept.
-    ranked.sort(key=lambda r: r.criteria_set)
-    return Selection(tuple(ranked), tuple(rejected), sorted_by)
+    # Stable sort: within one criteria set the BCSS sort order above is kept, except that a
+    # server at its MaximumPreferredActiveDatabases comes after the others (*assumption*:
+    # Exchange documents that BCSS honours the soft limit, not its exact place in the order).
+    ranked.sort(key=lambda r: (r.criteria_set, r.copy.over_preferred))
+    return Selection(tuple(ranked), tuple(rejected), sorted_by, switchover=not automatic)
 
 
 def _number(x: float) -> str:
@@ -287,12 +297,19 @@ def _spell(ranked: Ranked) -> str:
             f"any eligible copy: content index {copy.content_index}, "
             f"copy queue {_number(copy.copy_queue)}, replay queue {_number(copy.replay_queue)}"
         )
-    return f"{copy.server}: criteria set {ranked.criteria_set} ({', '.join(parts)})"
+    preferred = (
+        f"; server at MaximumPreferredActiveDatabases ({copy.maximum_preferred_active_databases}), so after the others"
+        if copy.over_preferred
+        else ""
+    )
+    return f"{copy.server}: criteria set {ranked.criteria_set} ({', '.join(parts)}){preferred}"
 
 
 def explain(selection: Selection) -> list[str]:
     """One sentence per line: the sort used, each rejected copy, each ranked copy in order."""
-    if selection.sorted_by == BY_PREFERENCE:
+    if selection.switchover:
+        lines = ["Sorted by activation preference (a switchover), ties by copy queue length."]
+    elif selection.sorted_by == BY_PREFERENCE:
         lines = [
             "Sorted by activation preference (a server with a copy uses Lossless), "
             "ties by copy queue length."
