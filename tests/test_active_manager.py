@@ -462,3 +462,17 @@ def test_dac_survivors_that_rebooted_mount_after_a_datacenter_switchover():
     scenario = _four_members(timeline, witness_site="A", dac="dag_only")
     status = dagsim.copy_status(scenario, at=30 * 60)
     assert (status["Status"] == "Mounted").sum() == 4
+
+
+def test_a_returning_primary_safety_net_resubmits_at_its_return():
+    """When the failed server (primary Safety Net) returns within 12 hours, it resubmits the lost mail then."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "scenarios" / "library" / "safety-net-shadow.yaml").read_text()
+    text = text.replace(
+        "  - {at: 100s, action: fail_server, server: MBX1}\n",
+        "  - {at: 100s, action: fail_server, server: MBX1}\n  - {at: 2h, action: restore_server, server: MBX1}\n",
+    )
+    result = dagsim.simulate(dagsim.load_scenario_text(text))
+    [event] = [e for e in result.event_records if e.kind == "safety_net_resubmitted"]
+    assert event.time == 2 * 3600 and event.detail.startswith("Safety Net on MBX1 resubmits 7.5 logs")

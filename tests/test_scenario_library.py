@@ -44,6 +44,7 @@ BEHAVIOURS = {
     "dynamic quorum keeps quorum through sequential failures": "dynamic-quorum.yaml",
     "an unbound namespace carries clients across a datacenter failure": "unbound-namespace-site-failure.yaml",
     "MaximumPreferredActiveDatabases and RedistributeActiveDatabases": "preferred-maximum-and-rebalance.yaml",
+    "the shadow Safety Net serves a resubmit after 12 hours": "safety-net-shadow.yaml",
     "server failover within about 30 s": "server-failover-timing.yaml",
 }
 
@@ -140,6 +141,12 @@ CONTROLS = [
         "probe_failures: 2",
         "probe_failures: 4",
         {"client_outage_p95_under outlook"},
+    ),
+    (
+        "safety-net-shadow.yaml",
+        "  - {at: 100s, action: fail_server, server: MBX1}\n",
+        "  - {at: 100s, action: fail_server, server: MBX1}\n  - {at: 2h, action: restore_server, server: MBX1}\n",
+        {"event safety_net_resubmitted DB1"},
     ),
     (
         "preferred-maximum-and-rebalance.yaml",

@@ -91,6 +91,7 @@ EVENT_KINDS = (
     "replay_queue_normal",
     "replication_network_failed",
     "replication_network_restored",
+    "safety_net_resubmitted",
     "seeding_completed",
     "seeding_started",
     "server_failed",

@@ -91,6 +91,11 @@ class _Choice:
     source_answers: bool = True
 
 
+SHADOW_RESUBMIT_WAIT = 12 * 3600.0
+"""A resubmit request whose primary Safety Net stays unavailable this long is served by the
+shadow Safety Net (Safety Net in Exchange 2013: 12 hours)."""
+
+
 class _Redelivery:
     """Safety Net resubmitting lost mail: extra log generation on the new active copy."""
 
@@ -145,6 +150,9 @@ class ActiveManager:
         # flight when the run ends is recorded as "in progress".
         self._in_flight: dict[int, _Draft] = {}
         self._waiting: dict[int, simpy.Process] = {}  # failovers waiting for an acceptable copy
+        # Resubmit requests whose primary Safety Net (on the failed server) is down: (database,
+        # server, logs of mail); served when it returns, or by the shadow Safety Net later.
+        self._held_resubmits: list[list] = []
         self.failovers: list[FailoverRecord] = []
         self.decisions: list[DecisionRecord] = []
         self.invariants = Invariants(self)
@@ -241,6 +249,8 @@ class ActiveManager:
         """Apply quorum, DAC and reachability after hosts or networks changed."""
         self.engine.topology_changed()
         self.cluster.refresh()
+        for held in [h for h in self._held_resubmits if self.cluster.up(h[1])]:
+            self._resubmit(held, f"Safety Net on {held[1]} is back: it resubmits the lost mail.")
         for d in range(self.layout.n_databases):
             if not self.is_mounted(d):
                 continue
@@ -503,7 +513,39 @@ class ActiveManager:
             + ("" if within >= lost else f"; {lost - within:.0f} logs are older than SafetyNetHoldTime")
             + ".",
         )
-        burst = _Redelivery(self.env.now, transport.redelivery_duration, draft.messages_redelivered / per_log)
+        held = [d, draft.source, draft.messages_redelivered / per_log]
+        if self.cluster.up(draft.source):
+            self._resubmit(held, None)
+            return
+        # Safety Net keeps mail on the server that processed it (*assumption*: the failed
+        # source, a multi-role server); while it is down the request waits, and after
+        # SHADOW_RESUBMIT_WAIT it becomes a shadow resubmit request served by the shadow
+        # Safety Net (Safety Net in Exchange 2013).
+        self.decide(
+            d,
+            f"Safety Net on {draft.source} is unavailable: the resubmit waits for it, or for the shadow "
+            f"Safety Net after {format_duration(SHADOW_RESUBMIT_WAIT)}.",
+        )
+        self._held_resubmits.append(held)
+        self.env.process(self._shadow_resubmit(held))
+
+    def _shadow_resubmit(self, held: list):
+        yield self.env.timeout(SHADOW_RESUBMIT_WAIT)
+        if held in self._held_resubmits:
+            self._resubmit(held, f"The shadow Safety Net resubmits the lost mail ({held[1]} is still down).")
+
+    def _resubmit(self, held: list, note: str | None) -> None:
+        d, server, logs = held
+        if held in self._held_resubmits:
+            self._held_resubmits.remove(held)
+        if note:
+            self.decide(d, note)
+        source = "shadow Safety Net" if note and note.startswith("The shadow") else f"Safety Net on {server}"
+        self.recorder.event(
+            self.env.now, "safety_net_resubmitted", self.database_name(d), server,
+            f"{source} resubmits {logs:,.1f} logs of lost mail",
+        )  # fmt: skip
+        burst = _Redelivery(self.env.now, self.scenario.transport.redelivery_duration, logs)
         self.workload.add_source(d, burst)
         self.engine.workload_changed()
 
