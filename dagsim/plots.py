@@ -520,7 +520,7 @@ def database_timeline(result: RunResult, database: str | None = None, ax: Axes |
     kinds = [r.kind for r in result.failover_records if r.database == name]
     moves = ", ".join(
         f"{kinds.count(kind)} {kind}{'s' if kinds.count(kind) > 1 else ''}"
-        for kind in ("failover", "switchover")
+        for kind in ("failover", "switchover", "remount")
         if kind in kinds
     )
     ax.set_title(
@@ -658,7 +658,7 @@ def queue_lengths(
         top.set_xlabel("")
         top.tick_params(labelbottom=True)
     handles = top.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0] + extra
-    for kind, colour in (("failover", _FAILOVER), ("switchover", _SWITCHOVER)):
+    for kind, colour in (("failover", _FAILOVER), ("switchover", _SWITCHOVER), ("remount", _FAILOVER)):
         if any(r.database == name and r.kind == kind for r in result.failover_records):
             handles.append(Line2D([], [], color=colour, linestyle=":", label=f"{name} {kind} (start)"))
     if _links_down(result):

@@ -74,7 +74,7 @@ class FailoverRecord:
     """
 
     database: str
-    kind: str  # "failover" or "switchover"
+    kind: str  # "failover", "switchover", or "remount" (a failover that mounted on the server it left)
     cause: str
     source: str
     target: str | None

@@ -476,3 +476,16 @@ def test_a_returning_primary_safety_net_resubmits_at_its_return():
     result = dagsim.simulate(dagsim.load_scenario_text(text))
     [event] = [e for e in result.event_records if e.kind == "safety_net_resubmitted"]
     assert event.time == 2 * 3600 and event.detail.startswith("Safety Net on MBX1 resubmits 7.5 logs")
+
+
+def test_mounting_again_on_the_server_it_left_is_a_remount_not_a_failover():
+    """When quorum returns with the same server, the database's record is a remount, and its event says so."""
+    from pathlib import Path
+
+    result = dagsim.simulate(Path(__file__).resolve().parent.parent / "scenarios" / "library" / "quorum-even-members.yaml")
+    first = {}
+    for record in result.failover_records:
+        first.setdefault(record.database, record)
+    assert first["DB3"].kind == "remount" and first["DB3"].target == first["DB3"].source == "MBX3"
+    assert first["DB1"].kind == "failover" and first["DB1"].target == "MBX2" != first["DB1"].source
+    assert any(e.kind == "database_mounted" and e.detail == "remounted on MBX3" for e in result.event_records)

@@ -152,8 +152,10 @@ class FailoverCheck(ExpectationSpec):
     """Selects one failover record of a database: the first by default, or by ``occurrence``."""
 
     database: Name
-    kind: Literal["failover", "switchover"] | None = Field(
-        default=None, description="count only failovers or only switchovers; default: both"
+    kind: Literal["failover", "switchover", "remount"] | None = Field(
+        default=None,
+        description="only failovers, switchovers or remounts (a failover that mounted the database again "
+        "on the server it left); default: all",
     )
     occurrence: Occurrence | None = Field(
         default=None, description="which record of the database (1 = first, 'last'); default: the first"

@@ -62,9 +62,11 @@ class _Draft:
     candidates: list[str] = field(default_factory=list)
 
     def freeze(self) -> FailoverRecord:
+        # A failover that ends up mounting the database on the server it left moved nothing.
+        remount = self.kind == "failover" and self.target is not None and self.target == self.source
         return FailoverRecord(
             database=self.database,
-            kind=self.kind,
+            kind="remount" if remount else self.kind,
             cause=self.cause,
             source=self.source,
             target=self.target,
@@ -465,7 +467,8 @@ class ActiveManager:
             self.engine.set_source_blocked(d, self.health[row].log_volume_failed)
         dial = override or self.servers[server].auto_database_mount_dial
         self.invariants.check_mount(d, row, automatic=automatic, lost=lost, dial=dial)
-        self.mark_mounted(d, row, f"{draft.kind} from {draft.source}")
+        moved = f"{draft.kind} from {draft.source}" if server != draft.source else f"remounted on {server}"
+        self.mark_mounted(d, row, moved)
         old = self.layout.copy_row(draft.database, draft.source)
         if old != row:
             self.health[old].diverged_logs += lost
