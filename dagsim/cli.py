@@ -324,10 +324,13 @@ def run(
         with _output_folder(out) as folder:
             written = result.write(folder, series_format=series_format.value)
             if plots:
-                from dagsim.plots import write_plots
+                from dagsim.plots import skipped_plots, write_plots
 
                 written += write_plots(result, folder, formats=("png", "svg") if svg else ("png",))
         typer.echo(f"\nwrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written))
+        if plots:
+            for stem, reason in skipped_plots(result).items():
+                typer.echo(f"no {stem} picture: {reason}")
 
 
 def _check_out(out: Path | None, *, file: bool = False) -> None:

@@ -48,6 +48,7 @@ __all__ = [
     "figure_bytes",
     "generation_vs_capacity",
     "queue_lengths",
+    "skipped_plots",
     "write_plots",
 ]
 
@@ -924,6 +925,13 @@ def _figure_of(drawn) -> Figure:
     return drawn if isinstance(drawn, Figure) else drawn.figure
 
 
+def skipped_plots(result: RunResult) -> dict[str, str]:
+    """The plots :func:`write_plots` leaves out for ``result``, each with the reason."""
+    if result.failover_records:
+        return {}
+    return {"anatomy": "the run had no failover or switchover to dissect"}
+
+
 def write_plots(
     result: RunResult, directory: str | Path, formats: Sequence[str] = ("png",), *, dpi: int = 120
 ) -> list[Path]:
@@ -944,7 +952,7 @@ def write_plots(
     drawings = [
         ("timeline", lambda: database_timeline(result)),
         ("queues", lambda: queue_lengths(result)),
-        ("anatomy", (lambda: failover_anatomy(result)) if result.failover_records else None),
+        ("anatomy", None if "anatomy" in skipped_plots(result) else (lambda: failover_anatomy(result))),
         ("generation", lambda: generation_vs_capacity(result)),
     ]
     written = []

@@ -175,3 +175,12 @@ def test_explain_puts_an_outcome_after_the_reasoning_of_the_same_second():
     selection = next(i for i, line in enumerate(lines) if "Best copy and server selection" in line)
     assert selection < blocked
     assert lines.index(next(line for line in lines if "[database dismounted" in line)) < selection
+
+
+def test_plots_say_why_a_picture_was_skipped(tmp_path):
+    """`run --plots` on a run without failovers writes no anatomy picture and says why."""
+    thin = str(Path(SERVER_FAILURE).parent / "thin-wan.yaml")
+    result = runner.invoke(app, ["run", thin, "--out", str(tmp_path / "o"), "--plots", "--events", "0"])
+    assert result.exit_code == 0
+    assert "no anatomy picture: the run had no failover or switchover to dissect" in result.output
+    assert not (tmp_path / "o" / "anatomy.png").exists() and (tmp_path / "o" / "queues.png").exists()
