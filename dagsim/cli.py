@@ -401,7 +401,7 @@ def report(
 ) -> None:
     """Write one self-contained HTML report: summary, failovers, copy status and plots."""
     from dagsim.model.simulation import Simulation
-    from dagsim.report import write_report
+    from dagsim.report import read_status_tables, write_report
 
     scenario = _load_for_run(file, seed=seed, mode=mode)
     times = [_duration_option(text, "--at") for text in at or ()]
@@ -413,15 +413,10 @@ def report(
         )
         raise typer.Exit(EXIT_INVALID)
     _check_out(out, file=True)
-    from dagsim.status import status_table
-
     # Moments named on the command line are read during the one run; default moments depend
     # on the result and come from one more simulation.
     simulation = Simulation(scenario)
-    tables = {}
-    for t in sorted(set(times)):
-        simulation.run_until(t)
-        tables[t] = status_table(simulation)
+    tables = read_status_tables(simulation, times)
     result = _simulate(simulation)
     try:
         path = write_report(result, out, status_times=times or None, status_tables=tables)

@@ -372,6 +372,11 @@ def status_tables(result: RunResult, times: Iterable[float]) -> dict[float, pd.D
     """The copy status table at each moment, from one simulation stepped through them in order
     (a run is a pure function of scenario and seed, so it matches ``copy_status`` at each)."""
     simulation = Simulation(result.scenario, seed=result.seed, duration=result.duration, mode=result.mode)
+    return read_status_tables(simulation, times)
+
+
+def read_status_tables(simulation: Simulation, times: Iterable[float]) -> dict[float, pd.DataFrame]:
+    """Run ``simulation`` forward through ``times`` in order, taking the copy status table at each."""
     tables = {}
     for t in sorted(set(times)):
         simulation.run_until(t)
