@@ -14,7 +14,14 @@ import typer
 from typing import TYPE_CHECKING
 
 from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, SeriesFormat, _check_out, _load_for_run, _output_folder, app
-from dagsim.config.failures import DEFAULT_MAX_YEARS, MAX_STUDY_YEARS, YEAR
+from dagsim.config.failures import (
+    DEFAULT_MAX_CYCLES,
+    DEFAULT_MAX_YEARS,
+    DEFAULT_RARE_PRECISION,
+    MAX_RARE_CYCLES,
+    MAX_STUDY_YEARS,
+    YEAR,
+)
 
 if TYPE_CHECKING:
     from dagsim.availability.estimators import Estimate
@@ -121,13 +128,37 @@ def availability(
     clients: Annotated[
         bool, typer.Option("--clients/--no-clients", help="Work out client user-minutes per protocol (the slowest part).")
     ] = True,
+    exact: Annotated[
+        bool, typer.Option("--exact", help="Solve the failure model as a Markov chain instead: exact, no sampling.")
+    ] = False,
+    rare: Annotated[
+        bool, typer.Option("--rare", help="Importance sampling for rare outages (failure biasing) instead of crude Monte Carlo.")
+    ] = False,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Run exact, rare and crude where each applies; print them side by side.")
+    ] = False,
+    max_cycles: Annotated[
+        int,
+        typer.Option("--max-cycles", help="With --rare or --compare: biased cycles at most.", min=1, max=MAX_RARE_CYCLES),
+    ] = DEFAULT_MAX_CYCLES,
 ) -> None:
-    """Monte Carlo availability under the scenario's random failures: figures with confidence intervals."""
+    """Availability under the scenario's random failures: Monte Carlo with confidence intervals,
+    or the exact Markov answer (--exact), importance sampling (--rare), or all three (--compare)."""
     scenario = _load_for_run(file, seed=seed)
     if scenario.failures is None:
         _fail(f"{file}: the scenario has no failures: block; nothing fails at random (see docs/availability.md)")
+    if sum((exact, rare, compare)) > 1:
+        _fail("--exact, --rare and --compare exclude each other")
+    if exact or rare:
+        _markov(file, scenario, exact=exact, seed=seed, years=years, workers=workers, dask=dask, plots=plots,
+                precision=precision, max_cycles=max_cycles, out=out)  # fmt: skip
+        return
     if scenario.run.mode != "fluid":
         _fail(f"{file}: availability studies need run.mode fluid")
+    if compare:
+        _compare(file, scenario, seed=seed, years=years, workers=workers, dask=dask, plots=plots,
+                 precision=precision, max_cycles=max_cycles, out=out)  # fmt: skip
+        return
     if years is not None and precision is not None:
         _fail("--years and --precision exclude each other")
     if precision is not None and not 0 < precision < 1:
@@ -195,3 +226,126 @@ def availability(
 
                 written += write_availability_plots(result, folder)
         typer.echo(f"\nwrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written))
+
+
+def _markov_refused(file: Path, what: str, refusal: Exception, hint: str) -> None:
+    reasons = getattr(refusal, "reasons", (str(refusal),))
+    lines = [f"{file}: {what} cannot express this scenario:"] + [f"  - {r}" for r in reasons]
+    if not any("--rare" in r for r in reasons):
+        lines.append(hint)
+    _fail("\n".join(lines))
+
+
+def _write_table(out: Path, name: str, table, summary: dict) -> None:
+    from dagsim.output import dump_json
+    from dagsim.results import versions
+
+    with _output_folder(out) as folder:
+        table.to_csv(folder / name, index=False)
+        (folder / "summary.json").write_text(dump_json({**summary, "versions": versions()}))
+    typer.echo(f"\nwrote {name} and summary.json to {out}/")
+
+
+def _markov(file, scenario, *, exact, seed, years, workers, dask, plots, precision, max_cycles, out) -> None:
+    """--exact or --rare: no simulation runs, so the Monte Carlo options do not apply."""
+    flag = "--exact" if exact else "--rare"
+    for given, name in ((years is not None, "--years"), (workers != 1, "--workers"), (dask is not None, "--dask"), (plots, "--plots")):
+        if given:
+            _fail(f"{name} does not apply to {flag} (it runs no simulation)")
+    if exact and precision is not None:
+        _fail("--precision does not apply to --exact (the answer is exact)")
+    if precision is not None and not 0 < precision < 1:
+        _fail("--precision is a relative half-width between 0 and 1, e.g. 0.1")
+    _check_out(out)
+    from dagsim.availability.structure import NotMarkovian
+
+    if exact:
+        from dagsim.availability.markov import exact_availability
+        from dagsim.availability.render import render_exact
+
+        try:
+            result = exact_availability(scenario)
+        except NotMarkovian as refusal:
+            _markov_refused(file, "the exact Markov model", refusal,
+                            "Run the Monte Carlo study instead: dagsim availability FILE")  # fmt: skip
+        typer.echo(render_exact(result))
+        if out is not None:
+            summary = {"scenario": scenario.name, "method": result.method, "states": result.states,
+                       "unavailability": result.unavailability, "left_out": list(result.left_out)}  # fmt: skip
+            _write_table(out, "availability-exact.csv", result.table(), summary)
+        return
+    from tqdm import tqdm
+
+    from dagsim.availability.rare import rare_availability
+    from dagsim.availability.render import render_rare
+
+    target = DEFAULT_RARE_PRECISION if precision is None else precision
+    started = time.perf_counter()
+    with tqdm(total=max_cycles, unit="cycle", desc="biased cycles", leave=False, disable=None, file=sys.stderr) as bar:
+
+        def progress(done, planned, estimate) -> None:
+            bar.update(done - bar.n)
+            if estimate.value is not None:
+                bar.set_postfix_str(f"U {estimate.value:.3g} ±{estimate.relative_error:.0%}", refresh=False)
+
+        try:
+            result = rare_availability(scenario, seed=seed, precision=target, max_cycles=max_cycles, progress=progress)
+        except NotMarkovian as refusal:
+            _markov_refused(file, "importance sampling", refusal,
+                            "Run the Monte Carlo study instead: dagsim availability FILE")  # fmt: skip
+    typer.echo(render_rare(result, wall_seconds=time.perf_counter() - started))
+    if out is not None:
+        summary = {"scenario": scenario.name, "seed": result.seed, "cycles": result.cycles,
+                   "failure_bias": result.failure_bias, "precision": result.precision,
+                   "precision_reached": result.precision_reached, "effective_cycles": result.effective_cycles,
+                   "warnings": list(result.warnings), "left_out": list(result.left_out)}  # fmt: skip
+        _write_table(out, "availability-rare.csv", result.table(), summary)
+
+
+def _compare(file, scenario, *, seed, years, workers, dask, plots, precision, max_cycles, out) -> None:
+    if plots:
+        _fail("--plots does not apply to --compare")
+    if precision is not None and not 0 < precision < 1:
+        _fail("--precision is a relative half-width between 0 and 1, e.g. 0.1")
+    if years is not None and years <= 0:
+        _fail("--years must be positive")
+    crude_years = DEFAULT_YEARS if years is None else years
+    length = scenario.failures.replica_duration
+    if crude_years * YEAR < 2 * length - 1e-6:
+        _fail(f"--years {crude_years:g} is less than two replicas of {format_duration(length)} (failures.replica_duration)")
+    if dask is not None and importlib.util.find_spec("distributed") is None:
+        _fail("--dask needs dask.distributed: pip install 'dagsim[dask]'")
+    _check_out(out)
+    from tqdm import tqdm
+
+    from dagsim.availability.compare import compare as run_compare
+    from dagsim.availability.render import render_comparison
+
+    with tqdm(total=0, unit="step", desc="comparing", leave=False, disable=None, file=sys.stderr) as bar:
+
+        def crude_progress(done, planned, estimate) -> None:
+            bar.set_description_str("crude Monte Carlo replicas", refresh=False)
+            bar.total = planned
+            bar.update(done - bar.n)
+
+        def rare_progress(done, planned, estimate) -> None:
+            bar.set_description_str("rare-event cycles", refresh=False)
+            bar.total = planned
+            bar.update(done - bar.n)
+
+        comparison = run_compare(
+            scenario, seed=seed, years=crude_years, workers=workers, dask=dask,
+            precision=DEFAULT_RARE_PRECISION if precision is None else precision, max_cycles=max_cycles,
+            crude_progress=crude_progress, rare_progress=rare_progress,
+        )  # fmt: skip
+    typer.echo(render_comparison(comparison))
+    if out is not None:
+        import pandas as pd
+
+        table = pd.DataFrame(
+            [(a.method, a.value, a.low, a.high, a.note) for a in comparison.answers],
+            columns=["method", "unavailability", "low", "high", "note"],
+        )
+        summary = {"scenario": comparison.scenario, "seed": comparison.seed,
+                   "agreement": [{"pair": p, "agree": a, "why": w} for p, a, w in comparison.agreement]}  # fmt: skip
+        _write_table(out, "comparison.csv", table, summary)

@@ -50,6 +50,12 @@ MAX_STUDY_YEARS = 1_000_000.0
 """No availability study simulates more DAG-years than this (bounded run time and memory)."""
 DEFAULT_MAX_YEARS = 10_000.0
 """Where a ``precision`` study stops if the precision is not reached first."""
+MAX_RARE_CYCLES = 10_000_000
+"""No importance-sampling study runs more biased cycles than this (bounded run time)."""
+DEFAULT_MAX_CYCLES = 1_000_000
+"""Where an importance-sampling study stops if its precision is not reached first."""
+DEFAULT_RARE_PRECISION = 0.10
+"""An importance-sampling study stops at a relative half-width of ±10 % by default."""
 MIN_TIME_TO_FAILURE = 3600.0
 """Smallest mean time to failure: below an hour a component is not in service, and the
 number of events per simulated year would grow without bound."""
