@@ -122,3 +122,39 @@ def test_failover_rate_matches_the_chain():
     # has a relative standard error near 1/sqrt(9000); allow four of them.
     counted = result.failovers_per_year[0]
     assert math.isclose(counted, exact, rel_tol=4 / math.sqrt(9000))
+
+
+def test_failure_distance_and_biasing_targets_match_brute_force():
+    """The searched failure distance equals the fewest failures found by trying every set, and the
+    biasing targets are exactly the components whose failure shortens it."""
+    import itertools
+
+    import numpy as np
+
+    from dagsim.availability.rare import _Process
+    from dagsim.availability.structure import FailureModel
+    from test_markov import _rich_scenario
+
+    scenario = _rich_scenario()
+    process = _Process(scenario, FailureModel.from_scenario(scenario))
+
+    def brute(down: frozenset[int]) -> int:
+        up = [i for i in range(process.n) if i not in down]
+        for size in range(0, 5):
+            for extra in itertools.combinations(up, size):
+                if not process.state(down | frozenset(extra))[1].all():
+                    return size
+        return 5
+
+    rng = np.random.default_rng(42)
+    checked = 0
+    for _ in range(25):
+        down = frozenset(int(i) for i in rng.choice(process.n, size=int(rng.integers(0, 4)), replace=False))
+        now = process.distance(down)
+        if now > 3:
+            continue
+        assert now == brute(down), sorted(down)
+        expected = tuple(i for i in range(process.n) if i not in down and now > 0 and brute(down | {i}) < now)
+        assert process.eligible(down) == expected, sorted(down)
+        checked += 1
+    assert checked >= 15

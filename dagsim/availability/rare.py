@@ -172,7 +172,7 @@ class _Process:
             for r, c in enumerate(model.copies_of(d)):
                 self.rank[c] = r
         self.memo: dict[frozenset[int], tuple[np.ndarray, np.ndarray]] = {}
-        self.distance_memo: dict[frozenset[int], int] = {}
+        self.distance_memo: dict[frozenset[int], tuple[int, frozenset[int]]] = {}
         self.eligible_memo: dict[frozenset[int], tuple[int, ...]] = {}
         timing = scenario.active_manager
         self.outage_end = timing.selection_duration + timing.mount_duration
@@ -207,53 +207,72 @@ class _Process:
         return usable, up
 
     def distance(self, down: frozenset[int]) -> int:
-        """Fewest further failures that take some database down (0: one is down now).
+        """Fewest further failures that take some database down (0: one is down now)."""
+        return self._search(down)[0]
 
-        Searched over sets of shared components of growing size; each copy still usable
-        after them needs one more failure of its own. Sets beyond :data:`_MAX_SEARCH` are not
-        searched, so the answer is then an upper bound (biasing stays unbiased either way).
+    def _search(self, down: frozenset[int]) -> tuple[int, frozenset[int]]:
+        """The failure distance, and the copies whose own failure would shorten it.
+
+        Searched over sets S of shared components of growing size: after S fails, a
+        database still needs one failure per copy that is usable. The distance is the least
+        ``|S| + need``; the copies returned are those still usable under a set S and database
+        that attain it. Sets beyond :data:`_MAX_SEARCH` are not searched, so the distance is
+        then an upper bound (biasing stays unbiased either way).
         """
         hit = self.distance_memo.get(down)
         if hit is not None:
             return hit
         usable, up = self.state(down)
         if not up.all():
-            best = 0
+            answer: tuple[int, frozenset[int]] = (0, frozenset())
         else:
             local_up = np.ones(len(self.copy_db), dtype=bool)
             for i in down:
                 for c in self.component_copies[i]:
                     local_up[c] = False
-            best = int(np.bincount(self.copy_db, weights=usable, minlength=self.n_db).min())
             shared_down = [self.shared[i] for i in down if i in self.shared]
             candidates = [self.shared[i] for i in self.shared if i not in down]
+            found = [(0, usable)]
+            best = int(np.bincount(self.copy_db, weights=usable, minlength=self.n_db).min())
             searched = 0
-            for k in range(1, best):
-                if k >= best or math.comb(len(candidates), k) + searched > _MAX_SEARCH:
-                    break
+            k = 1
+            while k < best and math.comb(len(candidates), k) + searched <= _MAX_SEARCH:
                 for extra in itertools.combinations(candidates, k):
                     searched += 1
                     mounting = self.oracle.mounting(frozenset((*shared_down, *extra)))
                     server_ok = np.array([s in mounting for s in self.oracle.servers], dtype=bool)
-                    counts = np.bincount(self.copy_db, weights=server_ok[self.copy_server] & local_up, minlength=self.n_db)
-                    best = min(best, k + int(counts.min()))
-                    if best <= k:
-                        break
+                    usable_here = server_ok[self.copy_server] & local_up
+                    need = int(np.bincount(self.copy_db, weights=usable_here, minlength=self.n_db).min())
+                    if k + need <= best:
+                        best = k + need
+                        found.append((k, usable_here))
+                k += 1
+            critical: set[int] = set()
+            for size, usable_here in found:
+                counts = np.bincount(self.copy_db, weights=usable_here, minlength=self.n_db)
+                closest = np.flatnonzero(size + counts == best)
+                if len(closest):
+                    critical.update(np.flatnonzero(usable_here & np.isin(self.copy_db, closest)).tolist())
+            answer = (best, frozenset(critical))
         if len(self.distance_memo) > 500_000:
             self.distance_memo.clear()
-        self.distance_memo[down] = best
-        return best
+        self.distance_memo[down] = answer
+        return answer
 
     def eligible(self, down: frozenset[int]) -> tuple[int, ...]:
         """Components whose failure brings an outage one failure closer (biasing targets)."""
         hit = self.eligible_memo.get(down)
         if hit is not None:
             return hit
-        now = self.distance(down)
+        now, critical = self._search(down)
         if now == 0:
             found: tuple[int, ...] = ()
         else:
-            found = tuple(i for i in range(self.n) if i not in down and self.distance(down | {i}) < now)
+            # A copy's own component shortens the distance exactly when the copy is one a
+            # closest outage still needs to lose; a shared one is tried.
+            local = {i for c in critical for i in self.model.copy_local[c] if i not in down}
+            shared = {i for i in self.shared if i not in down and self.distance(down | {i}) < now}
+            found = tuple(sorted(local | shared))
         if len(self.eligible_memo) > 500_000:
             self.eligible_memo.clear()
         self.eligible_memo[down] = found
@@ -402,6 +421,14 @@ def _natural_cycle(process: _Process, rng: np.random.Generator):
 
 
 def _pick_failure(process: _Process, rng, down: set[int], failure_total: float) -> int:
+    """A failing component, in proportion to the failure rates of those that are up."""
+    # Draw among all components and redraw a down one: the same law, and cheap while few
+    # are down (the usual case); after many redraws, walk the list instead.
+    for _ in range(64):
+        i = int(np.searchsorted(process.cumulative, rng.random() * process.total_failure, side="right"))
+        i = min(i, process.n - 1)
+        if i not in down:
+            return i
     draw = rng.random() * failure_total
     lam = process.lam_list
     for i in range(process.n):
