@@ -1,0 +1,195 @@
+"""How much bandwidth does an inter-site link need? The dynamic answer beside the static one.
+
+The Exchange Role Requirements Calculator sizes a WAN statically: the peak hour's log rate
+of the copies behind the link, times the bytes a log puts on the wire after compression.
+That figure ignores time: a copy queue can absorb a peak hour and drain in the next, or
+fall behind for the rest of the day. :func:`size_wan` finds the smallest bandwidth at which
+every copy behind the link keeps its copy queue under a limit over the scenario's run, by
+bisection on whole fluid runs (a copy queue's peak only grows as bandwidth shrinks), and
+reports it beside the static peak-hour and daily-mean figures.
+
+Only the link's own bandwidth changes between runs; routes follow latency, so the copies
+behind the link are the same at every bandwidth. The scenario's timeline plays as written
+(a failure during the day is part of what the link must carry).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from dagsim.config.schema import Scenario
+from dagsim.model.topology import LOG_BYTES
+
+__all__ = ["DEFAULT_TOLERANCE", "MAX_RUNS", "WanPoint", "WanSizing", "size_wan", "wan_point"]
+
+DEFAULT_TOLERANCE = 0.01
+"""Bisection stops when the bracket is within 1 % of the answer."""
+MAX_RUNS = 60
+"""At most this many runs in one sizing (bounded time): bracketing, bisection and what-ifs."""
+_MAX_BANDWIDTH = 1e12 / 8  # 1 Tbit/s in bytes/s, the schema's limit
+
+
+@dataclass(frozen=True, slots=True)
+class WanPoint:
+    """What one bandwidth gives: the worst copy behind the link, over the run."""
+
+    bandwidth: float
+    """Bytes per second, each direction."""
+    peak_copy_queue: float
+    """Logs: the highest copy queue of any copy shipping over the link."""
+    time_above_10: float
+    """Seconds: the longest any such copy spent with more than 10 logs in its copy queue."""
+    logs_lost_on_site_failure: int
+    """Whole logs a database would lose if the site of its active copy failed at the worst
+    moment: per database the smallest peak copy queue of its copies behind the link (the one
+    best copy selection would take), the worst database; *assumption*: the copies' peaks coincide."""
+    meets: bool
+
+
+@dataclass(frozen=True)
+class WanSizing:
+    """The answer for one link, with the static estimates and every run it took."""
+
+    link: str
+    max_copy_queue: float
+    required: float | None
+    """Smallest bandwidth found (bytes/s), or None when even the upper limit does not suffice."""
+    tolerance: float
+    static_peak: float
+    """Peak-hour demand of the copies behind the link (bytes/s, busier direction)."""
+    static_mean: float
+    """Daily-mean demand of the same copies (bytes/s)."""
+    bytes_per_log: float
+    copies: tuple[str, ...]
+    peak_hour: int
+    points: tuple[WanPoint, ...]
+    """Every run of the bisection, by bandwidth."""
+    what_if: tuple[WanPoint, ...]
+
+    @property
+    def runs(self) -> int:
+        return len(self.points) + len(self.what_if)
+
+
+def _with_bandwidth(scenario: Scenario, link: str, bandwidth: float) -> Scenario:
+    links = tuple(l.model_copy(update={"bandwidth": bandwidth}) if l.name == link else l for l in scenario.links)
+    return scenario.model_copy(update={"links": links})
+
+
+def wan_point(scenario: Scenario, link: str, bandwidth: float, copies: tuple[str, ...], max_copy_queue: float) -> WanPoint:
+    """Run ``scenario`` with ``link`` at ``bandwidth`` and read the copies behind it."""
+    from dagsim.simulate import simulate
+
+    result = simulate(_with_bandwidth(scenario, link, bandwidth))
+    table = result.copies
+    names = table.database + "\\" + table.server
+    behind = table[names.isin(copies)]
+    if behind.empty:
+        return WanPoint(bandwidth, 0.0, 0.0, 0, True)
+    peak = float(behind.copy_queue_peak.max())
+    lost_per_database = behind.groupby("database").copy_queue_peak.min()
+    return WanPoint(
+        bandwidth=bandwidth,
+        peak_copy_queue=peak,
+        time_above_10=float(behind.time_copy_queue_above_10.max()),
+        logs_lost_on_site_failure=int(math.floor(float(lost_per_database.max()) + 1e-9)),
+        meets=peak < max_copy_queue,
+    )
+
+
+def _static(scenario: Scenario, copies: tuple[str, ...], bytes_per_log: float) -> tuple[float, float, int]:
+    """(peak-hour demand, daily-mean demand, peak hour) of ``copies`` in bytes/s."""
+    from dagsim.model.workload import Workload
+
+    hourly = Workload(scenario).hourly_rates()  # (databases × 24) logs/s
+    index = {d.name: i for i, d in enumerate(scenario.databases)}
+    rows = [index[name.split("\\", 1)[0]] for name in copies]
+    per_hour = hourly[rows].sum(axis=0) if rows else np.zeros(24)
+    return float(per_hour.max()) * bytes_per_log, float(per_hour.mean()) * bytes_per_log, int(per_hour.argmax())
+
+
+def size_wan(
+    scenario: Scenario,
+    link: str,
+    *,
+    max_copy_queue: float = 10.0,
+    tolerance: float = DEFAULT_TOLERANCE,
+    what_if: tuple[float, ...] = (),
+    progress=None,
+) -> WanSizing:
+    """The smallest bandwidth of ``link`` keeping every copy behind it under ``max_copy_queue`` logs.
+
+    ``what_if`` bandwidths (bytes/s) are run as well and reported as they are. ``progress(runs)``
+    is called after each run.
+    """
+    if link not in {l.name for l in scenario.links}:
+        raise ValueError(f"the scenario has no link {link!r}")
+    if not 0 < tolerance < 1:
+        raise ValueError("tolerance is a fraction between 0 and 1")
+    if max_copy_queue <= 0:
+        raise ValueError("max_copy_queue must be positive")
+    if len(what_if) > MAX_RUNS // 2:
+        raise ValueError(f"at most {MAX_RUNS // 2} what-if bandwidths")
+    from dagsim.simulate import simulate
+
+    baseline = simulate(scenario)
+    records = [r for r in baseline.link_records if r.link == link]
+    copies = tuple(sorted({c for r in records for c in r.copies}))
+    # Inter-site links are another subnet, so InterSubnetOnly compression applies on them.
+    compression = scenario.dag.network_compression in ("enabled", "inter_subnet_only")
+    bytes_per_log = LOG_BYTES * (scenario.dag.compression_ratio if compression else 1.0)
+    # Bandwidth is per direction: the busier direction sets the static figure.
+    static_peak, static_mean, peak_hour = max(
+        (_static(scenario, r.copies, bytes_per_log) for r in records), default=(0.0, 0.0, 0)
+    )
+    runs = 0
+
+    def run(bandwidth: float) -> WanPoint:
+        nonlocal runs
+        runs += 1
+        point = wan_point(scenario, link, bandwidth, copies, max_copy_queue)
+        if progress is not None:
+            progress(runs)
+        return point
+
+    points: list[WanPoint] = []
+    required: float | None = None
+    if copies:
+        # Bracket: the static peak usually suffices; double until it does.
+        high = max(static_peak, 1.0)
+        top = run(high)
+        points.append(top)
+        while not top.meets and high < _MAX_BANDWIDTH and runs < MAX_RUNS // 2:
+            high = min(high * 2, _MAX_BANDWIDTH)
+            top = run(high)
+            points.append(top)
+        if top.meets:
+            low = 0.0
+            while high - low > tolerance * high and runs < MAX_RUNS - len(what_if):
+                middle = (low + high) / 2
+                point = run(middle)
+                points.append(point)
+                if point.meets:
+                    high = middle
+                else:
+                    low = middle
+            required = high
+    else:
+        required = 0.0
+    extra = tuple(run(b) for b in what_if)
+    return WanSizing(
+        link=link,
+        max_copy_queue=max_copy_queue,
+        required=required,
+        tolerance=tolerance,
+        static_peak=static_peak,
+        static_mean=static_mean,
+        bytes_per_log=bytes_per_log,
+        copies=copies,
+        peak_hour=peak_hour,
+        points=tuple(sorted(points, key=lambda p: p.bandwidth)),
+        what_if=extra,
+    )
