@@ -561,3 +561,4 @@ def check(
 # `dagsim availability` lives in its own module; importing it registers the command.
 import dagsim.cli_availability  # noqa: E402,F401
 import dagsim.cli_size  # noqa: E402,F401
+import dagsim.cli_sweep  # noqa: E402,F401

@@ -97,7 +97,8 @@ def render_wan(result, scenario) -> str:
     from dagsim.verdicts import format_bits
 
     mib = result.bytes_per_log / 1024**2
-    lines = [f"link {result.link}: copies behind it {', '.join(result.copies) or '(none)'}", ""]
+    shown = ", ".join(result.copies[:4]) + (f", ... and {len(result.copies) - 4} more" if len(result.copies) > 4 else "")
+    lines = [f"link {result.link}: {len(result.copies)} copies ship over it ({shown or 'none'})", ""]
     if not result.copies:
         lines.append("No copy ships logs over this link in the scenario: any bandwidth will do for replication.")
         return "\n".join(lines)
@@ -116,7 +117,12 @@ def render_wan(result, scenario) -> str:
     ]
     if result.required is not None and result.static_peak > 0:
         ratio = result.required / result.static_peak
-        if ratio < 0.98:
+        if result.required <= result.static_mean * (1 + result.tolerance):
+            lines.append(
+                "The answer is the daily mean: below it the copy queues grow day after day, whatever a run of the "
+                "scenario's length shows."
+            )
+        elif ratio < 0.98:
             lines.append(
                 f"The dynamic answer is {1 - ratio:.0%} below the peak-hour figure: copy queues absorb the peak "
                 f"(up to {result.max_copy_queue:g} logs) and drain after it. Sizing for the peak hour over-provisions."

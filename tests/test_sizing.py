@@ -169,3 +169,13 @@ def test_cli_size_copies_answers_and_refuses_a_bad_target():
     assert "answer: 3 copies per database" in result.output
     bad = invoke("copies", scenario, "--target", "120")
     assert bad.exit_code == 2 and "between 0 and 100" in bad.output
+
+
+def test_the_daily_mean_is_a_floor_however_large_the_limit():
+    """A limit no one-day run can reach still leaves the mean: below it the queue grows every day."""
+    hourly = [1.0] * 24
+    hourly[10] = 6.0
+    result = size_wan(two_sites(hourly, 40_000.0), "AB", max_copy_queue=1e9, tolerance=0.002)
+    assert result.static_mean < result.static_peak / 1.1
+    assert result.required == pytest.approx(result.static_mean, rel=0.003)
+    assert result.required >= result.static_mean * (1 - 1e-12)

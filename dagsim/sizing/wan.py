@@ -6,7 +6,9 @@ That figure ignores time: a copy queue can absorb a peak hour and drain in the n
 fall behind for the rest of the day. :func:`size_wan` finds the smallest bandwidth at which
 every copy behind the link keeps its copy queue under a limit over the scenario's run, by
 bisection on whole fluid runs (a copy queue's peak only grows as bandwidth shrinks), and
-reports it beside the static peak-hour and daily-mean figures.
+reports it beside the static peak-hour and daily-mean figures. The daily mean is a floor:
+below it the copy queues grow without bound over repeated days, even where a one-day run
+keeps them under the limit.
 
 Only the link's own bandwidth changes between runs; routes follow latency, so the copies
 behind the link are the same at every bandwidth. The scenario's timeline plays as written
@@ -167,7 +169,9 @@ def size_wan(
             top = run(high)
             points.append(top)
         if top.meets:
-            low = 0.0
+            # Below the daily mean a copy queue grows day after day, however long a queue the
+            # run's own length lets it build: the mean is the floor of any answer.
+            low = min(static_mean, high)
             while high - low > tolerance * high and runs < MAX_RUNS - len(what_if):
                 middle = (low + high) / 2
                 point = run(middle)
