@@ -59,6 +59,10 @@ def size_wan_command(
     max_copy_queue: Annotated[
         float, typer.Option("--max-copy-queue", help="Every copy behind the link stays under this many logs.", min=0.0)
     ] = 10.0,
+    rpo: Annotated[
+        str | None,
+        typer.Option("--rpo", help="Instead: every copy's recovery point (oldest mail not yet copied) within this, e.g. 5m."),
+    ] = None,
     tolerance: Annotated[float, typer.Option("--tolerance", help="Bisection precision, a fraction of the answer.")] = 0.01,
     what_if: Annotated[
         str | None, typer.Option("--what-if", help="Also run these bandwidths, e.g. 100Mbps,200Mbps,500Mbps.")
@@ -78,6 +82,16 @@ def size_wan_command(
     if max_copy_queue <= 0:
         _fail("--max-copy-queue must be positive")
     extra = _bandwidths(what_if) if what_if else ()
+    rpo_seconds = None
+    if rpo is not None:
+        from dagsim.config.units import parse_duration
+
+        try:
+            rpo_seconds = parse_duration(rpo)
+        except ValueError as error:
+            _fail(f"--rpo: {error}")
+        if rpo_seconds <= 0:
+            _fail("--rpo must be positive, e.g. 5m")
     from tqdm import tqdm
 
     from dagsim.sizing.wan import MAX_RUNS, size_wan
@@ -86,7 +100,7 @@ def size_wan_command(
         _fail(f"--what-if takes at most {MAX_RUNS // 2} bandwidths")
     with tqdm(total=None, unit="run", desc="runs", leave=False, disable=None, file=sys.stderr) as bar:
         result = size_wan(
-            scenario, link, max_copy_queue=max_copy_queue, tolerance=tolerance, what_if=extra,
+            scenario, link, max_copy_queue=max_copy_queue, rpo=rpo_seconds, tolerance=tolerance, what_if=extra,
             progress=lambda runs: bar.update(runs - bar.n),
         )  # fmt: skip
     typer.echo(render_wan(result, scenario))
@@ -102,12 +116,17 @@ def render_wan(result, scenario) -> str:
     if not result.copies:
         lines.append("No copy ships logs over this link in the scenario: any bandwidth will do for replication.")
         return "\n".join(lines)
+    goal = (
+        f"keeps every copy queue under {result.max_copy_queue:g} logs"
+        if result.rpo is None
+        else f"keeps every copy's recovery point within {format_duration(result.rpo)}"
+    )
     if result.required is None:
-        lines.append(f"No bandwidth up to {format_bits(result.points[-1].bandwidth)} keeps every copy queue under {result.max_copy_queue:g} logs.")
+        lines.append(f"No bandwidth up to {format_bits(result.points[-1].bandwidth)} {goal}.")
     else:
         lines.append(
-            f"needed (dynamic): {format_bits(result.required)} keeps every copy queue under {result.max_copy_queue:g} logs "
-            f"over the run (bisection on {len(result.points)} fluid runs, within {result.tolerance:.0%})"
+            f"needed (dynamic): {format_bits(result.required)} {goal} over the run "
+            f"(bisection on {len(result.points)} fluid runs, within {result.tolerance:.0%})"
         )
     lines += [
         f"static, peak hour: {format_bits(result.static_peak)}  = peak-hour logs/s of the copies behind it "
@@ -125,7 +144,7 @@ def render_wan(result, scenario) -> str:
         elif ratio < 0.98:
             lines.append(
                 f"The dynamic answer is {1 - ratio:.0%} below the peak-hour figure: copy queues absorb the peak "
-                f"(up to {result.max_copy_queue:g} logs) and drain after it. Sizing for the peak hour over-provisions."
+                "(within the limit) and drain after it. Sizing for the peak hour over-provisions."
             )
         elif ratio > 1.02:
             lines.append(
@@ -135,15 +154,19 @@ def render_wan(result, scenario) -> str:
         else:
             lines.append(
                 "The dynamic answer is the peak-hour figure: with hourly generation, any shortfall in the peak hour "
-                f"builds more than {result.max_copy_queue:g} logs of copy queue within the hour."
+                "builds a backlog beyond the limit within the hour."
             )
     if result.what_if:
-        lines += ["", f"  {'bandwidth':>12} {'peak copy queue':>16} {'time above 10':>14} {'logs lost (site failure)':>25}  verdict"]
+        lines += [
+            "",
+            f"  {'bandwidth':>12} {'peak copy queue':>16} {'time above 10':>14} {'recovery point':>15} "
+            f"{'logs lost (site failure)':>25}  verdict",
+        ]
         for p in result.what_if:
             verdict = "meets" if p.meets else "misses"
             lines.append(
                 f"  {format_bits(p.bandwidth):>12} {p.peak_copy_queue:>16.1f} {format_duration(p.time_above_10):>14} "
-                f"{p.logs_lost_on_site_failure:>25}  {verdict}"
+                f"{format_duration(p.recovery_point):>15} {p.logs_lost_on_site_failure:>25}  {verdict}"
             )
         lines.append(
             "  (logs lost: per database the best copy behind the link, at its worst moment; the worst database)"

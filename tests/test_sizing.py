@@ -179,3 +179,19 @@ def test_the_daily_mean_is_a_floor_however_large_the_limit():
     assert result.static_mean < result.static_peak / 1.1
     assert result.required == pytest.approx(result.static_mean, rel=0.003)
     assert result.required >= result.static_mean * (1 - 1e-12)
+
+
+def test_a_recovery_point_objective_sizes_the_link_by_the_age_of_missing_mail():
+    """One peak hour of p logs/s drained at c logs/s per copy leaves mail 3600 (p - c) / c s old at worst;
+    an RPO of R needs c = 3600 p / (3600 + R)."""
+    hourly = [1.0] * 24
+    hourly[10] = 6.0
+    logs_per_day = 58_000.0
+    rpo = 1800.0
+    result = size_wan(two_sites(hourly, logs_per_day), "AB", rpo=rpo, tolerance=0.002)
+    peak = logs_per_day * 6 / sum(hourly) / 3600
+    expected = 2 * MIB * 3600 * peak / (3600 + rpo)
+    assert result.static_mean < expected < result.static_peak
+    assert result.required == pytest.approx(expected, rel=0.01)
+    point = max(result.points, key=lambda p: p.bandwidth if p.meets else -1)
+    assert point.recovery_point <= rpo

@@ -44,6 +44,8 @@ class WanPoint:
     """Logs: the highest copy queue of any copy shipping over the link."""
     time_above_10: float
     """Seconds: the longest any such copy spent with more than 10 logs in its copy queue."""
+    recovery_point: float
+    """Seconds: the oldest mail not yet copied to some copy behind the link, at its worst sample."""
     logs_lost_on_site_failure: int
     """Whole logs a database would lose if the site of its active copy failed at the worst
     moment: per database the smallest peak copy queue of its copies behind the link (the one
@@ -57,6 +59,8 @@ class WanSizing:
 
     link: str
     max_copy_queue: float
+    rpo: float | None
+    """When given (seconds), the criterion is the recovery point instead of the copy queue."""
     required: float | None
     """Smallest bandwidth found (bytes/s), or None when even the upper limit does not suffice."""
     tolerance: float
@@ -81,25 +85,75 @@ def _with_bandwidth(scenario: Scenario, link: str, bandwidth: float) -> Scenario
     return scenario.model_copy(update={"links": links})
 
 
-def wan_point(scenario: Scenario, link: str, bandwidth: float, copies: tuple[str, ...], max_copy_queue: float) -> WanPoint:
+RPO_SAMPLE_INTERVAL = 60.0
+"""Sample interval of sizing runs that check a recovery point (seconds): the recovery point
+is read at samples, so they are kept close."""
+
+
+def wan_point(
+    scenario: Scenario,
+    link: str,
+    bandwidth: float,
+    copies: tuple[str, ...],
+    max_copy_queue: float,
+    rpo: float | None = None,
+) -> WanPoint:
     """Run ``scenario`` with ``link`` at ``bandwidth`` and read the copies behind it."""
     from dagsim.simulate import simulate
 
-    result = simulate(_with_bandwidth(scenario, link, bandwidth))
+    variant = _with_bandwidth(scenario, link, bandwidth)
+    if rpo is not None and variant.run.sample_interval > RPO_SAMPLE_INTERVAL:
+        variant = variant.model_copy(update={"run": variant.run.model_copy(update={"sample_interval": RPO_SAMPLE_INTERVAL})})
+    result = simulate(variant)
     table = result.copies
     names = table.database + "\\" + table.server
     behind = table[names.isin(copies)]
     if behind.empty:
-        return WanPoint(bandwidth, 0.0, 0.0, 0, True)
+        return WanPoint(bandwidth, 0.0, 0.0, 0.0, 0, True)
     peak = float(behind.copy_queue_peak.max())
     lost_per_database = behind.groupby("database").copy_queue_peak.min()
+    recovery = _recovery_point(variant, result.timeseries, copies)
     return WanPoint(
         bandwidth=bandwidth,
         peak_copy_queue=peak,
         time_above_10=float(behind.time_copy_queue_above_10.max()),
+        recovery_point=recovery,
         logs_lost_on_site_failure=int(math.floor(float(lost_per_database.max()) + 1e-9)),
-        meets=peak < max_copy_queue,
+        meets=peak < max_copy_queue if rpo is None else recovery <= rpo,
     )
+
+
+def _recovery_point(scenario: Scenario, series, copies: tuple[str, ...]) -> float:
+    """The largest age, over samples and copies, of the oldest log a copy still misses.
+
+    A copy missing Q logs at time t has every log generated up to the moment s at which the
+    database's cumulative generation G(s) = G(t) - Q; its recovery point is t - s. G is
+    piecewise linear between hour boundaries (hourly profiles), so s is found exactly.
+    """
+    from dagsim.model.workload import HOUR, Workload
+
+    names = series.database + "\\" + series.server
+    behind = series[names.isin(copies) & (series.copy_queue > 0)]
+    if behind.empty:
+        return 0.0
+    hourly = Workload(scenario).hourly_rates()
+    index = {d.name: i for i, d in enumerate(scenario.databases)}
+    end = float(series.time.max())
+    breaks = np.arange(0.0, end + 2 * HOUR, HOUR)
+    worst = 0.0
+    for database, rows in behind.groupby("database"):
+        rates = hourly[index[database]]
+        cumulative = np.concatenate([[0.0], np.cumsum(rates[np.arange(len(breaks) - 1) % 24] * HOUR)])
+        t = rows.time.to_numpy()
+        generated = np.interp(t, breaks, cumulative)
+        copied = generated - rows.copy_queue.to_numpy()
+        # The first moment generation reached what was copied (the earliest, across a quiet hour).
+        k = np.clip(np.searchsorted(cumulative, copied, side="left"), 1, len(breaks) - 1)
+        low, high = cumulative[k - 1], cumulative[k]
+        span = np.where(high > low, (copied - low) / np.where(high > low, high - low, 1.0), 0.0)
+        moment = breaks[k - 1] + np.clip(span, 0.0, 1.0) * HOUR
+        worst = max(worst, float((t - moment).max()))
+    return worst
 
 
 def _static(scenario: Scenario, copies: tuple[str, ...], bytes_per_log: float) -> tuple[float, float, int]:
@@ -118,11 +172,13 @@ def size_wan(
     link: str,
     *,
     max_copy_queue: float = 10.0,
+    rpo: float | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
     what_if: tuple[float, ...] = (),
     progress=None,
 ) -> WanSizing:
-    """The smallest bandwidth of ``link`` keeping every copy behind it under ``max_copy_queue`` logs.
+    """The smallest bandwidth of ``link`` keeping every copy behind it under ``max_copy_queue`` logs
+    (or, with ``rpo`` seconds, keeping every copy's recovery point within it).
 
     ``what_if`` bandwidths (bytes/s) are run as well and reported as they are. ``progress(runs)``
     is called after each run.
@@ -133,6 +189,8 @@ def size_wan(
         raise ValueError("tolerance is a fraction between 0 and 1")
     if max_copy_queue <= 0:
         raise ValueError("max_copy_queue must be positive")
+    if rpo is not None and rpo <= 0:
+        raise ValueError("rpo must be positive")
     if len(what_if) > MAX_RUNS // 2:
         raise ValueError(f"at most {MAX_RUNS // 2} what-if bandwidths")
     from dagsim.simulate import simulate
@@ -152,7 +210,7 @@ def size_wan(
     def run(bandwidth: float) -> WanPoint:
         nonlocal runs
         runs += 1
-        point = wan_point(scenario, link, bandwidth, copies, max_copy_queue)
+        point = wan_point(scenario, link, bandwidth, copies, max_copy_queue, rpo)
         if progress is not None:
             progress(runs)
         return point
@@ -187,6 +245,7 @@ def size_wan(
     return WanSizing(
         link=link,
         max_copy_queue=max_copy_queue,
+        rpo=rpo,
         required=required,
         tolerance=tolerance,
         static_peak=static_peak,
