@@ -212,9 +212,19 @@ def render_copies(result) -> str:
     lines.append("")
     answer = result.answer
     if answer is None:
-        lines.append("No copy count tried meets the target (failover time alone may exceed it: see docs/sizing.md).")
+        lines.append(
+            "No copy count tried meets the target: past a point more copies stop helping, because something else "
+            "limits availability (quorum, a whole site, the failovers' own time; see docs/sizing.md)."
+        )
     else:
         lines.append(f"answer: {answer} cop{'y' if answer == 1 else 'ies'} per database")
+    if result.third_site:
+        best = result.third_site_answer
+        lines.append(
+            "with the witness moved to a third site: "
+            + (f"{best} cop{'y' if best == 1 else 'ies'} per database" if best is not None else "no count tried meets it")
+            + "  (" + ", ".join(f"{p.copies}: {p.unavailability:.3g}" for p in result.third_site if p.unavailability is not None) + ")"
+        )
     if not result.certain:
         lines.append("Not certain at this precision: a smaller count's interval straddles the target; run longer (--years).")
     return "\n".join(lines)

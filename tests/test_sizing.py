@@ -195,3 +195,43 @@ def test_a_recovery_point_objective_sizes_the_link_by_the_age_of_missing_mail():
     assert result.required == pytest.approx(expected, rel=0.01)
     point = max(result.points, key=lambda p: p.bandwidth if p.meets else -1)
     assert point.recovery_point <= rpo
+
+
+def two_datacenters() -> Scenario:
+    """Two members in each of two datacenters, the witness beside DC1's; servers and sites fail."""
+    return Scenario.model_validate(
+        {
+            "name": "two-datacenters",
+            "sites": [{"name": "DC1"}, {"name": "DC2"}],
+            "links": [{"name": "WAN", "sites": ["DC1", "DC2"], "bandwidth": "1Gbps", "latency": "10ms"}],
+            "dag": {"witness": {"host": "FSW", "site": "DC1"}},
+            "servers": [{"name": n, "site": s} for n, s in (("M1", "DC1"), ("M2", "DC1"), ("M3", "DC2"), ("M4", "DC2"))],
+            "databases": [
+                {"name": "DB1", "copies": [{"server": "M1", "activation_preference": 1}, {"server": "M3", "activation_preference": 2}]}
+            ],
+            "failures": {
+                "servers": {"time_to_failure": "3y", "time_to_repair": "1d"},
+                "sites": {"time_to_failure": "2y", "time_to_repair": "8h"},
+                "replica_duration": "1y",
+            },
+            "client_access": {"protocols": {}},
+        }
+    )
+
+
+def test_a_third_site_for_the_witness_can_change_the_answer():
+    """With the witness beside DC1's members, losing DC1 loses quorum whatever the copies (about 8h / 2y
+    of the time); in a third site the survivors keep quorum and a DR copy serves."""
+    from dagsim.availability.markov import exact_availability
+    from dagsim.sizing.copies import with_witness_in_third_site
+
+    scenario = two_datacenters()
+    site_down = (8 / 24) / (2 * 365 + 8 / 24)
+    assert exact_availability(with_copies(scenario, 4)).structural_unavailability > site_down
+    result = size_copies(scenario, 0.9999)
+    assert result.answer is None
+    assert result.third_site_answer is not None
+    moved = with_witness_in_third_site(scenario)
+    expected = next(n for n in range(1, 5) if exact_availability(with_copies(moved, n)).unavailability <= 1e-4)
+    assert result.third_site_answer == expected
+    assert with_witness_in_third_site(moved) is None  # already in a site without members

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from dagsim.config.schema import Scenario
 
-__all__ = ["CopiesPoint", "CopiesSizing", "size_copies", "with_copies"]
+__all__ = ["WITNESS_SITE", "CopiesPoint", "CopiesSizing", "size_copies", "with_copies", "with_witness_in_third_site"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,13 @@ class CopiesSizing:
     target: float
     """Availability target as a fraction (0.99999 for five nines)."""
     points: tuple[CopiesPoint, ...]
+    third_site: tuple[CopiesPoint, ...] = ()
+    """The same counts with the file share witness moved to a third site (when it sits in a
+    datacenter that holds members): whether a third site changes the answer."""
+
+    @property
+    def third_site_answer(self) -> int | None:
+        return next((p.copies for p in self.third_site if p.verdict == "meets"), None)
 
     @property
     def allowed(self) -> float:
@@ -90,6 +97,32 @@ def with_copies(scenario: Scenario, n: int) -> Scenario:
     return scenario.model_copy(update={"databases": tuple(new)})
 
 
+WITNESS_SITE = "WITNESS-SITE"
+"""Name of the third site :func:`with_witness_in_third_site` adds."""
+
+
+def with_witness_in_third_site(scenario: Scenario) -> Scenario | None:
+    """The scenario with its witness moved to a new site linked to every site with members.
+
+    None when that is not a change: no witness, one datacenter, or the witness already in a
+    site without members. The new links copy the first existing link's bandwidth and latency
+    (*assumption*); the failure model's ``sites`` and ``links`` classes apply to them too.
+    """
+    witness = scenario.dag.witness
+    member_sites = [s.name for s in scenario.sites if any(m.site == s.name for m in scenario.servers if m.name in scenario.member_names)]
+    if witness is None or len(member_sites) < 2 or witness.site not in member_sites:
+        return None
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    template = data["links"][0] if data.get("links") else {"bandwidth": 100e6 / 8, "latency": 0.02}
+    data["sites"].append({"name": WITNESS_SITE, "description": "file share witness only (sizing alternative)"})
+    for site in member_sites:
+        link = {"name": f"WAN-{site}-{WITNESS_SITE}", "sites": [site, WITNESS_SITE],
+                "bandwidth": template["bandwidth"], "latency": template["latency"]}  # fmt: skip
+        data.setdefault("links", []).append(link)
+    data["dag"]["witness"] = {"host": witness.host, "site": WITNESS_SITE}
+    return Scenario.model_validate(data)
+
+
 def _verdict(value: float | None, low: float, high: float, allowed: float) -> str:
     if value is not None and low == high:
         return "meets" if value <= allowed else "misses"
@@ -112,42 +145,62 @@ def size_copies(
 ) -> CopiesSizing:
     """Fewest copies per database meeting ``target`` availability (a fraction, e.g. 0.99999).
 
-    Stops at the first count that meets it, or at ``max_copies`` (or the member count).
+    Stops at the first count that meets it, or at ``max_copies`` (or the member count). When
+    the witness sits in a datacenter with members, the same counts are judged again with it
+    in a third site (:attr:`CopiesSizing.third_site`).
     """
-    from dagsim.availability.markov import exact_availability
-    from dagsim.availability.rare import rare_availability
-    from dagsim.availability.structure import NotMarkovian
-
     if not 0 < target < 1:
         raise ValueError("target is an availability between 0 and 1, e.g. 0.99999")
     if scenario.failures is None:
         raise ValueError("the scenario has no failures: block to size against")
     members = sum(1 for s in scenario.servers if s.name in scenario.member_names)
     allowed = 1 - target
+    counts = range(1, min(max_copies, members) + 1)
+    judge = _Judge(seed, years, precision, allowed)
     points = []
-    for n in range(1, min(max_copies, members) + 1):
-        variant = with_copies(scenario, n)
-        try:
-            exact = exact_availability(variant)
-            u = exact.unavailability
-            point = CopiesPoint(n, "exact", u, u, u, _verdict(u, u, u, allowed))
-        except NotMarkovian as refusal:
-            try:
-                rare = rare_availability(variant, seed=seed, precision=precision)
-                d = rare.dag
-                point = CopiesPoint(n, "rare", d.value, d.low, d.high, _verdict(d.value, d.low, d.high, allowed))
-            except NotMarkovian:
-                from dagsim.availability.study import availability
-
-                head = availability(variant, years=years, seed=seed, client_outages=False).headline
-                if head.value is None:
-                    point = CopiesPoint(n, "crude", None, 0.0, float("nan"), "uncertain")
-                else:
-                    point = CopiesPoint(n, "crude", head.value, head.low, head.high, _verdict(head.value, head.low, head.high, allowed))
-            del refusal
+    for n in counts:
+        point = judge(with_copies(scenario, n), n)
         points.append(point)
         if progress is not None:
             progress(n)
         if point.verdict == "meets":
             break
-    return CopiesSizing(target=target, points=tuple(points))
+    third = []
+    moved = with_witness_in_third_site(scenario)
+    if moved is not None:
+        for n in range(1, points[-1].copies + 1):
+            point = judge(with_copies(moved, n), n)
+            third.append(point)
+            if point.verdict == "meets":
+                break
+    return CopiesSizing(target=target, points=tuple(points), third_site=tuple(third))
+
+
+class _Judge:
+    """One copy count's unavailability by the first method that applies, and its verdict."""
+
+    def __init__(self, seed, years, precision, allowed) -> None:
+        self.seed, self.years, self.precision, self.allowed = seed, years, precision, allowed
+
+    def __call__(self, variant: Scenario, n: int) -> CopiesPoint:
+        from dagsim.availability.markov import exact_availability
+        from dagsim.availability.rare import rare_availability
+        from dagsim.availability.structure import NotMarkovian
+
+        allowed = self.allowed
+        try:
+            u = exact_availability(variant).unavailability
+            return CopiesPoint(n, "exact", u, u, u, _verdict(u, u, u, allowed))
+        except NotMarkovian:
+            pass
+        try:
+            d = rare_availability(variant, seed=self.seed, precision=self.precision).dag
+            return CopiesPoint(n, "rare", d.value, d.low, d.high, _verdict(d.value, d.low, d.high, allowed))
+        except NotMarkovian:
+            pass
+        from dagsim.availability.study import availability
+
+        head = availability(variant, years=self.years, seed=self.seed, client_outages=False).headline
+        if head.value is None:
+            return CopiesPoint(n, "crude", None, 0.0, float("nan"), "uncertain")
+        return CopiesPoint(n, "crude", head.value, head.low, head.high, _verdict(head.value, head.low, head.high, allowed))
