@@ -80,6 +80,8 @@ class RunResult:
     decision_records: tuple[DecisionRecord, ...] = ()
     client_outage_records: tuple[ClientOutageRecord, ...] = ()
     link_records: tuple[LinkRecord, ...] = ()
+    move_records: tuple = ()
+    """:class:`dagsim.mrs.MoveRecord` per move request (empty without ``mrs.batches``)."""
     versions: dict[str, str] = field(default_factory=versions)
 
     # ---------------------------------------------------------------- tables
@@ -105,6 +107,16 @@ class RunResult:
     def user_minutes(self) -> float:
         """Total user-minutes of outage over the run, every database and protocol."""
         return float(sum(r.user_minutes for r in self.client_outage_records))
+
+    @cached_property
+    def moves(self) -> pd.DataFrame:
+        """One row per move request (Get-MoveRequestStatistics): status, detail, bytes, times, stalls."""
+        columns = [
+            "request", "batch", "source_database", "target_database", "status", "status_detail",
+            "percent_complete", "bytes_transferred", "started", "finished", "stalled", "stalls", "throughput",
+        ]  # fmt: skip
+        rows = [{**asdict(r), "throughput": r.throughput} for r in self.move_records]
+        return pd.DataFrame(rows, columns=columns)
 
     @cached_property
     def decisions(self) -> pd.DataFrame:
@@ -164,6 +176,7 @@ class RunResult:
             "failovers": [_rounded({**asdict(f), "outage": f.outage}) for f in self.failover_records],
             "client_outages": [_rounded(asdict(r)) for r in self.client_outage_records],
             "links": self._links_summary(),
+            "moves": self._moves_summary(),
             "user_minutes_of_outage": round(self.user_minutes(), 6),
         }
 
@@ -185,6 +198,11 @@ class RunResult:
             }
             for r in self.link_records
         ]
+
+    def _moves_summary(self) -> list[dict]:
+        from dagsim.verdicts import batch_digest
+
+        return batch_digest(self) if self.move_records else []
 
     def provenance(self) -> dict:
         """Everything needed to reproduce this result: resolved scenario, seed, versions."""
@@ -214,6 +232,9 @@ class RunResult:
         self.copies.to_csv(written[3], index=False)
         self.failovers.drop(columns=["candidates"]).to_csv(written[4], index=False)
         self.client_outages.to_csv(written[5], index=False)
+        if self.move_records:
+            written.append(out / "moves.csv")
+            self.moves.to_csv(written[-1], index=False)
         if series_format == "parquet":
             series = out / "queues.parquet"
             self.timeseries.to_parquet(series, index=False)

@@ -38,6 +38,11 @@ def render_run(
 
         lines += ["", "Inter-site links: peak log-shipping demand (after compression) against bandwidth"]
         lines += [f"  {line}" for line in link_verdicts(result)]
+    if result.move_records:
+        from dagsim.verdicts import move_verdicts
+
+        lines += ["", "Mailbox moves (migration batches; every request in moves.csv with --out)"]
+        lines += [f"  {line}" for line in move_verdicts(result)]
     if result.failover_records:
         lines += ["", "Failovers and switchovers (time of each phase after the failure)", render_failovers(result.failover_records)]
     if result.client_outage_records:
@@ -72,6 +77,10 @@ def render_summary(result: RunResult, *, wall_seconds: float | None = None) -> s
         f"{format_duration(result.duration)} simulated" + (f" in {wall_seconds:.2f} s" if wall_seconds is not None else "")
     ]
     lines += link_verdicts(result)
+    if result.move_records:
+        from dagsim.verdicts import move_verdicts
+
+        lines += move_verdicts(result)
     passive = [c for c, active in zip(result.copy_records, result.active_copies, strict=True) if not active]
     above = [c for c in passive if c.copy_queue_peak > 10]
     if above:

@@ -16,7 +16,7 @@ from dagsim.records import LinkRecord, format_clock
 if TYPE_CHECKING:
     from dagsim.results import RunResult
 
-__all__ = ["format_bits", "link_verdict", "link_verdicts"]
+__all__ = ["batch_digest", "format_bits", "link_verdict", "link_verdicts", "move_verdicts"]
 
 
 def format_bits(bytes_per_second: float) -> str:
@@ -63,3 +63,52 @@ def link_verdict(record: LinkRecord, result: RunResult) -> str:
 def link_verdicts(result: RunResult) -> list[str]:
     """A verdict per link direction, in scenario order."""
     return [link_verdict(record, result) for record in result.link_records]
+
+
+def batch_digest(result: RunResult) -> list[dict]:
+    """Per migration batch: request counts by status, when the last finished, time stalled."""
+    from collections import Counter
+
+    out = []
+    for batch in result.scenario.mrs.batches:
+        records = [r for r in result.move_records if r.batch == batch.name]
+        statuses = Counter(r.status for r in records)
+        finished = [r.finished for r in records if r.status == "Completed"]
+        stalled = [r for r in records if r.stalls]
+        details = Counter(r.status_detail for r in records if r.status not in ("Completed",))
+        out.append(
+            {
+                "batch": batch.name,
+                "target_database": batch.target_database,
+                "requests": len(records),
+                "statuses": dict(sorted(statuses.items())),
+                "last_completed": max(finished) if len(finished) == len(records) and finished else None,
+                "bytes": sum(r.bytes_transferred for r in records),
+                "stalled_requests": len(stalled),
+                "stalled_seconds": sum(r.stalled for r in records),
+                "open_details": dict(sorted(details.items())),
+            }
+        )
+    return out
+
+
+def move_verdicts(result: RunResult) -> list[str]:
+    """One line per migration batch: how many moved, by when, and how long they stalled."""
+    from dagsim.text import short_duration
+
+    lines = []
+    for digest in batch_digest(result):
+        done = digest["statuses"].get("Completed", 0)
+        head = f"batch {digest['batch']} into {digest['target_database']}: {done} of {digest['requests']} moves completed"
+        if digest["last_completed"] is not None:
+            head += f" by {short_duration(digest['last_completed'])}"
+        else:
+            rest = ", ".join(f"{n} {status}" for status, n in digest["statuses"].items() if status != "Completed")
+            head += f" ({rest})" if rest else ""
+        if digest["stalled_requests"]:
+            head += (
+                f"; {digest['stalled_requests']} stalled, {short_duration(digest['stalled_seconds'])} request-time in all "
+                "(data guarantee or a database failing over)"
+            )
+        lines.append(head)
+    return lines

@@ -384,6 +384,19 @@ def _bounded(scenario: Scenario) -> Iterator[Finding]:
         )
 
 
+def _mrs(scenario: Scenario) -> Iterator[Finding]:
+    """Move batches name databases of the scenario, and need Active Manager (fluid mode)."""
+    databases = [d.name for d in scenario.databases]
+    for index, batch in enumerate(scenario.mrs.batches):
+        here = ("mrs", "batches", index)
+        for key in ("target_database", "source_database"):
+            name = getattr(batch, key)
+            if name is not None and name not in databases:
+                yield (*here, key), _undefined("database", name, databases)
+    if scenario.mrs.batches and scenario.run.mode != "fluid":
+        yield ("mrs",), "mailbox moves need Active Manager, which only fluid mode runs (run.mode: fluid)"
+
+
 _RULES: tuple[Rule, ...] = (
     _bounded,
     _unique_names,
@@ -396,5 +409,6 @@ _RULES: tuple[Rule, ...] = (
     _edition_limits,
     _timeline,
     _expectations,
+    _mrs,
     failure_findings,
 )

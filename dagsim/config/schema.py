@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dagsim.config.expect import Expectation
 from dagsim.config.failures import FailuresSpec
+from dagsim.config.mrs import MrsSpec
 import math
 
 from dagsim.config.units import Bandwidth, Count, Duration, Number, Size, format_duration
@@ -228,6 +229,12 @@ class DatabaseSpec(Spec):
         default=True, description="truncate logs once every copy has them (no backups modelled)"
     )
     copies: tuple[CopySpec, ...] = Field(min_length=1)
+    data_move_replication_constraint: Literal[
+        "none", "second_copy", "second_datacenter", "all_datacenters", "all_copies"
+    ] = Field(
+        default="second_copy",
+        description="DataMoveReplicationConstraint: which passive copies a mailbox move waits for (the data guarantee)",
+    )
 
     @property
     def generated_logs_per_day(self) -> float:
@@ -709,6 +716,7 @@ class Scenario(Spec):
     expect: tuple[Expectation, ...] = ()
     run: RunSpec = RunSpec()
     failures: FailuresSpec | None = Field(default=None, description="random failures for `dagsim availability`")
+    mrs: MrsSpec = Field(default=MrsSpec(), description="mailbox moves (migration batches)")
 
     # -- conveniences for model code (pure lookups on the frozen data) --
 

@@ -85,6 +85,11 @@ class Simulation:
             initial = {name: server for name, server in (self.layout.copy_names[r] for r in self.layout.initial_active)}
             self.client_access = ClientAccess(scenario, initial)
             self.manager.client_access = self.client_access
+        self.mrs = None
+        if self.mode == "fluid" and scenario.mrs.batches:
+            from dagsim.mrs import MailboxReplicationService
+
+            self.mrs = MailboxReplicationService(self)
         self._ran = False
 
     # ------------------------------------------------------------------ running
@@ -102,6 +107,8 @@ class Simulation:
             self._ran = True
             self.replication.start()
             self.env.process(self._timeline())
+            if self.mrs is not None:
+                self.mrs.start()
         until = min(until, self.duration)
         steps = np.linspace(self.env.now, until, max(chunks, 1) + 1)[1:]
         for stop in steps:
@@ -203,4 +210,5 @@ class Simulation:
             failover_records=tuple(self.manager.records()) if self.manager else (),
             decision_records=tuple(self.manager.decisions) if self.manager else (),
             client_outage_records=tuple(self.client_access.outages()) if self.client_access else (),
+            move_records=self.mrs.records() if self.mrs is not None else (),
         )

@@ -1,0 +1,180 @@
+"""Mailbox moves: transfer times, the data guarantee, failovers and failures, computed by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import dagsim
+from dagsim.cli import app
+from dagsim.config.schema import Scenario
+
+MIB = 1024**2
+GIB = 1024**3
+
+
+def scenario(
+    constraint: str = "second_copy",
+    *,
+    wan: str = "10Gbps",
+    mailboxes: int = 1,
+    concurrent: int = 2,
+    rate: str = "80Mbps",
+    local_copy: bool = False,
+    timeline: list | None = None,
+    max_stall: str = "30m",
+) -> Scenario:
+    """DB1 active on A1, a passive copy on B1 over the WAN (and one on A2 with ``local_copy``); no mail."""
+    servers = [{"name": "A1", "site": "A"}, {"name": "B1", "site": "B"}]
+    copies = [{"server": "A1", "activation_preference": 1}, {"server": "B1", "activation_preference": 2}]
+    if local_copy:
+        servers.append({"name": "A2", "site": "A"})
+        copies.append({"server": "A2", "activation_preference": 3})
+    return Scenario.model_validate(
+        {
+            "name": "moves",
+            "sites": [{"name": "A"}, {"name": "B"}, {"name": "W"}],
+            "links": [
+                {"name": "AB", "sites": ["A", "B"], "bandwidth": wan},
+                {"name": "AW", "sites": ["A", "W"], "bandwidth": "1Gbps"},
+                {"name": "BW", "sites": ["B", "W"], "bandwidth": "1Gbps"},
+            ],
+            "dag": {"witness": {"host": "FSW", "site": "W"}},
+            "servers": servers,
+            "databases": [{"name": "DB1", "logs_per_day": 0, "data_move_replication_constraint": constraint, "copies": copies}],
+            "client_access": {"protocols": {}},
+            "mrs": {
+                "batches": [
+                    {"name": "M", "target_database": "DB1", "mailboxes": mailboxes, "mailbox_size": "2GB",
+                     "max_concurrent": concurrent, "transfer_rate": rate}  # fmt: skip
+                ],
+                "max_stall_time": max_stall,
+            },
+            "timeline": timeline or [],
+            "run": {"duration": "1d"},
+        }
+    )
+
+
+def test_one_move_takes_size_over_rate_plus_completion():
+    """A move of S bytes at r bytes/s that never stalls completes at S / r + the completion time."""
+    result = dagsim.simulate(scenario())
+    move = result.moves.iloc[0]
+    assert move.status == "Completed" and move.stalls == 0
+    assert move.finished == pytest.approx(2 * GIB / (80e6 / 8) + 60, rel=1e-9)
+    assert move.bytes_transferred == pytest.approx(2 * GIB)
+    assert move.throughput == pytest.approx(2 * GIB / move.finished)
+
+
+def test_concurrency_limit_queues_the_rest():
+    """Four moves, two at a time: the second pair starts when the first finishes copying."""
+    result = dagsim.simulate(scenario(mailboxes=4))
+    copy = 2 * GIB / (80e6 / 8)
+    started = sorted(result.moves.started)
+    assert started == pytest.approx([0, 0, copy, copy], abs=1e-5)
+    assert result.moves.finished.max() == pytest.approx(2 * copy + 60, abs=1e-5)
+
+
+def test_moved_bytes_become_logs_on_the_target():
+    """Every moved MiB is one log written on the target database (log_factor 1)."""
+    result = dagsim.simulate(scenario(mailboxes=3))
+    generated = result.databases.set_index("database").logs_generated["DB1"]
+    assert generated == pytest.approx(3 * 2 * GIB / MIB, rel=1e-6)
+
+
+def test_second_copy_stalls_at_the_first_check_after_the_remote_queue_reaches_10():
+    """On a thin WAN the remote copy queue grows at (move logs - link share); the moves stall at the
+    first data-guarantee check (every 5 s) after it reaches 10 logs."""
+    s = scenario(wan="50Mbps", mailboxes=2)
+    result = dagsim.simulate(s)
+    ratio = s.dag.compression_ratio
+    growth = 2 * (80e6 / 8) / MIB - (50e6 / 8) / (ratio * MIB)  # logs/s
+    first = 10 / growth
+    expected = math.ceil(first / 5) * 5
+    stalls = result.events[result.events.kind == "move_stalled"]
+    assert stalls.time.iloc[0] == pytest.approx(expected, abs=1e-6)
+    assert "StalledDueToTarget_MdbReplication" in stalls.detail.iloc[0]
+    assert (result.moves.stalls > 0).all()
+
+
+def test_constraint_none_never_stalls():
+    """Under DataMoveReplicationConstraint None the moves never wait, however far the copy falls behind."""
+    result = dagsim.simulate(scenario("none", wan="50Mbps", mailboxes=2))
+    assert (result.moves.stalls == 0).all()
+    assert result.copies.copy_queue_peak.max() > 1000
+    assert not (result.events.kind == "move_stalled").any()
+
+
+def test_second_datacenter_waits_for_the_remote_copy_second_copy_does_not():
+    """With a current copy in the same site, SecondCopy is met; SecondDatacenter waits for the remote copy."""
+    same_site = dagsim.simulate(scenario("second_copy", wan="50Mbps", mailboxes=2, local_copy=True))
+    other_site = dagsim.simulate(scenario("second_datacenter", wan="50Mbps", mailboxes=2, local_copy=True))
+    assert (same_site.moves.stalls == 0).all()
+    assert (other_site.moves.stalls > 0).all()
+    assert other_site.moves.finished.max() > same_site.moves.finished.max()
+
+
+def test_a_failover_of_the_target_pauses_the_moves_which_resume_on_the_new_active_copy():
+    """The target's server fails mid-move: the moves wait while the database is not mounted and then
+    finish from where they were, on the copy that took over."""
+    undisturbed = 2 * GIB / (80e6 / 8) + 60
+    failure = [{"at": "60s", "action": "fail_server", "server": "A1"}]
+    # Three copies: after the failover one passive copy is still current, so SecondCopy holds.
+    result = dagsim.simulate(scenario(timeline=failure, local_copy=True))
+    move = result.moves.iloc[0]
+    assert move.status == "Completed"
+    assert move.stalls >= 1
+    outage = result.failovers.iloc[0].mounted - 60
+    assert result.failovers.iloc[0].target in ("B1", "A2")
+    delay = move.finished - undisturbed
+    # At most: the outage, plus one check period to notice it, plus one retry interval to resume.
+    assert 0 < delay <= outage + 5 + 30 + 1e-6
+    assert move.bytes_transferred == pytest.approx(2 * GIB)
+
+
+def test_a_request_stalled_too_long_fails():
+    """With its only passive copy down, a SecondCopy move stalls and fails after max_stall_time."""
+    down = [{"at": "0s", "action": "fail_server", "server": "B1"}]
+    result = dagsim.simulate(scenario(timeline=down, max_stall="10m"))
+    move = result.moves.iloc[0]
+    assert move.status == "Failed"
+    assert move.status_detail.startswith("DataGuaranteeTimeout")
+    assert 600 <= move.finished <= 600 + 30 + 1e-6
+    assert (result.events.kind == "move_failed").sum() == 1
+
+
+def test_rules_name_unknown_databases_and_per_log_mode(tmp_path):
+    """A batch naming an unknown database, or moves in per_log mode, is exit 2 with the path."""
+    data = scenario().model_dump(mode="json", exclude_none=True)
+    data["mrs"]["batches"][0]["target_database"] = "DB9"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "mrs.batches[0].target_database" in result.output and "'DB9'" in result.output
+    data["mrs"]["batches"][0]["target_database"] = "DB1"
+    data["run"]["mode"] = "per_log"
+    path.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "fluid mode" in result.output
+
+
+def test_run_writes_moves_csv_and_a_batch_verdict(tmp_path):
+    """`dagsim run --out` writes moves.csv; the summary and the text say how the batch went."""
+    path = tmp_path / "moves.yaml"
+    path.write_text(yaml.safe_dump(scenario(wan="50Mbps", mailboxes=2).model_dump(mode="json", exclude_none=True)))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "batch M into DB1: 2 of 2 moves completed" in result.output
+    import pandas as pd
+
+    moves = pd.read_csv(out / "moves.csv")
+    assert list(moves.status) == ["Completed", "Completed"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["moves"][0]["statuses"] == {"Completed": 2}
+    assert summary["moves"][0]["stalled_requests"] == 2
