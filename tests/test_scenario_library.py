@@ -46,6 +46,9 @@ BEHAVIOURS = {
     "MaximumPreferredActiveDatabases and RedistributeActiveDatabases": "preferred-maximum-and-rebalance.yaml",
     "the shadow Safety Net serves a resubmit after 12 hours": "safety-net-shadow.yaml",
     "server failover within about 30 s": "server-failover-timing.yaml",
+    "data guarantee SecondCopy stalls moves behind a lagging copy": "data-guarantee-second-copy.yaml",
+    "data guarantee None never stalls moves": "data-guarantee-none.yaml",
+    "data guarantee SecondDatacenter needs a current copy in another site": "data-guarantee-second-datacenter.yaml",
 }
 
 runner = CliRunner()
@@ -82,6 +85,18 @@ def test_library_scenario_names_its_rule_and_has_expectations(path):
 # A change to each scenario's key setting, and the checks that must then fail: the
 # expectations pin the behaviour, not just whatever the run happens to do.
 CONTROLS = [
+    (
+        "data-guarantee-second-datacenter.yaml",
+        "data_move_replication_constraint: second_datacenter",
+        "data_move_replication_constraint: second_copy",
+        {"event move_stalled DB1"},
+    ),
+    (
+        "data-guarantee-none.yaml",
+        "data_move_replication_constraint: none",
+        "data_move_replication_constraint: second_copy",
+        {"event move_stalled", "event move_batch_completed DB1"},
+    ),
     (
         "mount-dial-thresholds.yaml",
         "{name: MBX-GA, site: B, auto_database_mount_dial: good_availability}",
