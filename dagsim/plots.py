@@ -57,7 +57,7 @@ __all__ = [
 COPY_QUEUE_THRESHOLD = domain.COPY_QUEUE_THRESHOLD
 REPLAY_QUEUE_THRESHOLD = domain.REPLAY_QUEUE_THRESHOLD
 
-PLOT_KINDS = ("timeline", "queues", "anatomy", "generation")
+PLOT_KINDS = ("timeline", "queues", "anatomy", "generation", "moves")
 """File stems :func:`write_plots` uses, one per plot kind."""
 
 HOUR = 3600.0
@@ -921,15 +921,24 @@ def figure_bytes(figure: Figure, fmt: str = "png", *, dpi: int = 120) -> bytes:
     return buffer.getvalue()
 
 
+def _moves(result: RunResult) -> Axes:
+    from dagsim.mrs.plot import moves_in_flight
+
+    return moves_in_flight(result)
+
+
 def _figure_of(drawn) -> Figure:
     return drawn if isinstance(drawn, Figure) else drawn.figure
 
 
 def skipped_plots(result: RunResult) -> dict[str, str]:
     """The plots :func:`write_plots` leaves out for ``result``, each with the reason."""
-    if result.failover_records:
-        return {}
-    return {"anatomy": "the run had no failover or switchover to dissect"}
+    skipped = {}
+    if not result.failover_records:
+        skipped["anatomy"] = "the run had no failover or switchover to dissect"
+    if not result.move_records:
+        skipped["moves"] = "the run had no mailbox moves (mrs.batches)"
+    return skipped
 
 
 def write_plots(
@@ -939,8 +948,8 @@ def write_plots(
 
     Files: ``timeline.<fmt>`` (the first database that failed over, else the busiest),
     ``queues.<fmt>`` (the database with the longest copy queue), ``anatomy.<fmt>`` (the first
-    failover that mounted; only when the run had a failover or switchover) and
-    ``generation.<fmt>``. ``formats``: any of ``"png"``, ``"svg"``. Returns the paths written,
+    failover that mounted; only when the run had a failover or switchover),
+    ``generation.<fmt>`` and ``moves.<fmt>`` (the first migration batch; only with mailbox moves). ``formats``: any of ``"png"``, ``"svg"``. Returns the paths written,
     in that order. Same result, same bytes.
     """
     formats = tuple(formats)
@@ -954,6 +963,7 @@ def write_plots(
         ("queues", lambda: queue_lengths(result)),
         ("anatomy", None if "anatomy" in skipped_plots(result) else (lambda: failover_anatomy(result))),
         ("generation", lambda: generation_vs_capacity(result)),
+        ("moves", None if "moves" in skipped_plots(result) else (lambda: _moves(result))),
     ]
     written = []
     for stem, draw in drawings:

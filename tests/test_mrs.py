@@ -178,3 +178,23 @@ def test_run_writes_moves_csv_and_a_batch_verdict(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["moves"][0]["statuses"] == {"Completed": 2}
     assert summary["moves"][0]["stalled_requests"] == 2
+
+
+def test_moves_plot_shows_requests_in_flight_stalls_and_copy_queues(tmp_path):
+    """The moves picture steps up to max_concurrent, shades each stall, draws the target's copy queues;
+    write_plots adds moves.png only when the run has moves."""
+    from dagsim import plots
+    from dagsim.mrs.plot import moves_in_flight
+
+    result = dagsim.simulate(scenario(wan="50Mbps", mailboxes=4))
+    ax = moves_in_flight(result)
+    in_flight = ax.lines[0].get_ydata()
+    assert max(in_flight) == 2 and in_flight[-1] == 0
+    stalls = (result.events.kind == "move_stalled").sum()
+    assert len(ax.patches) == stalls > 0
+    twin = [other for other in ax.figure.axes if other is not ax][0]
+    assert any("copy queue DB1\\B1" in line.get_label() for line in twin.lines)
+    written = [p.name for p in plots.write_plots(result, tmp_path)]
+    assert "moves.png" in written
+    quiet = dagsim.simulate("scenarios/server-failure.yaml")
+    assert plots.skipped_plots(quiet)["moves"].startswith("the run had no mailbox moves")
