@@ -651,7 +651,7 @@ def queue_lengths(
             continue
         line = twin.axhline(share, color=colour, linestyle="-.", linewidth=1.2, label=text + " (right axis)")
         line.set_gid(f"capacity:{server}")
-    twin.set_ylim(0, top_rate)
+    twin.set_ylim(0, top_rate if top_rate > 0 else 1.0)  # a database with no mail of its own
     twin.set_ylabel("logs/s: generation, link share")
 
     _hours_axis(bottom, result.duration)
