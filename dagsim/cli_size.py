@@ -182,6 +182,10 @@ def size_copies_command(
     years: Annotated[
         float, typer.Option("--years", help="DAG-years per count when only Monte Carlo applies.", min=0.0, max=1e6)
     ] = 100.0,
+    lagged: Annotated[
+        str | None,
+        typer.Option("--lagged", help="Also judge the answer with its last copy lagged by this, e.g. 7d (Monte Carlo)."),
+    ] = None,
     seed: SeedOption = None,
 ) -> None:
     """The fewest copies per database that meet an availability target under the scenario's failures."""
@@ -191,9 +195,22 @@ def size_copies_command(
         _fail(f"{file}: the scenario has no failures: block; nothing fails at random (see docs/availability.md)")
     if years <= 0:
         _fail("--years must be positive")
+    lag = None
+    if lagged is not None:
+        from dagsim.config.units import parse_duration
+
+        try:
+            lag = parse_duration(lagged)
+        except ValueError as error:
+            _fail(f"--lagged: {error}")
+        if not 0 < lag <= 14 * 86400:
+            _fail("--lagged is a replay lag between 0 and 14 days, e.g. 7d")
     from dagsim.sizing.copies import size_copies
 
-    result = size_copies(scenario, fraction, max_copies=max_copies, seed=seed, years=years)
+    try:
+        result = size_copies(scenario, fraction, max_copies=max_copies, seed=seed, years=years, lagged=lag)
+    except ValueError as error:
+        _fail(f"{file}: {error}")
     typer.echo(render_copies(result))
 
 
@@ -224,6 +241,14 @@ def render_copies(result) -> str:
             "with the witness moved to a third site: "
             + (f"{best} cop{'y' if best == 1 else 'ies'} per database" if best is not None else "no count tried meets it")
             + "  (" + ", ".join(f"{p.copies}: {p.unavailability:.3g}" for p in result.third_site if p.unavailability is not None) + ")"
+        )
+    if result.lagged is not None:
+        from dagsim.config.units import format_duration
+
+        p = result.lagged
+        value = "none observed" if p.unavailability is None else f"{p.unavailability:.3g} [{p.low:.3g}, {p.high:.3g}]"
+        lines.append(
+            f"with the last of {p.copies} copies lagged {format_duration(result.lag)} (Monte Carlo): {value}  {p.verdict}"
         )
     if not result.certain:
         lines.append("Not certain at this precision: a smaller count's interval straddles the target; run longer (--years).")

@@ -235,3 +235,19 @@ def test_a_third_site_for_the_witness_can_change_the_answer():
     expected = next(n for n in range(1, 5) if exact_availability(with_copies(moved, n)).unavailability <= 1e-4)
     assert result.third_site_answer == expected
     assert with_witness_in_third_site(moved) is None  # already in a site without members
+
+
+def test_lagged_alternative_is_judged_by_monte_carlo():
+    """--lagged judges the answer's count with its last copy lagged, by crude Monte Carlo, and says so."""
+    from dagsim.availability.study import availability
+
+    result = size_copies(volume_copies(3), 0.99, lagged=7 * DAY, years=10, seed=2)
+    assert result.answer == 2
+    point = result.lagged
+    assert point.method == "crude" and point.copies == 2
+    grown = with_copies(volume_copies(3), 2)
+    data = grown.model_dump(mode="json", exclude_none=True)
+    data["databases"][0]["copies"][-1]["replay_lag_time"] = 7 * DAY
+    direct = availability(Scenario.model_validate(data), years=10, seed=2, client_outages=False).headline
+    assert direct.value is not None
+    assert (point.unavailability, point.low, point.high) == (direct.value, direct.low, direct.high)

@@ -44,6 +44,10 @@ class CopiesSizing:
     third_site: tuple[CopiesPoint, ...] = ()
     """The same counts with the file share witness moved to a third site (when it sits in a
     datacenter that holds members): whether a third site changes the answer."""
+    lagged: CopiesPoint | None = None
+    """With ``lagged`` given: the answer's count (or the largest tried) with its last copy
+    lagged, by crude Monte Carlo (the Markov model leaves lagged copies out)."""
+    lag: float | None = None
 
     @property
     def third_site_answer(self) -> int | None:
@@ -141,13 +145,16 @@ def size_copies(
     seed: int | None = None,
     years: float = 100.0,
     precision: float = 0.1,
+    lagged: float | None = None,
     progress=None,
 ) -> CopiesSizing:
     """Fewest copies per database meeting ``target`` availability (a fraction, e.g. 0.99999).
 
     Stops at the first count that meets it, or at ``max_copies`` (or the member count). When
     the witness sits in a datacenter with members, the same counts are judged again with it
-    in a third site (:attr:`CopiesSizing.third_site`).
+    in a third site (:attr:`CopiesSizing.third_site`). With ``lagged`` (seconds) the
+    answer's count is also judged with its last copy lagged by that much, by crude Monte Carlo
+    over ``years`` (:attr:`CopiesSizing.lagged`).
     """
     if not 0 < target < 1:
         raise ValueError("target is an availability between 0 and 1, e.g. 0.99999")
@@ -173,7 +180,20 @@ def size_copies(
             third.append(point)
             if point.verdict == "meets":
                 break
-    return CopiesSizing(target=target, points=tuple(points), third_site=tuple(third))
+    lagged_point = None
+    if lagged is not None:
+        n = points[-1].copies
+        if n < 2:
+            raise ValueError("a lagged copy needs at least two copies per database")
+        variant = with_copies(scenario, n)
+        databases = tuple(
+            d.model_copy(update={"copies": (*d.copies[:-1], d.copies[-1].model_copy(update={"replay_lag_time": lagged}))})
+            for d in variant.databases
+        )
+        lagged_point = judge.crude(variant.model_copy(update={"databases": databases}), n)
+    return CopiesSizing(
+        target=target, points=tuple(points), third_site=tuple(third), lagged=lagged_point, lag=lagged
+    )
 
 
 class _Judge:
@@ -198,8 +218,12 @@ class _Judge:
             return CopiesPoint(n, "rare", d.value, d.low, d.high, _verdict(d.value, d.low, d.high, allowed))
         except NotMarkovian:
             pass
+        return self.crude(variant, n)
+
+    def crude(self, variant: Scenario, n: int) -> CopiesPoint:
         from dagsim.availability.study import availability
 
+        allowed = self.allowed
         head = availability(variant, years=self.years, seed=self.seed, client_outages=False).headline
         if head.value is None:
             return CopiesPoint(n, "crude", None, 0.0, float("nan"), "uncertain")
