@@ -288,7 +288,7 @@ class _Process:
 class _Walk:
     """What is down, and the crews' first-in-first-out queue, during one cycle."""
 
-    __slots__ = ("crewed", "crews", "down", "in_repair", "process", "waiting")
+    __slots__ = ("crewed", "crews", "down", "in_repair", "process", "steps", "waiting")
 
     def __init__(self, process: _Process) -> None:
         self.process = process
@@ -297,6 +297,14 @@ class _Walk:
         self.down: set[int] = set()
         self.waiting: list[int] = []
         self.in_repair = 0
+        self.steps = 0
+
+    def rates_of_next_step(self) -> tuple[float, list[int], float]:
+        """Count one more step (a cycle is bounded) and return :meth:`rates`."""
+        self.steps += 1
+        if self.steps > _MAX_STEPS_PER_CYCLE:
+            raise RuntimeError("a cycle did not end within 100,000 steps; the repair rates are too low")
+        return self.rates()
 
     def fail(self, i: int) -> None:
         self.down.add(i)
@@ -353,22 +361,18 @@ def _biased_cycle(process: _Process, rng: np.random.Generator, bias: float):
     _, up_before = process.state(frozenset())
     if not up_before.all():
         downtime += (~up_before) / process.total_failure
-    steps = 0
     while True:
         key = frozenset(walk.down)
-        if steps:
+        if walk.steps:
             _, up = process.state(key)
             if not up.all():
                 outages += weight * (up_before & ~up)
             up_before = up
             if not walk.down:
                 break
-        steps += 1
-        if steps > _MAX_STEPS_PER_CYCLE:
-            raise RuntimeError("a cycle did not end within 100,000 steps; the repair rates are too low")
-        failure_total, repairing, repair_total = walk.rates()
+        failure_total, repairing, repair_total = walk.rates_of_next_step()
         total = failure_total + repair_total
-        if steps > 1 and not up_before.all():
+        if walk.steps > 1 and not up_before.all():
             downtime += weight * (~up_before) / total
         targets = process.eligible(key) if up_before.all() else ()
         if targets and rng.random() < bias:
@@ -396,7 +400,6 @@ def _natural_cycle(process: _Process, rng: np.random.Generator):
     active = _best(process, usable)
     cause = _pick_failure(process, rng, walk.down, process.total_failure)
     walk.fail(cause)
-    steps = 0
     while True:
         key = frozenset(walk.down)
         usable, up = process.state(key)
@@ -407,10 +410,7 @@ def _natural_cycle(process: _Process, rng: np.random.Generator):
         up_before = up
         if not walk.down:
             break
-        steps += 1
-        if steps > _MAX_STEPS_PER_CYCLE:
-            raise RuntimeError("a cycle did not end within 100,000 steps; the repair rates are too low")
-        failure_total, repairing, repair_total = walk.rates()
+        failure_total, repairing, repair_total = walk.rates_of_next_step()
         length += 1.0 / (failure_total + repair_total)
         failing, cause = walk.natural(rng, failure_total, repairing, repair_total)
         if failing:
