@@ -293,6 +293,15 @@ class ResumeCopy(_ActionBase):
     server: Name
 
 
+class SeedCopy(_ActionBase):
+    """Update-MailboxDatabaseCopy -DeleteExistingFiles: seed a passive copy again from the active
+    copy, over the network (as a newly added copy is seeded)."""
+
+    action: Literal["seed_copy"]
+    database: Name
+    server: Name
+
+
 class _ServerAction(_ActionBase):
     server: Name
 
@@ -531,6 +540,7 @@ Action = Annotated[
     FailLink
     | RestoreLink
     | SuspendCopy
+    | SeedCopy
     | ResumeCopy
     | FailServer
     | RestoreServer

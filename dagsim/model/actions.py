@@ -356,6 +356,14 @@ def _resume_copy(sim, action):
     am.changed()
 
 
+def _seed_copy(sim, action):
+    row = _copy_row(sim, action)
+    if sim.replication.is_active[row]:
+        sim.record("operator_error", action.database, action.server, "the active copy cannot be seeded")
+        return
+    sim.reseeder.update(row)
+
+
 def _switchover_database(sim, action):
     d = sim.layout.database_names.index(action.database)
     sim.record("switchover_requested", action.database, action.target or "", "Move-ActiveMailboxDatabase")
@@ -444,6 +452,7 @@ _HANDLERS = {
     "fail_link": _fail_link,
     "restore_link": _restore_link,
     "suspend_copy": _suspend_copy,
+    "seed_copy": _seed_copy,
     "resume_copy": _resume_copy,
     "fail_server": _fail_server,
     "restore_server": _restore_server,

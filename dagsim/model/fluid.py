@@ -22,7 +22,7 @@ from dagsim.model.layout import Layout
 from dagsim.model.queue_stats import QueueStats
 from dagsim.model.quiet import FIRST_SPAN_BREAKPOINTS, Span, land_span, plan_span
 from dagsim.model.recorder import Recorder
-from dagsim.model.topology import Topology
+from dagsim.model.topology import LOG_BYTES, Topology
 from dagsim.model.workload import Workload
 
 __all__ = ["FluidReplication", "COPY_QUEUE_THRESHOLD", "REPLAY_QUEUE_THRESHOLD"]
@@ -59,6 +59,10 @@ class FluidReplication(ReplicationEngine):
         self.halted = np.zeros(n, dtype=bool)  # neither copies nor replays
         self.source_blocked = np.zeros(d, dtype=bool)  # the active's logs cannot be read
         self.on_volume_full = None  # Active Manager's callback: a full volume is a failure item
+        # Seeding copies (DESIGN 3.3): row -> [database bytes still to copy, cap in bytes/s,
+        # event fired when done]. They share NICs and links with log shipping.
+        self.seeding: dict[int, list] = {}
+        self.seed_rate: dict[int, float] = {}
         self._roles_changed()
 
         self.generated = np.zeros(d)  # log position of each active copy
@@ -238,6 +242,22 @@ class FluidReplication(ReplicationEngine):
         self.q[0, row], self.q[1, row] = copy_queue, replay_queue
         self.changed()
 
+    def start_seeding(self, row: int, size: float, rate: float) -> simpy.Event:
+        """Copy ``size`` bytes of the database to ``row`` over the network, at most ``rate``
+        bytes/s, sharing NICs and links fairly with log shipping; the event fires when done."""
+        self.advance(self.env.now)
+        done = self.env.event()
+        self.seeding[row] = [float(size), float(rate), done]
+        self.changed()
+        return done
+
+    def seeding_left(self, row: int) -> float:
+        """Bytes a seeding copy still has to receive (0 when it is not seeding)."""
+        entry = self.seeding.get(row)
+        if entry is None:
+            return 0.0
+        return max(entry[0] - self.seed_rate.get(row, 0.0) * (self.env.now - self.t), 0.0)
+
     def discard_diverged(self, row: int, logs: float) -> None:
         """A returning copy drops logs it has beyond the active copy's position."""
         self.advance(self.env.now)
@@ -324,11 +344,13 @@ class FluidReplication(ReplicationEngine):
         if self._t_full_min <= now + eps:
             for d in np.flatnonzero((self._t_full <= now + eps) & ~self.volume_full):
                 self._log_volume_full(int(d))
+        for row in [r for r, entry in self.seeding.items() if entry[0] <= max(1.0, entry[1] * eps)]:
+            self.seeding.pop(row)[2].succeed()
         self.recompute()
         self._predict()
         # Spans start at profile breakpoints only: within a burst of failover steps, each
-        # change would cut a span planned after the one before.
-        if plan and self.quiet_spans and self._breakpoint == now:
+        # change would cut a span planned after the one before. Seeding is never quiet.
+        if plan and self.quiet_spans and self._breakpoint == now and not self.seeding:
             self._span = plan_span(self)
             if self._span is not None:
                 self.next_time = self._span.end
@@ -366,6 +388,8 @@ class FluidReplication(ReplicationEngine):
             self.lagdiff = self._lag_window()
         if self._any_frozen:
             self.frozen_use += np.where(self.truncation_frozen, self.g, 0.0) * dt
+        for row, rate in self.seed_rate.items():
+            self.seeding[row][0] = max(self.seeding[row][0] - rate * dt, 0.0)
         self.t = now
         self.steps += 1
         self._settle(now)
@@ -425,13 +449,32 @@ class FluidReplication(ReplicationEngine):
             self._ship_rows = np.flatnonzero(running & self.paths.has_route & readable)
             self._ship_incidence = self.paths.incidence[self._ship_rows]
 
-        self._track_link_demand(self._ship_incidence.T @ gc[self._ship_rows], self.t, self._ship_rows)
+        seeding = [r for r in self.seeding if self.paths.has_route[r]]
+        link_demand = self._ship_incidence.T @ gc[self._ship_rows]
+        if seeding:
+            # A seeding copy is one more flow on its shipping route, in 1 MiB units (compressed
+            # as NetworkCompression says for seeding), capped at the seeding rate.
+            seed_incidence = np.zeros((len(seeding), link_demand.size))
+            for i, r in enumerate(seeding):
+                route = self.paths.routes[r]
+                seed_incidence[i, list(route.edges)] = self.topology.bytes_per_seeded_mib(route)
+            seed_demand = np.array([self.seeding[r][1] / LOG_BYTES for r in seeding])
+            link_demand = link_demand + seed_incidence.T @ seed_demand
+        self._track_link_demand(link_demand, self.t, self._ship_rows)
         x = np.zeros(self.layout.n_copies)
-        if self._ship_rows.size:
+        if self._ship_rows.size or seeding:
             rows = self._ship_rows
             demand = gc[rows]
             demand[cq[rows] > _TOL] = np.inf
-            x[rows] = max_min_fair(self._ship_incidence, self.topology.capacity, demand)
+            incidence = self._ship_incidence
+            if seeding:
+                incidence = np.vstack([incidence, seed_incidence])
+                demand = np.concatenate([demand, seed_demand])
+            rates = max_min_fair(incidence, self.topology.capacity, demand)
+            x[rows] = rates[: rows.size]
+            self.seed_rate = {r: float(v) * LOG_BYTES for r, v in zip(seeding, rates[rows.size :], strict=True)}
+        else:
+            self.seed_rate = {}
 
         if self.lag_groups:
             # A lagged copy replays up to min(copied, generated L ago); whichever bound binds
@@ -501,11 +544,15 @@ class FluidReplication(ReplicationEngine):
         self._when = when
         self._t_full = self.t + self._time_to_full()
         self._t_full_min = self._t_full.min(initial=_NEVER)
+        self._seed_done = min(
+            (self.t + self.seeding[r][0] / v for r, v in self.seed_rate.items() if v > 0), default=_NEVER
+        )
         self.next_time = min(
             self.next_rate_change,
             min((t.next_time() for t in self.trackers), default=_NEVER),
             self._when.min(initial=_NEVER),
             self._t_full_min,
+            self._seed_done,
         )
 
     # ------------------------------------------------------- truncation & volumes

@@ -30,6 +30,12 @@ class Reseeder:
             self._running.add(row)
             self.sim.env.process(self._seed(row, "Update-MailboxDatabaseCopy"))
 
+    def update(self, row: int) -> None:
+        """Update-MailboxDatabaseCopy: discard the copy and seed it again from the active copy."""
+        if row not in self._running:
+            self._running.add(row)
+            self.sim.env.process(self._seed(row, "Update-MailboxDatabaseCopy"))
+
     def _auto_reseed(self, row: int):
         sim, spec = self.sim, self.spec
         health = sim.manager.health[row]
@@ -61,8 +67,13 @@ class Reseeder:
         health.failed_and_suspended = False
         health.seeding = True
         sim.manager.sync_copy(row)
-        sim.record("seeding_started", database, server, f"{how}: {size / 1024**3:.0f} GB, {seconds / 3600:.1f} h")
-        yield sim.env.timeout(seconds)
+        sim.record(
+            "seeding_started", database, server,
+            f"{how}: {size / 1024**3:.0f} GB, {seconds / 3600:.1f} h at the seeding rate if the network allows",
+        )  # fmt: skip
+        # The database crosses the network from the active copy, sharing NICs and links with
+        # log shipping (the fluid engine allocates both); a thin WAN makes it slower.
+        yield sim.replication.start_seeding(row, size, self.spec.seeding_rate)
         health.seeding = False
         health.diverged_logs = 0.0
         sim.replication.reposition(row)

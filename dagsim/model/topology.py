@@ -345,6 +345,14 @@ class Topology:
             return LOG_BYTES * self._scenario.dag.compression_ratio
         return float(LOG_BYTES)
 
+    def bytes_per_seeded_mib(self, route: Route) -> float:
+        """Bytes one MiB of a seeded database puts on each edge of ``route``: compressed with
+        NetworkCompression Enabled or SeedOnly, and InterSubnetOnly across subnets."""
+        mode = self._scenario.dag.network_compression
+        if mode in ("enabled", "seed_only") or (mode == "inter_subnet_only" and route.cross_subnet):
+            return LOG_BYTES * self._scenario.dag.compression_ratio
+        return float(LOG_BYTES)
+
     def reachable(self, a: str, b: str, network: str | None = None) -> bool:
         """Whether two servers/hosts can talk on ``network`` (on any network if None)."""
         networks: Iterable[str] = self._networks if network is None else (network,)
