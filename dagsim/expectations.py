@@ -301,6 +301,9 @@ def _name(expectation: Expectation) -> str:
         parts.append(f"{database}\\{server}" if database else server)
     elif database:
         parts.append(database)
+    batch = getattr(expectation, "batch", None)
+    if batch:
+        parts.append(batch)
     if isinstance(expectation, MountedAt):
         parts.append(f"at {format_clock(expectation.at)}")
     qualifiers = []
@@ -613,6 +616,30 @@ def _event(expectation: EventCheck, run: _Run) -> Evaluation:
     return passed, expected, measured, None
 
 
+def _batch(run: _Run, name: str):
+    return [r for r in run.result.move_records if r.batch == name]
+
+
+def _batch_completed_within(expectation, run: _Run) -> Evaluation:
+    spec = next(b for b in run.scenario.mrs.batches if b.name == expectation.batch)
+    records = _batch(run, expectation.batch)
+    expected = f"all {len(records)} requests of batch {expectation.batch} completed by {format_duration(expectation.duration)} after its start"
+    done = [r for r in records if r.status == "Completed"]
+    if len(done) < len(records):
+        return False, expected, f"{len(done)} of {len(records)} completed", None
+    took = max((r.finished for r in done), default=spec.start) - spec.start
+    return took <= expectation.duration + _EPS, expected, f"completed {format_duration(took)} after its start", None
+
+
+def _batch_stalls(expectation, run: _Run) -> Evaluation:
+    stalls = [
+        e for e in run.events("move_stalled") if e.detail.startswith(f"batch {expectation.batch}:")
+    ]
+    expected = f"batch {expectation.batch} stalls between {expectation.at_least} and {expectation.at_most} times"
+    measured = f"{len(stalls)}" + (f", first at {format_clock(stalls[0].time)} ({stalls[0].detail.split(': ', 1)[1]})" if stalls else "")
+    return expectation.at_least <= len(stalls) <= expectation.at_most, expected, measured, None
+
+
 def _event_text(event: EventRecord) -> str:
     who = "\\".join(part for part in (event.database, event.server) if part)
     detail = f" '{event.detail}'" if event.detail else ""
@@ -636,4 +663,6 @@ _EVALUATORS: dict[str, Callable[[Any, _Run], Evaluation]] = {
     "mounted_at": _mounted_at,
     "no_split_brain": _no_split_brain,
     "event": _event,
+    "batch_completed_within": _batch_completed_within,
+    "batch_stalls": _batch_stalls,
 }

@@ -79,7 +79,9 @@ def batch_digest(result: RunResult) -> list[dict]:
         out.append(
             {
                 "batch": batch.name,
+                "request_type": batch.request_type,
                 "target_database": batch.target_database,
+                "source_database": batch.source_database,
                 "requests": len(records),
                 "statuses": dict(sorted(statuses.items())),
                 "last_completed": max(finished) if len(finished) == len(records) and finished else None,
@@ -99,7 +101,9 @@ def move_verdicts(result: RunResult) -> list[str]:
     lines = []
     for digest in batch_digest(result):
         done = digest["statuses"].get("Completed", 0)
-        head = f"batch {digest['batch']} into {digest['target_database']}: {done} of {digest['requests']} moves completed"
+        into = f"into {digest['target_database']}" if digest["target_database"] else f"out of {digest['source_database']}"
+        noun = {"move": "moves", "import": "imports", "export": "exports"}[digest["request_type"]]
+        head = f"batch {digest['batch']} {into}: {done} of {digest['requests']} {noun} completed"
         if digest["last_completed"] is not None:
             head += f" by {short_duration(digest['last_completed'])}"
         else:

@@ -198,3 +198,44 @@ def test_moves_plot_shows_requests_in_flight_stalls_and_copy_queues(tmp_path):
     assert "moves.png" in written
     quiet = dagsim.simulate("scenarios/server-failure.yaml")
     assert plots.skipped_plots(quiet)["moves"].startswith("the run had no mailbox moves")
+
+
+def _with_batch(**changes) -> Scenario:
+    data = scenario(wan="50Mbps", mailboxes=2, local_copy=True).model_dump(mode="json", exclude_none=True)
+    data["databases"].append(
+        {"name": "DB2", "logs_per_day": 0, "copies": [{"server": "A2", "activation_preference": 1}, {"server": "B1", "activation_preference": 2}]}
+    )
+    data["mrs"]["batches"][0].update(changes)
+    for key in [k for k, v in changes.items() if v is None]:
+        del data["mrs"]["batches"][0][key]
+    return Scenario.model_validate(data)
+
+
+def test_an_import_writes_logs_on_its_target_like_a_move():
+    """A .pst import writes its bytes as logs on the target database and is held by the data guarantee."""
+    result = dagsim.simulate(_with_batch(request_type="import"))
+    generated = result.databases.set_index("database").logs_generated["DB1"]
+    assert generated == pytest.approx(2 * 2 * GIB / MIB, rel=1e-6)
+    from dagsim.verdicts import move_verdicts
+
+    assert "batch M into DB1: 2 of 2 imports completed" in "\n".join(move_verdicts(result))
+
+
+def test_an_export_writes_no_logs_and_never_waits_for_copies():
+    """A .pst export reads its source database: no logs anywhere, no data guarantee, size / rate + completion."""
+    result = dagsim.simulate(_with_batch(request_type="export", target_database=None, source_database="DB1"))
+    assert result.databases.logs_generated.max() == 0
+    assert (result.moves.stalls == 0).all()
+    assert result.moves.finished.max() == pytest.approx(2 * GIB / (80e6 / 8) + 60, rel=1e-9)
+
+
+def test_request_types_need_their_databases():
+    """An export names its source and no target; an import names a target and no source."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="export needs source_database"):
+        _with_batch(request_type="export", target_database=None)
+    with pytest.raises(ValidationError, match="leave out target_database"):
+        _with_batch(request_type="export", source_database="DB2")
+    with pytest.raises(ValidationError, match="leave out source_database"):
+        _with_batch(request_type="import", source_database="DB2")

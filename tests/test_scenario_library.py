@@ -95,7 +95,7 @@ CONTROLS = [
         "data-guarantee-none.yaml",
         "data_move_replication_constraint: none",
         "data_move_replication_constraint: second_copy",
-        {"event move_stalled", "event move_batch_completed DB1"},
+        {"event move_stalled", "event move_batch_completed DB1", "batch_completed_within MOVE", "batch_stalls MOVE"},
     ),
     (
         "mount-dial-thresholds.yaml",

@@ -331,6 +331,23 @@ class EventCheck(ExpectationSpec):
     tolerance: Duration = 0.0
 
 
+class BatchCompletedWithin(ExpectationSpec):
+    """Every request of a migration batch completed within ``duration`` of the batch's start."""
+
+    check: Literal["batch_completed_within"]
+    batch: str = Field(min_length=1, max_length=64, description="the name of a batch in mrs.batches")
+    duration: Duration
+
+
+class BatchStalls(ExpectationSpec):
+    """A migration batch stalled (data guarantee or a failover) at most ``at_most`` times."""
+
+    check: Literal["batch_stalls"]
+    batch: str = Field(min_length=1, max_length=64, description="the name of a batch in mrs.batches")
+    at_most: Count = Field(ge=0, le=MAX_NUMBER)
+    at_least: Count = Field(default=0, ge=0, le=MAX_NUMBER)
+
+
 Expectation = Annotated[
     FailoverWithin
     | FailoverTarget
@@ -347,6 +364,8 @@ Expectation = Annotated[
     | QuorumLost
     | MountedAt
     | NoSplitBrain
-    | EventCheck,
+    | EventCheck
+    | BatchCompletedWithin
+    | BatchStalls,
     Field(discriminator="check"),
 ]

@@ -6,6 +6,8 @@ mechanisms (move requests, the data guarantee and its constraint) more than the 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dagsim.config.units import Bandwidth, Count, Duration, Number, Size
@@ -21,10 +23,16 @@ class _Spec(BaseModel):
 
 
 class MoveBatchSpec(_Spec):
-    """A migration batch: ``mailboxes`` move requests of ``mailbox_size`` each into one database."""
+    """A migration batch: ``mailboxes`` requests of ``mailbox_size`` each (moves, ``.pst`` imports
+    into a database, or ``.pst`` exports out of one)."""
 
     name: str = Field(min_length=1, max_length=64)
-    target_database: str = Field(min_length=1, max_length=64)
+    request_type: Literal["move", "import", "export"] = Field(
+        default="move",
+        description="move (New-MoveRequest), import (New-MailboxImportRequest: writes logs on the target) "
+        "or export (New-MailboxExportRequest: reads the source, writes no logs)",
+    )
+    target_database: str | None = Field(default=None, min_length=1, max_length=64)
     source_database: str | None = Field(
         default=None, description="a database of the DAG; null: mailboxes come from outside (no source load)"
     )
@@ -55,6 +63,15 @@ class MoveBatchSpec(_Spec):
 
     @model_validator(mode="after")
     def _different(self) -> MoveBatchSpec:
+        if self.request_type == "export":
+            if self.source_database is None:
+                raise ValueError("an export needs source_database (the mailboxes' database)")
+            if self.target_database is not None:
+                raise ValueError("an export writes .pst files, not into a database: leave out target_database")
+        elif self.target_database is None:
+            raise ValueError(f"a {self.request_type} needs target_database")
+        if self.request_type == "import" and self.source_database is not None:
+            raise ValueError("an import reads .pst files: leave out source_database")
         if self.source_database is not None and self.source_database == self.target_database:
             raise ValueError("source_database and target_database must differ")
         if self.complete_after is not None and not self.suspend_when_ready_to_complete:

@@ -311,6 +311,10 @@ def _expectations(scenario: Scenario) -> Iterator[Finding]:
         check = expectation.check
         if scenario.run.mode == "per_log" and check in _NEEDS_ACTIVE_MANAGER:
             yield (*here, "check"), f"per_log mode has no Active Manager; use mode fluid to check {check}"
+        batch = getattr(expectation, "batch", None)
+        batches = [b.name for b in scenario.mrs.batches]
+        if batch is not None and batch not in batches:
+            yield (*here, "batch"), _undefined("batch", batch, batches)
         database = getattr(expectation, "database", None)
         if database is not None and database not in databases:
             yield (*here, "database"), _undefined("database", database, list(databases))

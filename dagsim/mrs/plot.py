@@ -23,6 +23,7 @@ def moves_in_flight(result, batch: str | None = None, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4))
     moves = result.moves[result.moves.batch == spec.name]
+    database = spec.target_database or spec.source_database  # an export has only a source
     hours = 3600.0
     edges = []
     for _, move in moves.iterrows():
@@ -42,7 +43,7 @@ def moves_in_flight(result, batch: str | None = None, ax=None):
     counts = np.concatenate([[0], np.cumsum([net[t] for t in moments]), [0]])
     ax.step(np.array(times) / hours, counts, where="post", color="tab:blue", label="requests copying")
     events = result.events
-    mine = events[(events.database == spec.target_database) & events.detail.str.contains(f"batch {spec.name}:", regex=False)]
+    mine = events[(events.database == database) & events.detail.str.contains(f"batch {spec.name}:", regex=False)]
     stalled_at = None
     for _, event in mine.iterrows():
         if event.kind == "move_stalled" and stalled_at is None:
@@ -57,10 +58,10 @@ def moves_in_flight(result, batch: str | None = None, ax=None):
     ax.set_xlim(0, result.duration / hours)
     queues = ax.twinx()
     series = result.timeseries
-    for server, rows in series[series.database == spec.target_database].groupby("server", sort=False):
-        queues.plot(rows.time / hours, rows.copy_queue, lw=1, label=f"copy queue {spec.target_database}\\{server}")
+    for server, rows in series[series.database == database].groupby("server", sort=False):
+        queues.plot(rows.time / hours, rows.copy_queue, lw=1, label=f"copy queue {database}\\{server}")
     queues.axhline(10, color="grey", ls=":", lw=1)
-    highest = float(series[series.database == spec.target_database].copy_queue.max() or 0.0)
+    highest = float(series[series.database == database].copy_queue.max() or 0.0)
     queues.set_ylim(0, max(highest * 1.05, 12.0))  # the 10-log line stays in view
     queues.set_ylabel("copy queue (logs)")
     handles, labels = ax.get_legend_handles_labels()
@@ -70,5 +71,6 @@ def moves_in_flight(result, batch: str | None = None, ax=None):
     handles += [*more, Patch(color="tab:red", alpha=0.15)]
     labels += [*more_labels, "stalled (data guarantee or failover)"]
     ax.legend(handles, labels, loc="upper right", fontsize="small")
-    ax.set_title(f"batch {spec.name}: {len(moves)} moves into {spec.target_database}")
+    into = f"into {spec.target_database}" if spec.target_database else f"out of {spec.source_database}"
+    ax.set_title(f"batch {spec.name}: {len(moves)} {spec.request_type} requests {into}")
     return ax

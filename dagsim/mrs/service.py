@@ -118,8 +118,8 @@ class MailboxReplicationService:
         names = [d.name for d in sim.scenario.databases]
         for batch in self.spec.batches:
             traffic = _MoveTraffic()
-            target = names.index(batch.target_database)
-            sim.workload.add_source(target, traffic)
+            if batch.request_type != "export":  # an export reads its source and writes .pst files
+                sim.workload.add_source(names.index(batch.target_database), traffic)
             moves = [_Move(i) for i in range(batch.mailboxes)]
             self.batches.append((batch, traffic, moves))
 
@@ -133,9 +133,11 @@ class MailboxReplicationService:
         sim = self.sim
         am = sim.manager
         names = [d.name for d in sim.scenario.databases]
-        target = names.index(batch.target_database)
         if batch.source_database is not None and not am.is_mounted(names.index(batch.source_database)):
             return "StalledDueToSource_MdbAvailability"
+        if batch.target_database is None:
+            return None  # an export: no target database, no data guarantee
+        target = names.index(batch.target_database)
         if not am.is_mounted(target):
             return "StalledDueToTarget_MdbAvailability"
         constraint = sim.scenario.databases[target].data_move_replication_constraint
@@ -174,7 +176,8 @@ class MailboxReplicationService:
         sim, env = self.sim, self.sim.env
         if batch.start > env.now:
             yield env.timeout(batch.start - env.now)
-        sim.record("move_batch_started", batch.target_database, detail=f"batch {batch.name}: {len(moves)} move requests")
+        where = batch.target_database or batch.source_database
+        sim.record("move_batch_started", where, detail=f"batch {batch.name}: {len(moves)} {batch.request_type} requests")
         waiting = list(moves)
         active: list[_Move] = []
         completing: list[tuple[float, _Move]] = []
@@ -229,7 +232,7 @@ class MailboxReplicationService:
                         move.detail = new_blocker
                 kind = "move_stalled" if new_blocker is not None else "move_resumed"
                 if active:
-                    sim.record(kind, batch.target_database, detail=f"batch {batch.name}: {new_blocker or 'data guarantee met'}")
+                    sim.record(kind, where, detail=f"batch {batch.name}: {new_blocker or 'data guarantee met'}")
                 blocker = new_blocker
             if blocker is not None:
                 for move in active:
@@ -238,8 +241,9 @@ class MailboxReplicationService:
             for move in [m for m in active if m.stall_since is not None and now - m.stall_since >= self.spec.max_stall_time]:
                 active.remove(move)
                 move.status, move.detail, move.finished = "Failed", f"DataGuaranteeTimeout ({blocker})", now
-                sim.record("move_failed", batch.target_database, detail=f"batch {batch.name}: request {move.index + 1} stalled too long")
-            rate = 0.0 if blocker is not None else len(active) * batch.transfer_rate * batch.log_factor / LOG_BYTES
+                sim.record("move_failed", where, detail=f"batch {batch.name}: request {move.index + 1} stalled too long")
+            writes = batch.request_type != "export"
+            rate = 0.0 if blocker is not None or not writes else len(active) * batch.transfer_rate * batch.log_factor / LOG_BYTES
             if rate != moving_rate:
                 moving_rate = rate
                 traffic.set(now, rate)
@@ -259,7 +263,7 @@ class MailboxReplicationService:
                     break
             yield env.timeout(max(wake - now, 1e-6))
         done = sum(1 for m in moves if m.status == "Completed")
-        sim.record("move_batch_completed", batch.target_database, detail=f"batch {batch.name}: {done} of {len(moves)} completed")
+        sim.record("move_batch_completed", where, detail=f"batch {batch.name}: {done} of {len(moves)} completed")
 
     # ------------------------------------------------------------------ results
     def records(self) -> tuple[MoveRecord, ...]:
@@ -273,7 +277,7 @@ class MailboxReplicationService:
                         request=f"{batch.name}-{move.index + 1:05d}",
                         batch=batch.name,
                         source_database=batch.source_database or "",
-                        target_database=batch.target_database,
+                        target_database=batch.target_database or "",
                         status=move.status,
                         status_detail=move.detail,
                         percent_complete=round(100.0 * move.copied / batch.mailbox_size, 3),
