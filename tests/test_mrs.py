@@ -239,3 +239,22 @@ def test_request_types_need_their_databases():
         _with_batch(request_type="export", source_database="DB2")
     with pytest.raises(ValidationError, match="leave out source_database"):
         _with_batch(request_type="import", source_database="DB2")
+
+
+def test_mrs_limits_hold_across_batches():
+    """Two batches into one database share MaxActiveMovesPerTargetMDB: never more requests copying at once."""
+    data = scenario(mailboxes=4, concurrent=4).model_dump(mode="json", exclude_none=True)
+    second = dict(data["mrs"]["batches"][0], name="N")
+    data["mrs"]["batches"].append(second)
+    data["mrs"]["max_active_moves_per_target_database"] = 3
+    result = dagsim.simulate(Scenario.model_validate(data))
+    moves = result.moves
+    assert (moves.status == "Completed").all()
+    copy = 2 * GIB / (80e6 / 8)
+    # Copying spans [started, started + copy): count the overlap at every start.
+    overlaps = [((moves.started <= t) & (moves.started + copy > t + 1e-9)).sum() for t in moves.started]
+    assert max(overlaps) == 3
+    without = dict(data)
+    without["mrs"] = dict(data["mrs"], max_active_moves_per_target_database=20)
+    free = dagsim.simulate(Scenario.model_validate(without)).moves
+    assert max(((free.started <= t) & (free.started + copy > t + 1e-9)).sum() for t in free.started) == 8

@@ -92,6 +92,18 @@ class MrsSpec(_Spec):
     max_stall_time: Duration = Field(
         default=1800.0, gt=0, le=30 * 86400.0, description="a request stalled this long at once fails (DESIGN 3.8)"
     )
+    max_active_moves_per_target_database: Count = Field(
+        default=20, ge=1, le=10_000, description="MaxActiveMovesPerTargetMDB, over every batch (assumption)"
+    )
+    max_active_moves_per_source_database: Count = Field(
+        default=20, ge=1, le=10_000, description="MaxActiveMovesPerSourceMDB, over every batch (assumption)"
+    )
+    max_active_moves_per_target_server: Count = Field(
+        default=100, ge=1, le=10_000, description="MaxActiveMovesPerTargetServer, over every batch (assumption)"
+    )
+    max_active_moves_per_source_server: Count = Field(
+        default=100, ge=1, le=10_000, description="MaxActiveMovesPerSourceServer, over every batch (assumption)"
+    )
 
     @model_validator(mode="after")
     def _bounded(self) -> MrsSpec:

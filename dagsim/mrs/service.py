@@ -94,7 +94,7 @@ class _MoveTraffic:
 
 
 class _Move:
-    __slots__ = ("copied", "finished", "index", "stall_since", "stalled", "stalls", "started", "status", "detail")
+    __slots__ = ("copied", "counted", "finished", "index", "stall_since", "stalled", "stalls", "started", "status", "detail")
 
     def __init__(self, index: int) -> None:
         self.index = index
@@ -106,6 +106,7 @@ class _Move:
         self.stalled = 0.0
         self.stalls = 0
         self.stall_since: float | None = None
+        self.counted: tuple = ()
 
 
 class MailboxReplicationService:
@@ -115,6 +116,7 @@ class MailboxReplicationService:
         self.sim = sim
         self.spec = sim.scenario.mrs
         self.batches = []
+        self.in_progress: dict[tuple[str, str], int] = {}  # ("target database", name) -> requests copying
         names = [d.name for d in sim.scenario.databases]
         for batch in self.spec.batches:
             traffic = _MoveTraffic()
@@ -126,6 +128,36 @@ class MailboxReplicationService:
     def start(self) -> None:
         for batch, traffic, moves in self.batches:
             self.sim.env.process(self._batch(batch, traffic, moves))
+
+    # ------------------------------------------------------------------ MRS limits
+    def _limits(self, batch) -> list[tuple[tuple[str, str], int]]:
+        """The MRS throttles a new request of ``batch`` counts against, with their limits."""
+        sim, spec = self.sim, self.spec
+        names = [d.name for d in sim.scenario.databases]
+        out = []
+        for database, db_limit, server_limit, side in (
+            (batch.target_database, spec.max_active_moves_per_target_database, spec.max_active_moves_per_target_server, "target"),
+            (batch.source_database, spec.max_active_moves_per_source_database, spec.max_active_moves_per_source_server, "source"),
+        ):
+            if database is None:
+                continue
+            server = sim.manager.server_of(sim.manager.active_row(names.index(database)))
+            out += [((f"{side} database", database), db_limit), ((f"{side} server", server), server_limit)]
+        return out
+
+    def _take_slot(self, batch, move: _Move) -> bool:
+        limits = self._limits(batch)
+        if any(self.in_progress.get(key, 0) >= limit for key, limit in limits):
+            return False
+        for key, _ in limits:
+            self.in_progress[key] = self.in_progress.get(key, 0) + 1
+        move.counted = tuple(key for key, _ in limits)
+        return True
+
+    def _free_slot(self, move: _Move) -> None:
+        for key in move.counted:
+            self.in_progress[key] -= 1
+        move.counted = ()
 
     # ------------------------------------------------------------------ the guarantee
     def _blocker(self, batch) -> str | None:
@@ -198,6 +230,7 @@ class MailboxReplicationService:
             # Within a microsecond of copying is done: float time cannot step finer than that.
             for move in [m for m in active if m.copied >= batch.mailbox_size - batch.transfer_rate * 1e-6]:
                 active.remove(move)
+                self._free_slot(move)
                 move.copied = batch.mailbox_size
                 if batch.suspend_when_ready_to_complete:
                     move.status, move.detail = "AutoSuspended", "AutoSuspended"
@@ -213,7 +246,7 @@ class MailboxReplicationService:
             for due, move in [c for c in completing if c[0] <= now + 1e-9]:
                 completing.remove((due, move))
                 move.status, move.detail, move.finished = "Completed", "Completed", now
-            while waiting and len(active) < batch.max_concurrent:
+            while waiting and len(active) < batch.max_concurrent and self._take_slot(batch, waiting[0]):
                 move = waiting.pop(0)
                 move.status, move.detail, move.started = "InProgress", "CopyingMessages", now
                 active.append(move)
@@ -240,6 +273,7 @@ class MailboxReplicationService:
                         move.stall_since, move.stalls, move.detail = now, move.stalls + 1, blocker
             for move in [m for m in active if m.stall_since is not None and now - m.stall_since >= self.spec.max_stall_time]:
                 active.remove(move)
+                self._free_slot(move)
                 move.status, move.detail, move.finished = "Failed", f"DataGuaranteeTimeout ({blocker})", now
                 sim.record("move_failed", where, detail=f"batch {batch.name}: request {move.index + 1} stalled too long")
             writes = batch.request_type != "export"
