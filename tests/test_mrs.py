@@ -258,3 +258,22 @@ def test_mrs_limits_hold_across_batches():
     without["mrs"] = dict(data["mrs"], max_active_moves_per_target_database=20)
     free = dagsim.simulate(Scenario.model_validate(without)).moves
     assert max(((free.started <= t) & (free.started + copy > t + 1e-9)).sum() for t in free.started) == 8
+
+
+def test_lognormal_mailbox_sizes_follow_their_median_and_p95():
+    """With mailbox_size_p95, sizes are lognormal: the sample's log-mean and log-sd match ln(median) and
+    ln(p95 / median) / 1.645 within four standard errors; the same seed draws the same sizes."""
+    import numpy as np
+
+    data = scenario("none", mailboxes=400).model_dump(mode="json", exclude_none=True)
+    data["mrs"]["batches"][0]["mailbox_size_p95"] = "8GB"
+    s = Scenario.model_validate(data)
+    moves = dagsim.simulate(s).moves
+    assert (moves.status == "Completed").all()  # every request copied its whole mailbox
+    sizes = np.log(moves.bytes_transferred.to_numpy())
+    sigma = math.log(4) / 1.6448536269514722
+    n = len(sizes)
+    assert abs(sizes.mean() - math.log(2 * GIB)) < 4 * sigma / math.sqrt(n)
+    assert abs(sizes.std(ddof=1) - sigma) < 4 * sigma / math.sqrt(2 * (n - 1))
+    again = np.log(dagsim.simulate(s).moves.bytes_transferred.to_numpy())
+    assert np.array_equal(sizes, again)

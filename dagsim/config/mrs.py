@@ -37,7 +37,10 @@ class MoveBatchSpec(_Spec):
         default=None, description="a database of the DAG; null: mailboxes come from outside (no source load)"
     )
     mailboxes: Count = Field(ge=1, le=MAX_MOVES)
-    mailbox_size: Size = Field(gt=0, le=1024**4)
+    mailbox_size: Size = Field(gt=0, le=1024**4, description="each mailbox's size; with mailbox_size_p95, the median")
+    mailbox_size_p95: Size | None = Field(
+        default=None, gt=0, le=1024**4, description="lognormal sizes: the 95th percentile (median: mailbox_size)"
+    )
     start: Duration = Field(default=0.0, description="when the batch starts, from the start of the run")
     max_concurrent: Count = Field(
         default=20, ge=1, le=1000, description="moves in progress at once (assumption: MRS's per-database limit)"
@@ -74,6 +77,8 @@ class MoveBatchSpec(_Spec):
             raise ValueError("an import reads .pst files: leave out source_database")
         if self.source_database is not None and self.source_database == self.target_database:
             raise ValueError("source_database and target_database must differ")
+        if self.mailbox_size_p95 is not None and self.mailbox_size_p95 < self.mailbox_size:
+            raise ValueError("mailbox_size_p95 must be at least mailbox_size (the median)")
         if self.complete_after is not None and not self.suspend_when_ready_to_complete:
             raise ValueError("complete_after needs suspend_when_ready_to_complete: true")
         return self

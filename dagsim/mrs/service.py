@@ -93,11 +93,32 @@ class _MoveTraffic:
         return total
 
 
-class _Move:
-    __slots__ = ("copied", "counted", "finished", "index", "stall_since", "stalled", "stalls", "started", "status", "detail")
+MRS_STREAM = 0x4D5253  # spawn-key prefix of mailbox size draws ("MRS")
 
-    def __init__(self, index: int) -> None:
+
+def _sizes(batch, seed: int, index: int) -> list[float]:
+    """Each request's mailbox size: ``mailbox_size``, or lognormal with that median and
+    ``mailbox_size_p95``, drawn from the run's seed (batch ``index`` has its own stream)."""
+    if batch.mailbox_size_p95 is None:
+        return [float(batch.mailbox_size)] * batch.mailboxes
+    import numpy as np
+
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(MRS_STREAM, index))))
+    sigma = math.log(batch.mailbox_size_p95 / batch.mailbox_size) / _Z95
+    return [float(x) for x in batch.mailbox_size * np.exp(sigma * rng.standard_normal(batch.mailboxes))]
+
+
+_Z95 = 1.6448536269514722  # standard normal 95th percentile
+
+
+class _Move:
+    __slots__ = (
+        "copied", "counted", "detail", "finished", "index", "size", "stall_since", "stalled", "stalls", "started", "status",
+    )  # fmt: skip
+
+    def __init__(self, index: int, size: float) -> None:
         self.index = index
+        self.size = size
         self.status = "Queued"
         self.detail = "Queued"
         self.copied = 0.0
@@ -122,7 +143,7 @@ class MailboxReplicationService:
             traffic = _MoveTraffic()
             if batch.request_type != "export":  # an export reads its source and writes .pst files
                 sim.workload.add_source(names.index(batch.target_database), traffic)
-            moves = [_Move(i) for i in range(batch.mailboxes)]
+            moves = [_Move(i, size) for i, size in enumerate(_sizes(batch, sim.seed, len(self.batches)))]
             self.batches.append((batch, traffic, moves))
 
     def start(self) -> None:
@@ -224,14 +245,14 @@ class MailboxReplicationService:
             # What happened over the last interval, at the state decided at its start.
             for move in active:
                 if blocker is None:
-                    move.copied = min(move.copied + batch.transfer_rate * elapsed, batch.mailbox_size)
+                    move.copied = min(move.copied + batch.transfer_rate * elapsed, move.size)
                 else:
                     move.stalled += elapsed
             # Within a microsecond of copying is done: float time cannot step finer than that.
-            for move in [m for m in active if m.copied >= batch.mailbox_size - batch.transfer_rate * 1e-6]:
+            for move in [m for m in active if m.copied >= m.size - batch.transfer_rate * 1e-6]:
                 active.remove(move)
                 self._free_slot(move)
-                move.copied = batch.mailbox_size
+                move.copied = move.size
                 if batch.suspend_when_ready_to_complete:
                     move.status, move.detail = "AutoSuspended", "AutoSuspended"
                     suspended.append(move)
@@ -285,7 +306,7 @@ class MailboxReplicationService:
             # When to look again: a check, a move finishing its copy, a completion, the operator.
             wake = now + (self.spec.data_guarantee_check_period if blocker is None else self.spec.stall_retry_interval)
             if blocker is None and active:
-                wake = min(wake, now + min((batch.mailbox_size - m.copied) / batch.transfer_rate for m in active))
+                wake = min(wake, now + min((m.size - m.copied) / batch.transfer_rate for m in active))
             if completing:
                 wake = min(wake, min(due for due, _ in completing))
             if suspended and batch.complete_after is not None:
@@ -314,7 +335,7 @@ class MailboxReplicationService:
                         target_database=batch.target_database or "",
                         status=move.status,
                         status_detail=move.detail,
-                        percent_complete=round(100.0 * move.copied / batch.mailbox_size, 3),
+                        percent_complete=round(100.0 * move.copied / move.size, 3),
                         bytes_transferred=move.copied,
                         started=move.started,
                         finished=move.finished,
