@@ -39,6 +39,21 @@ def _bandwidths(text: str) -> tuple[float, ...]:
     return tuple(values)
 
 
+def _duration(text: str | None, option: str, most: float, example: str) -> float | None:
+    """A duration option, or None when not given; refused unless in (0, most]."""
+    if text is None:
+        return None
+    from dagsim.config.units import format_duration, parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        _fail(f"{option}: {error}")
+    if not 0 < seconds <= most:
+        _fail(f"{option} must be positive and at most {format_duration(most)}, e.g. {example}")
+    return seconds
+
+
 def _target(text: str) -> float:
     """'99.999', '99.999%' or '0.99999' as a fraction."""
     raw = text.strip().rstrip("%")
@@ -82,16 +97,7 @@ def size_wan_command(
     if max_copy_queue <= 0:
         _fail("--max-copy-queue must be positive")
     extra = _bandwidths(what_if) if what_if else ()
-    rpo_seconds = None
-    if rpo is not None:
-        from dagsim.config.units import parse_duration
-
-        try:
-            rpo_seconds = parse_duration(rpo)
-        except ValueError as error:
-            _fail(f"--rpo: {error}")
-        if rpo_seconds <= 0:
-            _fail("--rpo must be positive, e.g. 5m")
+    rpo_seconds = _duration(rpo, "--rpo", 30 * 86400, "5m")
     from tqdm import tqdm
 
     from dagsim.sizing.wan import MAX_RUNS, size_wan
@@ -195,16 +201,7 @@ def size_copies_command(
         _fail(f"{file}: the scenario has no failures: block; nothing fails at random (see docs/availability.md)")
     if years <= 0:
         _fail("--years must be positive")
-    lag = None
-    if lagged is not None:
-        from dagsim.config.units import parse_duration
-
-        try:
-            lag = parse_duration(lagged)
-        except ValueError as error:
-            _fail(f"--lagged: {error}")
-        if not 0 < lag <= 14 * 86400:
-            _fail("--lagged is a replay lag between 0 and 14 days, e.g. 7d")
+    lag = _duration(lagged, "--lagged", 14 * 86400, "7d")  # ReplayLagTime's own limit
     from dagsim.sizing.copies import size_copies
 
     try:

@@ -251,3 +251,14 @@ def test_lagged_alternative_is_judged_by_monte_carlo():
     direct = availability(Scenario.model_validate(data), years=10, seed=2, client_outages=False).headline
     assert direct.value is not None
     assert (point.unavailability, point.low, point.high) == (direct.value, direct.low, direct.high)
+
+
+def test_cli_refuses_bad_duration_options(tmp_path):
+    """--rpo that is not a duration and --lagged beyond 14 days are exit 2 with the option named."""
+    path = tmp_path / "wan.yaml"
+    path.write_text(yaml.safe_dump(two_sites([1] * 24, 40_000.0).model_dump(mode="json")))
+    rpo = invoke("wan", str(path), "--link", "AB", "--rpo", "soon")
+    assert rpo.exit_code == 2 and "--rpo" in rpo.output
+    scenario = str(Path(__file__).resolve().parent.parent / "scenarios" / "availability-two-copies.yaml")
+    lagged = invoke("copies", scenario, "--target", "99.9", "--lagged", "20d")
+    assert lagged.exit_code == 2 and "--lagged must be positive and at most 14d" in lagged.output
