@@ -175,7 +175,6 @@ class _Timing:
         self.scenario = scenario
         timing = scenario.active_manager
         self.outage_end = timing.selection_duration + timing.mount_duration
-        self.site_of = {s.name: s.site for s in scenario.servers}
         self.members = tuple(scenario.member_names)
 
     def seconds(self, component: Component, same_subnet_peer: bool = False) -> float:

@@ -323,10 +323,8 @@ class MailboxReplicationService:
     # ------------------------------------------------------------------ results
     def records(self) -> tuple[MoveRecord, ...]:
         out = []
-        now = self.sim.env.now
         for batch, _, moves in self.batches:
             for move in moves:
-                stalled = move.stalled
                 out.append(
                     MoveRecord(
                         request=f"{batch.name}-{move.index + 1:05d}",
@@ -339,9 +337,8 @@ class MailboxReplicationService:
                         bytes_transferred=move.copied,
                         started=move.started,
                         finished=move.finished,
-                        stalled=stalled,
+                        stalled=move.stalled,
                         stalls=move.stalls,
                     )
                 )
-        del now
         return tuple(out)
