@@ -86,7 +86,9 @@ def main() -> None:
     shapes = SHAPES[:3] if args.sizes == "small" else SHAPES
     print(f"{'servers':>7} {'DBs':>5} {'copies':>6} | {'year s':>7} {'events':>6} {'MB':>6} | "
           f"{'MC s':>7} {'per DAG-yr':>10} {'1,000 yr (proj.)':>16} {'MB':>6}")
-    for shape in shapes:
+    print(f"{len(shapes)} sizes, a fresh process each; the largest take a minute or more (progress on stderr).", file=sys.stderr)
+    for number, shape in enumerate(shapes, 1):
+        print(f"[{number}/{len(shapes)}] {shape[0]} servers, {shape[1]} databases x {shape[2]} copies ...", file=sys.stderr, flush=True)
         year = run_case("year", shape, args.mc_years)
         mc = run_case("mc", shape, args.mc_years)
         per_year = mc["wall"] / args.mc_years
