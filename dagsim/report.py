@@ -291,14 +291,32 @@ def _client_outages(records: Sequence) -> str:
                 row.append(plots.PROTOCOL_NAMES.get(value, value))
             elif name in ("min", "median", "p95", "max", "mean") and isinstance(value, (int, float)):
                 row.append(format_duration(value))
+            elif name == "affected_mailboxes" and isinstance(value, (int, float)):
+                row.append(f"{value:,.0f}")  # a count of mailboxes (a share of a database) reads as whole ones
             elif isinstance(value, float):
                 row.append(f"{value:,.1f}")
             else:
                 row.append(str(value))
         rows.append(row)
     header = [n.replace("_", " ") for n in names]
+    totals: dict[str, list[float]] = {}
+    for record in records:
+        values = asdict(record) if is_dataclass(record) else dict(vars(record))
+        entry = totals.setdefault(values["protocol"], [0.0, 0.0, 0])
+        entry[0] += values["user_minutes"]
+        entry[1] = max(entry[1], values["max"])
+        entry[2] += 1
+    per_protocol = [
+        [plots.PROTOCOL_NAMES.get(name, name), f"{minutes:,.1f}", format_duration(longest), str(count)]
+        for name, (minutes, longest, count) in sorted(totals.items(), key=lambda item: -item[1][0])
+    ]
+    per_protocol.append(["all protocols", f"{sum(t[0] for t in totals.values()):,.1f}",
+                         format_duration(max((t[1] for t in totals.values()), default=0.0)), str(len(records))])  # fmt: skip
     return (
-        '<p class="note">Client-perceived outage per database and protocol: from the interruption until a '
+        '<p class="note">User-minutes of outage per protocol over the run, the longest any client waited, '
+        "and the database × interruption outages behind them.</p>"
+        + _table(["protocol", "user-minutes", "longest", "outages"], per_protocol, table_id="client-outage-totals")
+        + '<p class="note">Client-perceived outage per database and protocol: from the interruption until a '
         "client’s request succeeds again (min, median, 95th percentile, max over the clients that noticed).</p>"
         + _table(header, rows, table_id="client-outage-table")
     )

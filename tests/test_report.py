@@ -275,3 +275,19 @@ def test_default_moments_cost_one_more_simulation(monkeypatch):
     built = _count_simulations(monkeypatch)
     render_report(result)
     assert len(built) == 1
+
+
+def test_report_totals_client_outage_per_protocol_and_counts_whole_mailboxes(report, server_failure):
+    """The client outage section starts with user-minutes per protocol (and all protocols), and
+    affected mailboxes print as whole numbers."""
+    _, document = report
+    checker = _check(document)
+    header, *rows = checker.tables["client-outage-totals"]
+    assert header == ["protocol", "user-minutes", "longest", "outages"]
+    total = rows[-1]
+    assert total[0] == "all protocols"
+    assert float(total[1].replace(",", "")) == pytest.approx(server_failure.user_minutes(), abs=0.05)
+    assert sum(float(r[1].replace(",", "")) for r in rows[:-1]) == pytest.approx(server_failure.user_minutes(), abs=0.05 * len(rows))
+    detail_header, *detail = checker.tables["client-outage-table"]
+    column = detail_header.index("affected mailboxes")
+    assert all("." not in row[column] for row in detail)
