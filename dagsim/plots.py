@@ -946,9 +946,9 @@ def write_plots(
 ) -> list[Path]:
     """Write one file per plot kind and format into ``directory`` (created if needed).
 
-    Files: ``timeline.<fmt>`` (the first database that failed over, else the busiest),
-    ``queues.<fmt>`` (the database with the longest copy queue), ``anatomy.<fmt>`` (the first
-    failover that mounted; only when the run had a failover or switchover),
+    Files: ``timeline.<fmt>``, ``queues.<fmt>`` and ``anatomy.<fmt>`` all of one database — the
+    one of the first failover that mounted (the anatomy; only when the run had a failover or
+    switchover), else the database with the longest copy queue —
     ``generation.<fmt>`` and ``moves.<fmt>`` (the first migration batch; only with mailbox moves). ``formats``: any of ``"png"``, ``"svg"``. Returns the paths written,
     in that order. Same result, same bytes.
     """
@@ -958,10 +958,14 @@ def write_plots(
         raise ValueError(f"unknown plot format(s) {', '.join(map(repr, unknown))}; use png or svg")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    # Every picture of one run shows the same database: the one the anatomy dissects when the run
+    # had a failover, else the one with the longest copy queue.
+    anatomy = None if "anatomy" in skipped_plots(result) else _pick_failover(result, None)
+    name = anatomy.database if anatomy is not None else _pick_database(result, None, by="queue")
     drawings = [
-        ("timeline", lambda: database_timeline(result)),
-        ("queues", lambda: queue_lengths(result)),
-        ("anatomy", None if "anatomy" in skipped_plots(result) else (lambda: failover_anatomy(result))),
+        ("timeline", lambda: database_timeline(result, name)),
+        ("queues", lambda: queue_lengths(result, name)),
+        ("anatomy", None if anatomy is None else (lambda: failover_anatomy(result, anatomy))),
         ("generation", lambda: generation_vs_capacity(result)),
         ("moves", None if "moves" in skipped_plots(result) else (lambda: _moves(result))),
     ]

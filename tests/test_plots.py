@@ -304,3 +304,28 @@ def test_plots_never_touch_pyplot():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_write_plots_draws_one_database_in_every_picture(server_failure, tmp_path, monkeypatch):
+    """timeline, queues and anatomy written together all show the database of the dissected failover."""
+    seen = {}
+    real_timeline, real_queues, real_anatomy = plots.database_timeline, plots.queue_lengths, plots.failover_anatomy
+
+    def timeline(result, database=None, ax=None):
+        seen["timeline"] = database
+        return real_timeline(result, database, ax)
+
+    def queues(result, database=None, ax=None):
+        seen["queues"] = database
+        return real_queues(result, database, ax)
+
+    def anatomy(result, record=None, ax=None):
+        seen["anatomy"] = record.database
+        return real_anatomy(result, record, ax)
+
+    monkeypatch.setattr(plots, "database_timeline", timeline)
+    monkeypatch.setattr(plots, "queue_lengths", queues)
+    monkeypatch.setattr(plots, "failover_anatomy", anatomy)
+    plots.write_plots(server_failure, tmp_path)
+    first_mounted = next(r for r in server_failure.failover_records if r.mounted is not None)
+    assert seen == {"timeline": first_mounted.database, "queues": first_mounted.database, "anatomy": first_mounted.database}
