@@ -80,6 +80,7 @@ _SWITCHOVER = "#0072B2"
 
 _PHASE_COLOURS = {
     "detection": "#0072B2",
+    "waiting": "#DDDDDD",
     "selection": "#009E73",
     "dismount": "#999999",
     "last-log copy": "#D55E00",
@@ -695,10 +696,24 @@ def _capacity_shares(result: RunResult, database: str) -> list[tuple[str, str, f
 
 
 # ====================================================================== anatomy
-def _phases(record: FailoverRecord, dismount: float) -> list[tuple[str, float, float]]:
-    """(phase, start, end) in seconds after the failure, for the phases that happened."""
+def _phases(record: FailoverRecord, dismount: float, selection: float = 0.0) -> list[tuple[str, float, float]]:
+    """(phase, start, end) in seconds after the failure, for the phases that happened.
+
+    Best copy selection itself takes ``selection`` seconds; anything longer between detection
+    and the end of selection is a wait (for quorum, a Primary Active Manager, an acceptable copy
+    or an operator), drawn as such rather than as a long selection.
+    """
     t0 = record.failure
-    marks = [("detection", record.failure, record.detected), ("selection", record.detected, record.selection_done)]
+    marks = [("detection", record.failure, record.detected)]
+    if record.detected is not None and record.selection_done is not None:
+        wait_end = record.selection_done - selection
+        if wait_end > record.detected + 1e-9:
+            marks.append(("waiting", record.detected, wait_end))
+            marks.append(("selection", wait_end, record.selection_done))
+        else:
+            marks.append(("selection", record.detected, record.selection_done))
+    else:
+        marks.append(("selection", record.detected, record.selection_done))
     if record.kind == "switchover" and record.selection_done is not None and record.last_logs_copied is not None:
         cut = min(record.selection_done + dismount, record.last_logs_copied)
         marks += [("dismount", record.selection_done, cut), ("last-log copy", cut, record.last_logs_copied)]
@@ -739,7 +754,7 @@ def failover_anatomy(
     """
     chosen = _pick_failover(result, record)
     dismount = result.scenario.active_manager.dismount_duration
-    phases = _phases(chosen, dismount)
+    phases = _phases(chosen, dismount, result.scenario.active_manager.selection_duration)
     clients = [
         c
         for c in result.client_outage_records
@@ -761,7 +776,11 @@ def failover_anatomy(
         bar = ax.barh(y, width / scale, left=start / scale, height=0.6,
                       color=_PHASE_COLOURS[phase], edgecolor="black", linewidth=0.5)  # fmt: skip
         bar.patches[0].set_gid(f"phase:{phase}")
-        label = {"selection": "best copy selection", "last-log copy": "attempt copy last logs"}.get(phase, phase)
+        label = {
+            "selection": "best copy selection",
+            "last-log copy": "attempt copy last logs",
+            "waiting": "waiting: quorum, PAM, a copy or an operator",
+        }.get(phase, phase)
         labels.append(label)
         ax.text(end / scale, y, f"  {format_duration(end - start)}", va="center", ha="left", fontsize=8.5)
     for i, client in enumerate(clients):
@@ -788,7 +807,7 @@ def failover_anatomy(
     ax.set_yticks(list(range(rows)), labels)
     ax.set_ylim(rows - 0.4, -1.0)
     ax.set_xlim(0, span / scale * (1.45 if clients else 1.2))
-    ax.set_xlabel(f"time after the {'failure' if chosen.kind == 'failover' else 'switchover began'} ({unit})")
+    ax.set_xlabel(f"time after the {'failure' if chosen.kind != 'switchover' else 'switchover began'} ({unit})")
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
     ax.set_axisbelow(True)
     where = f"{chosen.source} → {chosen.target}" if chosen.target else f"from {chosen.source}"

@@ -329,3 +329,20 @@ def test_write_plots_draws_one_database_in_every_picture(server_failure, tmp_pat
     plots.write_plots(server_failure, tmp_path)
     first_mounted = next(r for r in server_failure.failover_records if r.mounted is not None)
     assert seen == {"timeline": first_mounted.database, "queues": first_mounted.database, "anatomy": first_mounted.database}
+
+
+def test_anatomy_draws_a_wait_for_quorum_as_a_wait_not_as_selection():
+    """A failover that waited 2 hours for quorum shows a waiting bar and a selection bar of selection_duration."""
+    result = dagsim.simulate("scenarios/quorum-loss.yaml")
+    record = next(r for r in result.failover_records if r.mounted is not None and r.selection_done - r.detected > 60)
+    ax = plots.failover_anatomy(result, record)
+    bars = _patches(ax, "phase:")
+    assert list(bars)[:3] == ["phase:detection", "phase:waiting", "phase:selection"]
+    selection = result.scenario.active_manager.selection_duration
+    waiting = bars["phase:waiting"]
+    scale = {"s": 1.0, "min": 60.0, "h": 3600.0}[ax.get_xlabel().rsplit("(", 1)[1].rstrip(")")]
+    expected = record.selection_done - selection - record.detected
+    assert waiting.get_width() * scale == pytest.approx(expected, rel=1e-6)
+    # The selection bar itself is one second (drawn at least 1/400 of the span wide to stay visible).
+    assert bars["phase:selection"].get_width() < waiting.get_width() / 100
+    assert any("waiting: quorum" in label.get_text() for label in ax.get_yticklabels())
