@@ -596,6 +596,19 @@ def queue_lengths(
         )  # fmt: skip
         line.set_gid(f"replay_queue:{server}")
         lines_replay.append(line)
+        # Samples can miss a peak between them: mark the exact one (from the fluid segments).
+        record = next(r for r in result.copy_records if (r.database, r.server) == (name, server))
+        for axis, series, exact, kind, found in (
+            (top, cq, record.copy_queue_peak, "copy", lines_copy),
+            (bottom, rq, record.replay_queue_peak, "replay", lines_replay),
+        ):
+            sampled = np.nanmax(series) if np.isfinite(series).any() else 0.0
+            if exact > sampled * 1.01 + 0.5:
+                at = hours[int(np.nanargmax(series))] if np.isfinite(series).any() else 0.0
+                (mark,) = axis.plot([at], [exact], marker="^", color=colour, linestyle="none",
+                                    label=f"exact {kind} queue peak {exact:,.0f} (between samples)")  # fmt: skip
+                mark.set_gid(f"exact_peak:{kind}:{server}")
+                found.append(mark)
 
     threshold_copy = top.axhline(COPY_QUEUE_THRESHOLD, color="#B00020", linestyle="--", linewidth=1.1,
                                  label=f"{COPY_QUEUE_THRESHOLD} logs: copy queue limit of criteria sets 1, 2, 6, 7")  # fmt: skip

@@ -346,3 +346,18 @@ def test_anatomy_draws_a_wait_for_quorum_as_a_wait_not_as_selection():
     # The selection bar itself is one second (drawn at least 1/400 of the span wide to stay visible).
     assert bars["phase:selection"].get_width() < waiting.get_width() / 100
     assert any("waiting: quorum" in label.get_text() for label in ax.get_yticklabels())
+
+
+def test_queue_plot_marks_an_exact_peak_the_samples_missed():
+    """With hour-long samples the copy queue's true peak falls between samples; the plot marks it."""
+    data = dagsim.load_scenario("scenarios/thin-wan.yaml").model_dump(mode="json", exclude_none=True)
+    data["run"]["sample_interval"] = 5 * 3600  # samples too sparse to see the peak
+    from dagsim.config.schema import Scenario
+
+    result = dagsim.simulate(Scenario.model_validate(data))
+    figure = plots.queue_lengths(result, "DB1")
+    marks = [line for axis in figure.axes for line in axis.lines if (line.get_gid() or "").startswith("exact_peak:copy:")]
+    exact = next(r.copy_queue_peak for r in result.copy_records if r.database == "DB1" and r.server == "DR-MBX1")
+    assert len(marks) == 1 and marks[0].get_ydata()[0] == pytest.approx(exact)
+    dense = plots.queue_lengths(dagsim.simulate("scenarios/thin-wan.yaml"), "DB1")
+    assert not [line for axis in dense.axes for line in axis.lines if (line.get_gid() or "").startswith("exact_peak:copy:")]
