@@ -358,11 +358,22 @@ def _plots(result: RunResult, fmt: str) -> str:
             ),
         )
     )
-    for index, record in enumerate(result.failover_records[:MAX_ANATOMIES]):
+    # Failovers whose phases took the same times (one server's databases, say) would draw the
+    # same chart again and again: one chart per distinct shape, naming every database in it.
+    dismount = result.scenario.active_manager.dismount_duration
+    selection = result.scenario.active_manager.selection_duration
+    groups: dict[tuple, list[int]] = {}
+    for index, record in enumerate(result.failover_records):
+        shape = tuple((phase, round(start, 1), round(end, 1)) for phase, start, end in plots._phases(record, dismount, selection))
+        groups.setdefault((record.kind, record.cause, record.outcome, round(record.failure, 1), shape), []).append(index)
+    for members in list(groups.values())[:MAX_ANATOMIES]:
+        record = result.failover_records[members[0]]
+        names = ", ".join(result.failover_records[i].database for i in members)
+        same = f" (the same phases for {len(members)} databases)" if len(members) > 1 else ""
         figures.append(
             (
-                f"Anatomy of the {record.kind} of {record.database} at {format_clock(record.failure)}",
-                plots.failover_anatomy(result, index),
+                f"Anatomy of the {record.kind} of {names} at {format_clock(record.failure)}{same}",
+                plots.failover_anatomy(result, members[0]),
                 (
                     "Each phase of the failover as a bar from the failure; client re-routing per protocol "
                     "when the run models client access."
@@ -379,9 +390,9 @@ def _plots(result: RunResult, fmt: str) -> str:
             f'<img alt="{_e(title)}" src="data:{mime};base64,{data}">\n'
             f"<figcaption>{_e(caption)}</figcaption>\n</figure>"
         )
-    if len(result.failover_records) > MAX_ANATOMIES:
+    if len(groups) > MAX_ANATOMIES:
         parts.append(
-            f'<p class="note">The first {MAX_ANATOMIES} of {len(result.failover_records)} failovers are drawn.</p>'
+            f'<p class="note">The first {MAX_ANATOMIES} of {len(groups)} distinct failover anatomies are drawn.</p>'
         )
     return "\n".join(parts)
 

@@ -160,8 +160,9 @@ def test_report_embeds_the_plots_as_images(report):
     """The report embeds the plots as base64 images."""
     _, document = report
     checker = _check(document)
-    # generation, a timeline per database that failed over (2), queues, an anatomy per failover (2)
-    assert len(checker.images) == 6
+    # generation, a timeline per database that failed over (2), queues, and one anatomy: the two
+    # failovers of the failed server took the same phases at the same moment, so they share it
+    assert len(checker.images) == 5
     for src in checker.images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
@@ -291,3 +292,18 @@ def test_report_totals_client_outage_per_protocol_and_counts_whole_mailboxes(rep
     detail_header, *detail = checker.tables["client-outage-table"]
     column = detail_header.index("affected mailboxes")
     assert all("." not in row[column] for row in detail)
+
+
+def test_identical_failovers_share_one_anatomy_chart():
+    """Failovers with the same phases at the same moment get one chart naming every database, not one each."""
+    import re
+
+    from dagsim.report import render_report
+
+    result = dagsim.simulate("scenarios/quorum-loss.yaml")
+    titles = re.findall(r"<h3>(Anatomy of[^<]*)</h3>", render_report(result))
+    assert len(result.failover_records) == 5
+    assert len(titles) == 3
+    named = ", ".join(titles)
+    assert all(record.database in named for record in result.failover_records)
+    assert sum("the same phases for 2 databases" in t for t in titles) == 2
