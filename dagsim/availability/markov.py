@@ -115,6 +115,8 @@ class ExactResult:
         """Tidy rows (scope, database, metric, unit, estimate, low, high, events, method)."""
         import pandas as pd
 
+        from dagsim.availability.metrics import TABLE_COLUMNS
+
         rows = []
 
         def add(scope, database, metric, unit, value):
@@ -135,8 +137,7 @@ class ExactResult:
         add("dag", "", "nines", "nines", math.inf if u <= 0 else -math.log10(u))
         add("dag", "", "outages", "per year", sum(d.outages_per_year for d in self.databases))
         add("dag", "", "failovers", "per year", sum(d.failovers_per_year for d in self.databases))
-        columns = ["scope", "database", "metric", "unit", "estimate", "low", "high", "events", "method"]
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
 def exact_availability(scenario, *, method: str = "auto", max_states: int | None = None) -> ExactResult:
@@ -329,10 +330,11 @@ def _ctmc(scenario, model: FailureModel, oracle: MountOracle, max_states: int) -
         mask, waiting = state
         here = index[state]
         waiting_set = set(waiting)
+        crews_busy = sum(1 for i in range(n) if crewed[i] and (mask >> i) & 1) - len(waiting)
         for i in range(n):
             bit = 1 << i
             if not mask & bit:
-                if crewed[i] and crews is not None and _in_repair(mask, waiting, crewed, n) >= crews:
+                if crewed[i] and crews is not None and crews_busy >= crews:
                     nxt = (mask | bit, (*waiting, i))
                 else:
                     nxt = (mask | bit, waiting)
@@ -427,10 +429,6 @@ def _solve(system, rhs):
 
     # Minimum degree on A^T + A keeps the LU fill of these chains far below COLAMD's.
     return spsolve(system, rhs, permc_spec="MMD_AT_PLUS_A")
-
-
-def _in_repair(mask: int, waiting: tuple[int, ...], crewed: list[bool], n: int) -> int:
-    return sum(1 for i in range(n) if crewed[i] and (mask >> i) & 1) - len(waiting)
 
 
 def _transition_seconds(timing: _Timing, component: Component, running_after: np.ndarray, oracle: MountOracle) -> float:

@@ -123,6 +123,8 @@ class RareResult:
         """Tidy rows (scope, database, metric, unit, estimate, low, high, events, method)."""
         import pandas as pd
 
+        from dagsim.availability.metrics import TABLE_COLUMNS
+
         method = f"importance sampling, failure-distance biasing ({self.cycles:,} cycles)"
         rows = []
 
@@ -137,8 +139,7 @@ class RareResult:
         add("dag", "", "unavailability", "fraction", self.dag)
         add("dag", "", "structural_unavailability", "fraction", self.dag_structural)
         add("dag", "", "downtime", "minutes/year", self.dag, YEAR / 60)
-        columns = ["scope", "database", "metric", "unit", "estimate", "low", "high", "events", "method"]
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
 class _Process:
@@ -194,9 +195,7 @@ class _Process:
         hit = self.memo.get(down)
         if hit is not None:
             return hit
-        mounting = self.oracle.mounting(frozenset(self.shared[i] for i in down if i in self.shared))
-        server_ok = np.array([s in mounting for s in self.oracle.servers], dtype=bool)
-        usable = server_ok[self.copy_server]
+        usable = self._server_ok(frozenset(self.shared[i] for i in down if i in self.shared))[self.copy_server]
         for i in down:
             for c in self.component_copies[i]:
                 usable[c] = False
@@ -205,6 +204,11 @@ class _Process:
             self.memo.clear()
         self.memo[down] = (usable, up)
         return usable, up
+
+    def _server_ok(self, shared_down: frozenset) -> np.ndarray:
+        """Per server, whether it may mount with those shared components down."""
+        mounting = self.oracle.mounting(shared_down)
+        return np.array([s in mounting for s in self.oracle.servers], dtype=bool)
 
     def distance(self, down: frozenset[int]) -> int:
         """Fewest further failures that take some database down (0: one is down now)."""
@@ -239,9 +243,7 @@ class _Process:
             while k < best and math.comb(len(candidates), k) + searched <= _MAX_SEARCH:
                 for extra in itertools.combinations(candidates, k):
                     searched += 1
-                    mounting = self.oracle.mounting(frozenset((*shared_down, *extra)))
-                    server_ok = np.array([s in mounting for s in self.oracle.servers], dtype=bool)
-                    usable_here = server_ok[self.copy_server] & local_up
+                    usable_here = self._server_ok(frozenset((*shared_down, *extra)))[self.copy_server] & local_up
                     need = int(np.bincount(self.copy_db, weights=usable_here, minlength=self.n_db).min())
                     if k + need <= best:
                         best = k + need

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from dagsim.config.failures import (
     COMPONENT_CLASSES,
     Exponential,
@@ -280,15 +278,3 @@ def failover_seconds(scenario, component: Component, same_subnet_peer: bool) -> 
     readable = component.kind in ("store_crashes", "database_volumes")
     acll = 0.0 if readable else timing.acll_timeout
     return detection + timing.selection_duration + acll + timing.mount_duration
-
-
-def usable_copies(model: FailureModel, mounting: frozenset[str], down_mask: np.ndarray) -> np.ndarray:
-    """Per copy, whether it can be mounted: its server may mount and its local components are up."""
-    return np.array(
-        [
-            server in mounting and not any(down_mask[i] for i in local)
-            for server, local in zip(model.copy_server, model.copy_local, strict=True)
-        ],
-        dtype=bool,
-    )
-
