@@ -25,4 +25,6 @@ class Outcome(StrEnum):
     SUPERSEDED = "no acceptable copy; superseded by operator switchover"
     SWITCHOVER_REFUSED = "switchover refused"
     SWITCHOVER_FAILED = "switchover failed; remounted on the source"
+    # A Managed Availability failover found no healthier server: the database stays put.
+    NO_HEALTHIER_COPY = "no healthier copy; stays on the source"
     IN_PROGRESS = "in progress"  # the run ended first

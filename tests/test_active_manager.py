@@ -489,3 +489,39 @@ def test_mounting_again_on_the_server_it_left_is_a_remount_not_a_failover():
     assert first["DB3"].kind == "remount" and first["DB3"].target == first["DB3"].source == "MBX3"
     assert first["DB1"].kind == "failover" and first["DB1"].target == "MBX2" != first["DB1"].source
     assert any(e.kind == "database_mounted" and e.detail == "remounted on MBX3" for e in result.event_records)
+
+
+# ---------------------------------------------------------------- server health (Managed Availability)
+HEALTH_LIBRARY = "scenarios/library/server-health-checks.yaml"
+
+
+def _health_run(old: str, new: str):
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / HEALTH_LIBRARY).read_text()
+    assert text.count(old) == 1
+    return dagsim.simulate(dagsim.load_scenario_text(text.replace(old, new)))
+
+
+def test_a_stopped_client_access_role_sorts_its_server_behind_healthy_ones():
+    """fail_cas makes a server Up to Normal Healthy only: DB1 skips its preference-2 copy there, until restore_cas."""
+    stopped = _health_run(
+        "  - {at: 5m, action: set_server_health, server: MBX2, health: normal_priority_unhealthy}\n",
+        "  - {at: 5m, action: fail_cas, server: MBX2}\n",
+    )
+    assert [(r.kind, r.target) for r in _failovers(stopped)][0] == ("failover", "MBX3")
+    restored = _health_run(
+        "  - {at: 5m, action: set_server_health, server: MBX2, health: normal_priority_unhealthy}\n",
+        "  - {at: 5m, action: fail_cas, server: MBX2}\n  - {at: 6m, action: restore_cas, server: MBX2}\n",
+    )
+    assert _failovers(restored)[0].target == "MBX2"
+
+
+def test_a_failover_responder_moves_databases_losslessly_as_failovers():
+    """A Managed Availability failover reads the running source's logs (ACLL) and is recorded as a failover."""
+    result = _health_run("{at: 20m,", "{at: 20m,")
+    (moved,) = [r for r in _failovers(result, "DB2")]
+    assert moved.kind == "failover" and moved.cause.startswith("Managed Availability failover responder on MBX3")
+    assert moved.target == "MBX2" and moved.logs_lost == 0 and moved.outcome == "mounted"
+    kinds = {(e.kind, e.server) for e in result.event_records}
+    assert ("server_health_changed", "MBX3") in kinds

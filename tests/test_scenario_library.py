@@ -49,6 +49,7 @@ BEHAVIOURS = {
     "data guarantee SecondCopy stalls moves behind a lagging copy": "data-guarantee-second-copy.yaml",
     "data guarantee None never stalls moves": "data-guarantee-none.yaml",
     "data guarantee SecondDatacenter needs a current copy in another site": "data-guarantee-second-datacenter.yaml",
+    "server health checks and the Failover responder": "server-health-checks.yaml",
 }
 
 runner = CliRunner()
@@ -180,6 +181,23 @@ CONTROLS = [
         "namespace_model: unbound",
         "namespace_model: bound",
         {"client_outage_p95_under outlook"},
+    ),
+    (
+        "server-health-checks.yaml",
+        "  - {at: 5m, action: set_server_health, server: MBX2, health: normal_priority_unhealthy}\n",
+        "",
+        {"failover_target DB1 (failover)", "mounted_at DB1 at 0d 00:15:00"},
+    ),
+    (
+        "server-health-checks.yaml",
+        "health: high_priority_unhealthy, failover: true}",
+        "health: high_priority_unhealthy, failover: false}",
+        {
+            "mounted_at DB1 at 0d 00:25:00",
+            "mounted_at DB2 at 0d 00:25:00",
+            "failover_outcome DB3",
+            "candidate DB3\\MBX4",
+        },
     ),
     (
         "dynamic-quorum.yaml",

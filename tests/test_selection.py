@@ -17,6 +17,7 @@ from dagsim.model.selection import (
     criteria_set,
     dial_allows,
     explain,
+    health_check,
     SwitchoverChecks,
     missing_logs_allowed,
     select_copies,
@@ -453,3 +454,69 @@ def test_a_server_at_its_preferred_maximum_comes_after_the_others_in_its_criteri
     assert "MaximumPreferredActiveDatabases (1), so after the others" in explain(sel)[-1]
     worse = copy("C", pref=3, cq=20)  # criteria set 1 on the full server still beats a worse set
     assert servers(select([full, worse], dials=["lossless"] * 3)) == ["B", "C"]
+
+
+# --- Exchange 2013 server health checks ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "server,source,expected",
+    [
+        ("healthy", "high_priority_unhealthy", 1),
+        ("healthy", None, 1),
+        ("low_priority_unhealthy", "healthy", 2),
+        ("normal_priority_unhealthy", "high_priority_unhealthy", 3),
+        ("high_priority_unhealthy", None, 3),
+        ("normal_priority_unhealthy", "normal_priority_unhealthy", 4),
+        ("normal_priority_unhealthy", "healthy", None),
+        ("high_priority_unhealthy", "normal_priority_unhealthy", None),
+    ],
+)
+def test_each_server_passes_the_first_health_check_it_meets(server, source, expected):
+    """All Healthy, Up to Normal Healthy, All Better than Source, Same as Source, in that order; a down source is worst."""
+    assert health_check(server, source) == expected
+
+
+def test_a_healthier_server_beats_a_better_copy_and_preference():
+    """The health check comes before the criteria set and the sort."""
+    sick = copy("B", pref=2, server_health="normal_priority_unhealthy")
+    behind = copy("C", pref=3, cq=20)  # criteria set 3 on an All Healthy server
+    sel = select_copies([sick, behind], source_site="A", dials_of_all_copies=LOSSY, source_health=None)
+    assert servers(sel) == ["C", "B"]
+    assert [r.health_check for r in sel.order] == [1, 3]
+    assert "passes All Better than Source" in explain(sel)[-1]
+
+
+def test_a_server_less_healthy_than_the_source_is_rejected():
+    """A candidate that passes no health check is not activated, with the reason."""
+    sel = select_copies(
+        [copy("B", server_health="high_priority_unhealthy")],
+        source_site="A", dials_of_all_copies=LOSSY, source_health="normal_priority_unhealthy",
+    )  # fmt: skip
+    assert sel.best() is None
+    assert "worse than the source's normal_priority_unhealthy" in reasons(sel)["B"]
+
+
+def test_a_health_triggered_failover_needs_a_strictly_healthier_server():
+    """A Failover responder's move refuses a target as unhealthy as the source, even one Up to Normal Healthy."""
+    same = copy("B", server_health="low_priority_unhealthy")
+    better = copy("C", pref=3, server_health="normal_priority_unhealthy")
+    sel = select_copies(
+        [same, better], source_site="A", dials_of_all_copies=LOSSY,
+        source_health="low_priority_unhealthy", health_triggered=True,
+    )  # fmt: skip
+    assert servers(sel) == []
+    assert "not better than the source" in reasons(sel)["B"]
+    sel = select_copies(
+        [same, better], source_site="A", dials_of_all_copies=LOSSY,
+        source_health="high_priority_unhealthy", health_triggered=True,
+    )  # fmt: skip
+    assert servers(sel) == ["B", "C"]
+
+
+def test_unknown_server_health_is_a_value_error():
+    """A misspelt health level is refused rather than ranked."""
+    with pytest.raises(ValueError, match="unknown server health"):
+        copy("B", server_health="sick")
+    with pytest.raises(ValueError, match="unknown server health"):
+        select_copies([], source_site="A", dials_of_all_copies=LOSSY, source_health="sick")

@@ -41,6 +41,7 @@ Outcome = Literal[
     "no acceptable copy; superseded by operator switchover",
     "switchover refused",
     "switchover failed; remounted on the source",
+    "no healthier copy; stays on the source",
     "in progress",
 ]
 
@@ -100,6 +101,7 @@ EVENT_KINDS = (
     "seeding_completed",
     "seeding_started",
     "server_failed",
+    "server_health_changed",
     "server_restored",
     "shipping_network_changed",
     "site_failed",

@@ -536,6 +536,21 @@ class SetContentIndexState(_CopyAction):
     state: Literal["healthy", "crawling", "failed"]
 
 
+class SetServerHealth(_ServerAction):
+    """Managed Availability's view of a server changes: best copy and server selection prefers
+    healthier servers (the Exchange 2013 server health checks). ``failover: true`` is a
+    Failover responder: the server's active databases move to servers healthier than it."""
+
+    action: Literal["set_server_health"]
+    health: Literal["healthy", "low_priority_unhealthy", "normal_priority_unhealthy", "high_priority_unhealthy"] = Field(
+        description="healthy; or the highest priority (low, normal, high) of the server's unhealthy monitoring components"
+    )
+    failover: bool = Field(
+        default=False,
+        description="a Managed Availability Failover responder moves the server's active databases to healthier servers",
+    )
+
+
 Action = Annotated[
     FailLink
     | RestoreLink
@@ -569,6 +584,7 @@ Action = Annotated[
     | RestoreDag
     | StartDag
     | SetContentIndexState
+    | SetServerHealth
     | FailCas
     | RestoreCas
     | FailLoadBalancer

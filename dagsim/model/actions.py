@@ -205,11 +205,15 @@ def _standalone_cas(sim, site: str) -> list[str]:
 
 def _fail_cas(sim, action):
     sim.record("cas_failed", server=action.server, detail="Client Access role stopped")
+    if sim.manager is not None:
+        sim.manager.cas_unhealthy.add(action.server)
     sim.client_access.cas_changed(action.server, False, sim.env.now, f"CAS {action.server} failure")
 
 
 def _restore_cas(sim, action):
     sim.record("cas_restored", server=action.server)
+    if sim.manager is not None:
+        sim.manager.cas_unhealthy.discard(action.server)
     sim.client_access.cas_changed(action.server, True, sim.env.now, f"CAS {action.server} restored")
 
 
@@ -448,6 +452,18 @@ def _set_content_index(sim, action):
     sim.manager.changed()
 
 
+def _set_server_health(sim, action):
+    am = sim.manager
+    am.server_health[action.server] = action.health
+    sim.record(
+        "server_health_changed", server=action.server,
+        detail=action.health + ("; Failover responder" if action.failover else ""),
+    )  # fmt: skip
+    if action.failover:
+        sim.env.process(am.health_failover(action.server))
+    am.changed()
+
+
 _HANDLERS = {
     "fail_link": _fail_link,
     "restore_link": _restore_link,
@@ -481,6 +497,7 @@ _HANDLERS = {
     "restore_dag": _restore_dag,
     "start_dag": _start_dag,
     "set_content_index_state": _set_content_index,
+    "set_server_health": _set_server_health,
     "fail_cas": _fail_cas,
     "restore_cas": _restore_cas,
     "fail_load_balancer": _fail_load_balancer,

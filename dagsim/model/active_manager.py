@@ -24,7 +24,14 @@ from dagsim.model.fluid import FluidReplication
 from dagsim.model.invariants import Invariants
 from dagsim.model.layout import Layout
 from dagsim.model.recorder import Recorder
-from dagsim.model.selection import DIAL_LIMITS, CandidateCopy, SwitchoverChecks, explain, select_copies
+from dagsim.model.selection import (
+    DIAL_LIMITS,
+    SERVER_HEALTH_LEVELS,
+    CandidateCopy,
+    SwitchoverChecks,
+    explain,
+    select_copies,
+)
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
 from dagsim.domain import Outcome
@@ -93,6 +100,8 @@ class _Choice:
     source_answers: bool = True
 
 
+CAS_STOPPED_HEALTH = "low_priority_unhealthy"
+
 SHADOW_RESUBMIT_WAIT = 12 * 3600.0
 """A resubmit request whose primary Safety Net stays unavailable this long is served by the
 shadow Safety Net (Safety Net in Exchange 2013: 12 hours)."""
@@ -143,6 +152,10 @@ class ActiveManager:
         self.health = [CopyHealth() for _ in range(layout.n_copies)]
         self.servers = {s.name: s for s in scenario.servers}
         self.store_down: set[str] = set()
+        # Managed Availability's view of each server, as set from the timeline; a stopped
+        # Client Access role makes its protocol health sets unhealthy as well.
+        self.server_health: dict[str, str] = {s.name: "healthy" for s in scenario.servers}
+        self.cas_unhealthy: set[str] = set()
         self.operator_dismounted = np.zeros(layout.n_databases, dtype=bool)
         self.mounted_row: list[int | None] = [int(r) for r in layout.initial_active]
         self.busy: set[int] = set()
@@ -183,6 +196,16 @@ class ActiveManager:
 
     def is_mounted(self, d: int) -> bool:
         return self.mounted_row[d] is not None
+
+    def health_of(self, server: str) -> str:
+        """The server's health for best copy and server selection (the worse of the set level and a stopped CAS role)."""
+        level = self.server_health.get(server, "healthy")
+        if server in self.cas_unhealthy:
+            # *assumption*: the protocol health sets of a stopped Client Access role count as
+            # Low-priority components, so the server passes Up to Normal Healthy and only
+            # sorts after fully healthy ones.
+            level = max(level, CAS_STOPPED_HEALTH, key=SERVER_HEALTH_LEVELS.index)
+        return level
 
     def decide(self, d: int, text: str) -> None:
         self.decisions.append(DecisionRecord(self.env.now, self.database_name(d), text))
@@ -319,6 +342,7 @@ class ActiveManager:
         override: str | None,
         target: str | None = None,
         checks: SwitchoverChecks | None = None,
+        health_triggered: bool = False,
     ):
         """Wait for a PAM, run best copy selection, and pick the first copy the dial accepts."""
         if not self.cluster.quorum.held:
@@ -331,12 +355,16 @@ class ActiveManager:
         yield self.env.timeout(self.timing.selection_duration)
         draft.selection_done = self.env.now
         source_row = self.active_row(d)
+        source = self.server_of(source_row)
         selection = select_copies(
-            self._candidates(d, exclude=source_row if not automatic else None, only=target),
-            source_site=self.topology.site_of(self.server_of(source_row)),
+            self._candidates(d, exclude=source_row if not automatic or health_triggered else None, only=target),
+            source_site=self.topology.site_of(source),
             dials_of_all_copies=[self.servers[self.server_of(r)].auto_database_mount_dial for r in self.rows_of(d)],
             automatic=automatic,
             checks=checks,
+            # A server that is down is less healthy than any running one.
+            source_health=self.health_of(source) if self.cluster.up(source) else None,
+            health_triggered=health_triggered,
         )
         lines = explain(selection)
         draft.candidates = lines
@@ -403,6 +431,7 @@ class ActiveManager:
                     maximum_active_databases=spec.maximum_active_databases,
                     maximum_preferred_active_databases=spec.maximum_preferred_active_databases,
                     excluded=excluded,
+                    server_health=self.health_of(server),
                 )
             )
         return copies
@@ -566,13 +595,17 @@ class ActiveManager:
         override: str | None,
         cause: str = "operator switchover",
         checks: SwitchoverChecks | None = None,
+        health_triggered: bool = False,
     ):
         """Move-ActiveMailboxDatabase; a process. Leaves the database on its source if it cannot move.
 
         Without ``override`` the switchover is lossless (Move-ActiveMailboxDatabase's default);
-        ``"none"`` uses the target server's AutoDatabaseMountDial.
+        ``"none"`` uses the target server's AutoDatabaseMountDial. ``health_triggered``: the move
+        is a Managed Availability Failover responder's, so selection is automatic (activation
+        policies apply, targets must be healthier than the source) and the record a failover.
         """
-        override = _switchover_dial(override)
+        override = None if health_triggered else _switchover_dial(override)
+        kind = "failover" if health_triggered else "switchover"
         waiting = self._waiting.get(d)
         if waiting is not None and not self.is_mounted(d):
             # The operator takes over a failover that found no acceptable copy.
@@ -585,22 +618,27 @@ class ActiveManager:
         self.busy.add(d)
         was_mounted = self.is_mounted(d)
         source_row = self.active_row(d)
-        draft = _Draft(self.database_name(d), "switchover", cause, self.server_of(source_row), self.env.now)
+        draft = _Draft(self.database_name(d), kind, cause, self.server_of(source_row), self.env.now)
         draft.detected = self.env.now
         self._in_flight[d] = draft
         try:
-            choice = yield from self._choose(d, draft, automatic=False, override=override, target=target, checks=checks)
+            choice = yield from self._choose(
+                d, draft, automatic=health_triggered, override=override, target=target, checks=checks,
+                health_triggered=health_triggered,
+            )  # fmt: skip
             if choice is None:
                 draft.outcome = Outcome.SWITCHOVER_REFUSED.value
                 self.decide(d, f"No acceptable target: {draft.database} stays mounted on {draft.source}.")
                 self.recorder.event(self.env.now, "switchover_failed", draft.database, draft.source, "no acceptable target")
+                if health_triggered:
+                    draft.outcome = Outcome.NO_HEALTHIER_COPY.value
                 self.failovers.append(draft.freeze())
                 return
             if was_mounted:
-                self.dismount(d, "switchover")
+                self.dismount(d, "Managed Availability failover" if health_triggered else "switchover")
                 yield self.env.timeout(self.timing.dismount_duration)
             choice = self._acll_plan(d, source_row, choice.row)
-            done = yield from self._activate(d, draft, choice, automatic=False, override=override)
+            done = yield from self._activate(d, draft, choice, automatic=health_triggered, override=override)
             if not done and was_mounted and self.cluster.mount_blocker(draft.source) is None:
                 self.invariants.check_mount(d, source_row, automatic=False, lost=0.0, dial="lossless")
                 self.mark_mounted(d, source_row, "switchover failed: remounted on the source")
@@ -619,6 +657,15 @@ class ActiveManager:
             if self.is_mounted(d) and self.active_row(d) != first and self.cluster.up(self.server_of(first)):
                 yield from self.switchover(
                     d, self.server_of(first), None, cause="RedistributeActiveDatabases.ps1 -BalanceDbsByActivationPreference"
+                )
+
+    def health_failover(self, server: str):
+        """A Managed Availability Failover responder on ``server``: move each of its active
+        databases to a healthier server, one after another; a database with no such copy stays."""
+        for d in range(self.layout.n_databases):
+            if self.is_mounted(d) and self.server_of(self.active_row(d)) == server:
+                yield from self.switchover(
+                    d, None, None, cause=f"Managed Availability failover responder on {server}", health_triggered=True
                 )
 
     def switchover_server(self, server: str, override: str | None = None, checks: SwitchoverChecks | None = None):

@@ -5,7 +5,9 @@ Manager looks at every other copy of that database and decides which to try firs
 drops copies that cannot or may not be activated, sorts the rest (by copy queue length,
 or by activation preference when any server uses the Lossless mount dial) and then
 prefers copies meeting the best of ten criteria sets built from the content index state,
-the copy queue and the replay queue (DESIGN 3.5).
+the copy queue and the replay queue (DESIGN 3.5). Exchange 2013 puts four server health
+checks in front of those sets (All Healthy, Up to Normal Healthy, All Better than Source,
+Same as Source), from Managed Availability's view of each server.
 
 Everything here is pure: frozen candidates in, a frozen :class:`Selection` out. Whether
 the chosen copy may then mount is the ``AutoDatabaseMountDial`` question, answered by
@@ -23,6 +25,8 @@ from dagsim.domain import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD
 __all__ = [
     "DIAL_LIMITS",
     "ELIGIBLE_STATUSES",
+    "HEALTH_CHECKS",
+    "SERVER_HEALTH_LEVELS",
     "CandidateCopy",
     "Ranked",
     "Rejected",
@@ -31,6 +35,7 @@ __all__ = [
     "criteria_set",
     "dial_allows",
     "explain",
+    "health_check",
     "missing_logs_allowed",
     "select_copies",
 ]
@@ -50,6 +55,20 @@ ELIGIBLE_STATUSES = frozenset(
 
 CONTENT_INDEX_STATES = frozenset({"Healthy", "Crawling", "Failed"})
 AUTO_ACTIVATION_POLICIES = frozenset({"unrestricted", "intrasite_only", "blocked"})
+
+# A server's health as Managed Availability reports it, best first: every monitoring
+# component healthy; only Low-priority components unhealthy; a Normal-priority one
+# unhealthy; a High-priority one unhealthy (*assumption*: Exchange names the checks, not a
+# scale, so dagsim ranks a server by the highest priority of its unhealthy components).
+SERVER_HEALTH_LEVELS: tuple[str, ...] = (
+    "healthy",
+    "low_priority_unhealthy",
+    "normal_priority_unhealthy",
+    "high_priority_unhealthy",
+)
+# The Exchange 2013 server health checks, best first (Active Manager: best copy and server
+# selection).
+HEALTH_CHECKS: tuple[str, ...] = ("All Healthy", "Up to Normal Healthy", "All Better than Source", "Same as Source")
 
 BY_COPY_QUEUE = "copy queue length"
 BY_PREFERENCE = "activation preference"
@@ -91,6 +110,7 @@ class CandidateCopy:
     maximum_active_databases: int | None = None
     maximum_preferred_active_databases: int | None = None
     excluded: str | None = None
+    server_health: str = "healthy"
 
     @property
     def over_preferred(self) -> bool:
@@ -107,14 +127,16 @@ class CandidateCopy:
                 f"{self.server}: unknown auto activation policy {self.auto_activation_policy!r}"
             )
         missing_logs_allowed(self.mount_dial)
+        _health_rank(self.server_health)
 
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    """A copy worth trying and the first (best) criteria set it meets."""
+    """A copy worth trying, the server health check it passes and the first (best) criteria set it meets."""
 
     copy: CandidateCopy
     criteria_set: int
+    health_check: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +174,35 @@ def missing_logs_allowed(dial: str) -> float:
 def dial_allows(dial: str, missing_logs: float) -> bool:
     """True if a copy missing ``missing_logs`` logs may mount under ``dial``."""
     return missing_logs <= missing_logs_allowed(dial)
+
+
+def _health_rank(level: str) -> int:
+    try:
+        return SERVER_HEALTH_LEVELS.index(level)
+    except ValueError:
+        raise ValueError(
+            f"unknown server health {level!r}; expected one of {', '.join(SERVER_HEALTH_LEVELS)}"
+        ) from None
+
+
+def health_check(server_health: str, source_health: str | None) -> int | None:
+    """The first Exchange 2013 server health check (1..4) a candidate's server passes.
+
+    ``source_health`` is the health of the server the database leaves, or None when that
+    server is down (every running server is then better than it). None means the candidate
+    passes no check: its server is less healthy than the source and not Up to Normal Healthy.
+    """
+    rank = _health_rank(server_health)
+    source = len(SERVER_HEALTH_LEVELS) if source_health is None else _health_rank(source_health)
+    if rank == 0:
+        return 1
+    if rank == 1:
+        return 2
+    if rank < source:
+        return 3
+    if rank == source:
+        return 4
+    return None
 
 
 def criteria_set(copy: CandidateCopy) -> int:
@@ -234,6 +285,8 @@ def select_copies(
     dials_of_all_copies: Sequence[str],
     automatic: bool = True,
     checks: SwitchoverChecks | None = None,
+    source_health: str | None = "healthy",
+    health_triggered: bool = False,
 ) -> Selection:
     """Run BCSS over the passive copies of one database.
 
@@ -243,6 +296,14 @@ def select_copies(
     switches the sort to activation preference. ``automatic`` is False for an operator
     switchover, which ignores DatabaseCopyAutoActivationPolicy, sorts by activation
     preference and applies ``checks`` (Move-ActiveMailboxDatabase's pre-checks).
+
+    ``source_health`` is the source server's Managed Availability health (None: the server
+    is down). ``health_triggered`` marks a failover started by a Managed Availability
+    responder, for which the target's server must be healthier than the source's.
+    Copies are ordered by the health check their server passes first, then by criteria
+    set (*assumption*: Exchange lists the health checks "in addition to" the criteria sets
+    without stating which comes first; putting health first never prefers a server that
+    Managed Availability considers worse).
     """
     servers = [c.server for c in candidates]
     if len(set(servers)) != len(servers):
@@ -250,15 +311,34 @@ def select_copies(
     for dial in dials_of_all_copies:
         missing_logs_allowed(dial)
 
+    if source_health is not None:
+        _health_rank(source_health)
     kept: list[CandidateCopy] = []
+    tiers: dict[str, int] = {}
     rejected: list[Rejected] = []
+    skip_health = not automatic and checks is not None and checks.skip_health_checks
     for copy in candidates:
-        skip_health = not automatic and checks is not None and checks.skip_health_checks
         reason = _rejection(copy, source_site, automatic, skip_health=skip_health)
         if reason is None and not automatic:
             reason = _precheck(copy, checks or SwitchoverChecks())
+        tier = health_check(copy.server_health, source_health)
+        if reason is None and health_triggered and source_health is not None:
+            if _health_rank(copy.server_health) >= _health_rank(source_health):
+                reason = (
+                    f"server health {copy.server_health} is not better than the source's {source_health}, "
+                    "as a failover started by Managed Availability requires"
+                )
+        if reason is None and tier is None:
+            if skip_health:
+                tier = len(HEALTH_CHECKS)
+            else:
+                reason = (
+                    f"server health {copy.server_health} is worse than the source's {source_health} "
+                    "(no server health check passes)"
+                )
         if reason is None:
             kept.append(copy)
+            tiers[copy.server] = tier
         else:
             rejected.append(Rejected(copy.server, reason))
 
@@ -269,11 +349,11 @@ def select_copies(
         sorted_by = BY_COPY_QUEUE
         kept.sort(key=lambda c: (c.copy_queue, c.activation_preference))
 
-    ranked = [Ranked(c, criteria_set(c)) for c in kept]
+    ranked = [Ranked(c, criteria_set(c), tiers[c.server]) for c in kept]
     # Stable sort: within one criteria set the BCSS sort order above is kept, except that a
     # server at its MaximumPreferredActiveDatabases comes after the others (*assumption*:
     # Exchange documents that BCSS honours the soft limit, not its exact place in the order).
-    ranked.sort(key=lambda r: (r.criteria_set, r.copy.over_preferred))
+    ranked.sort(key=lambda r: (r.health_check, r.criteria_set, r.copy.over_preferred))
     return Selection(tuple(ranked), tuple(rejected), sorted_by, switchover=not automatic)
 
 
@@ -302,7 +382,12 @@ def _spell(ranked: Ranked) -> str:
         if copy.over_preferred
         else ""
     )
-    return f"{copy.server}: criteria set {ranked.criteria_set} ({', '.join(parts)}){preferred}"
+    health = (
+        ""
+        if ranked.health_check == 1
+        else f"; server health {copy.server_health}: passes {HEALTH_CHECKS[ranked.health_check - 1]}"
+    )
+    return f"{copy.server}: criteria set {ranked.criteria_set} ({', '.join(parts)}){preferred}{health}"
 
 
 def explain(selection: Selection) -> list[str]:
