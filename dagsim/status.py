@@ -52,7 +52,10 @@ def status_table(sim: Simulation) -> pd.DataFrame:
     for row, (database, server) in enumerate(sim.layout.copy_names):
         d = int(sim.layout.copy_db[row])
         health = manager.health[row] if manager else None
-        if engine.is_active[row]:
+        if manager is not None and manager.stale.serves(d, row):
+            status = "Mounted"  # by a partition with a stale cluster configuration: a split brain
+            inspected = ""
+        elif engine.is_active[row]:
             mounted = manager.is_mounted(d) if manager else bool(engine.mounted[d])
             status = "Mounted" if mounted else "Dismounted"
             inspected = ""
@@ -71,12 +74,13 @@ def status_table(sim: Simulation) -> pd.DataFrame:
         else:
             activation_suspended = row in sim.activation_suspended or bool(engine.suspended[row])
             content_index = "Healthy"
+        stale_mount = manager is not None and manager.stale.serves(d, row)
         rows.append(
             {
                 "Name": f"{database}\\{server}",
                 "Status": status,
-                "CopyQueueLength": _whole(copy_queue[row]),
-                "ReplayQueueLength": _whole(replay_queue[row]),
+                "CopyQueueLength": 0 if stale_mount else _whole(copy_queue[row]),
+                "ReplayQueueLength": 0 if stale_mount else _whole(replay_queue[row]),
                 "LastInspectedLogTime": inspected,
                 "ContentIndexState": content_index,
                 "ActivationSuspended": activation_suspended,

@@ -124,6 +124,11 @@ def test_random_fault_schedules_keep_the_invariants(schedule, dac):
     for row in sim.manager.mounted_row:
         if row is not None:
             assert sim.cluster.mount_blocker(sim.manager.server_of(row)) is None
+    # A stale partition may mount only with DAC off, and only on its own running servers.
+    if dac == "dag_only":
+        assert not sim.manager.stale.mounts and not sim.manager.invariants.split_brains
+    for d, (row, _) in sim.manager.stale.mounts.items():
+        assert sim.cluster.stale_mount_blocker(sim.manager.server_of(row)) is None
     for record in result.failover_records:
         if record.kind == "failover" and record.outcome == "mounted":
             dial = next(s.auto_database_mount_dial for s in sim.scenario.servers if s.name == record.target)
@@ -146,6 +151,18 @@ def test_mount_without_quorum_is_caught():
     sim.manager.mounted_row[0] = None
     with pytest.raises(InvariantViolation, match="not in the partition that holds quorum|server is down"):
         sim.manager.invariants.check_mount(0, 3, automatic=False, lost=0, dial="best_effort")
+
+
+def test_split_brain_with_dac_on_is_caught():
+    """A second mounted copy from a stale partition is an outcome with DAC off and a violation with DAC on."""
+    sim = Simulation(_scenario([]))
+    sim.run_until(60)
+    sim.manager.invariants.record_split_brain(0, "mounted on MBX1 and MBX2")
+    assert [(name, detail) for _, name, detail in sim.manager.invariants.split_brains] == [("DB1", "mounted on MBX1 and MBX2")]
+    sim = Simulation(_scenario([], dac="dag_only"))
+    sim.run_until(60)
+    with pytest.raises(InvariantViolation, match="split brain with datacenter activation coordination on"):
+        sim.manager.invariants.record_split_brain(0, "mounted on MBX1 and MBX2")
 
 
 def test_lossy_automatic_mount_beyond_the_dial_is_caught():

@@ -50,6 +50,8 @@ BEHAVIOURS = {
     "data guarantee None never stalls moves": "data-guarantee-none.yaml",
     "data guarantee SecondDatacenter needs a current copy in another site": "data-guarantee-second-datacenter.yaml",
     "server health checks and the Failover responder": "server-health-checks.yaml",
+    "split brain when DAC is off": "split-brain-without-dac.yaml",
+    "DAC prevents that split brain": "split-brain-prevented-by-dac.yaml",
 }
 
 runner = CliRunner()
@@ -197,6 +199,31 @@ CONTROLS = [
             "mounted_at DB2 at 0d 00:25:00",
             "failover_outcome DB3",
             "candidate DB3\\MBX4",
+        },
+    ),
+    (
+        "split-brain-without-dac.yaml",
+        'datacenter_activation_mode: "off"',
+        "datacenter_activation_mode: dag_only",
+        {
+            "mounted_at DB1 at 0d 00:40:00",
+            "mounted_at DB2 at 0d 00:40:00",
+            "event split_brain DB1",
+            "event split_brain DB2",
+            "event copy_resynchronized DB1\\MBX1",
+            "event copy_resynchronized DB2\\MBX1",
+        },
+    ),
+    (
+        "split-brain-prevented-by-dac.yaml",
+        "datacenter_activation_mode: dag_only",
+        'datacenter_activation_mode: "off"',
+        {
+            "mounted_at DB1 at 0d 00:40:00",
+            "mounted_at DB2 at 0d 00:40:00",
+            "event split_brain",
+            "no_split_brain",
+            "event copy_resynchronized",
         },
     ),
     (

@@ -106,6 +106,8 @@ EVENT_KINDS = (
     "shipping_network_changed",
     "site_failed",
     "site_restored",
+    "split_brain",
+    "stale_quorum",
     "store_crashed",
     "store_restarted",
     "switchover_failed",

@@ -32,6 +32,7 @@ from dagsim.model.selection import (
     explain,
     select_copies,
 )
+from dagsim.model.split_brain import StaleActiveManager
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
 from dagsim.domain import Outcome
@@ -171,6 +172,7 @@ class ActiveManager:
         self.failovers: list[FailoverRecord] = []
         self.decisions: list[DecisionRecord] = []
         self.invariants = Invariants(self)
+        self.stale = StaleActiveManager(self)
         self._changed = env.event()
         self._messages_per_log = [_messages_per_log(d) for d in scenario.databases]
         engine.on_volume_full = self._volume_filled
@@ -234,6 +236,7 @@ class ActiveManager:
         self.engine.set_mounted(d, True)
         server = self.server_of(row)
         self.recorder.event(self.env.now, "database_mounted", self.database_name(d), server, how)
+        self.stale.mounted(d, row)
         if self.client_access is not None:
             self.client_access.database_mounted(self.database_name(d), server, self.env.now)
 
@@ -274,6 +277,8 @@ class ActiveManager:
         """Apply quorum, DAC and reachability after hosts or networks changed."""
         self.engine.topology_changed()
         self.cluster.refresh()
+        self.stale.lost_contact(self.cluster.just_lost_contact)
+        self.stale.refresh()
         for held in [h for h in self._held_resubmits if self.cluster.up(h[1])]:
             self._resubmit(held, f"Safety Net on {held[1]} is back: it resubmits the lost mail.")
         for d in range(self.layout.n_databases):

@@ -4,9 +4,19 @@ Servers and witness hosts go down and come back, networks split, an operator sto
 restores a site; after every such change :meth:`Cluster.refresh` recomputes connectivity,
 quorum (DESIGN 3.2), the DACP bits and where the Primary Active Manager runs, and records
 what changed.
+
+The cluster configuration (members and witness) is versioned. An operator's
+Restore-/Start-DatabaseAvailabilityGroup makes a new version that reaches only the members
+the operator's partition can talk to; a member that was down or cut off keeps the version it
+had, and learns the newest one when it can talk to a member holding it. A partition whose
+members hold an old version counts votes by that version, and can hold quorum at the same
+time as the rest of the DAG: a *stale partition*, the split brain that DAC prevents.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import simpy
 
@@ -15,7 +25,24 @@ from dagsim.model.quorum import ClusterState, DacState, Quorum, explain_quorum, 
 from dagsim.model.recorder import Recorder
 from dagsim.model.topology import Topology
 
-__all__ = ["Cluster"]
+__all__ = ["Cluster", "StalePartition"]
+
+
+@dataclass(frozen=True, slots=True)
+class StalePartition:
+    """Members that hold quorum by an old version of the cluster configuration."""
+
+    members: frozenset[str]
+    """Running DAG members in the partition."""
+    version: int
+    """The configuration version they hold (the current one is higher)."""
+    quorum: Quorum
+    """Their quorum, counted by that version."""
+    witness: str | None
+    """The witness that version names."""
+    as_of: float
+    """When the best-informed of them last heard from the cluster that now holds quorum:
+    what they know of where databases are active dates from then."""
 
 
 class Cluster:
@@ -47,6 +74,13 @@ class Cluster:
         self.stopped: set[str] = set()  # Stop-DatabaseAvailabilityGroup's StoppedMailboxServers
         self.dac = DacState(self.dag_members, enabled=dag.datacenter_activation_mode == "dag_only")
         self.groups: tuple[frozenset[str], ...] = ()
+        self.version = 0
+        self._configurations: list[tuple[tuple[str, ...], str | None]] = [(tuple(self.members), self.witness)]
+        self.member_version = dict.fromkeys(self.dag_members, 0)
+        # When each member last was in the partition that holds quorum (inf: it still is).
+        self.contact = dict.fromkeys(self.dag_members, math.inf)
+        self.stale_partitions: tuple[StalePartition, ...] = ()
+        self.just_lost_contact: list[str] = []  # members that left the quorum partition at the last refresh
         self.quorum: Quorum | None = None
         self.pam: str | None = None
         self._pam_ready = env.event()
@@ -93,6 +127,7 @@ class Cluster:
         self.members = [m for m in self.members if m not in self.stopped]
         if self.alternate_witness is not None:
             self.witness = self.alternate_witness
+        self._new_configuration()
         return evicted
 
     def start_site(self, site: str) -> list[str]:
@@ -102,12 +137,24 @@ class Cluster:
         self.members = [m for m in self.dag_members if m in self.members or m in servers]
         if not self.stopped:
             self.witness = self.primary_witness
+        self._new_configuration()
         return servers
+
+    def _new_configuration(self) -> None:
+        """The operator's change is a new configuration version, written to the cluster
+        database of every running member that can talk to a running member of the new
+        configuration; the others keep theirs until they meet a member that has it."""
+        self.version += 1
+        self._configurations.append((tuple(self.members), self.witness))
+        for m in self.dag_members:
+            if self.up(m) and any(self.up(n) and (n == m or self.talk(m, n)) for n in self.members):
+                self.member_version[m] = self.version
 
     # ------------------------------------------------------------- derived state
     def refresh(self, *, record: bool = True) -> None:
         """Recompute connectivity, quorum, DACP bits and the PAM after any change."""
         self.groups = self._connectivity()
+        self._share_configuration()
         running = frozenset(h for h, up in self.host_up.items() if up)
         members = tuple(self.members)
         witness = self.witness if self.witness not in members else None
@@ -130,7 +177,68 @@ class Cluster:
         for server in self.dac.refresh(self.groups, running, started) if started else ():
             if record and self.dac.enabled:
                 self.recorder.event(self.env.now, "dacp_bit_set", server=server, detail="DACP bit set to 1")
+        self.just_lost_contact = []
+        for m in self.dag_members:
+            if m in self.quorum.members:
+                self.contact[m] = math.inf
+            elif self.contact[m] == math.inf:
+                self.contact[m] = self.env.now
+                self.just_lost_contact.append(m)
+        before_stale = {p.members for p in self.stale_partitions}
+        self.stale_partitions = self._stale_partitions(running)
+        for p in self.stale_partitions:
+            if record and p.members not in before_stale:
+                self.recorder.event(
+                    self.env.now, "stale_quorum", server=min(p.members),
+                    detail=f"{', '.join(sorted(p.members))} hold quorum by configuration version {p.version} "
+                    f"(current {self.version}): {p.quorum.votes} of its voters, {p.quorum.needed} needed",
+                )  # fmt: skip
         self._check_pam(record)
+
+    def _share_configuration(self) -> None:
+        """Members that can talk to each other end up holding the newest configuration among them."""
+        for group in self.groups:
+            inside = [m for m in self.dag_members if m in group and self.host_up[m]]
+            if inside:
+                newest = max(self.member_version[m] for m in inside)
+                for m in inside:
+                    self.member_version[m] = newest
+
+    def _stale_partitions(self, running: frozenset[str]) -> tuple[StalePartition, ...]:
+        found = []
+        for group in self.groups:
+            inside = frozenset(m for m in self.dag_members if m in group and self.host_up[m])
+            if not inside:
+                continue
+            version = self.member_version[min(inside)]
+            if version == self.version:
+                continue
+            members, witness = self._configurations[version]
+            witness = witness if witness not in members else None
+            up = running
+            if witness is not None and witness == self.witness and self.quorum is not None and self.quorum.witness_vote:
+                up = running - {witness}  # the current cluster holds the witness lock
+            state = ClusterState(members=members, witness=witness, up=up, groups=(group,))
+            held = quorum(state)
+            if held.held and held.members <= inside:
+                as_of = max(self.contact[m] for m in inside)
+                found.append(StalePartition(inside, version, held, witness, as_of))
+        return tuple(found)
+
+    def stale_partition_of(self, server: str) -> StalePartition | None:
+        """The stale partition ``server`` is in, if any."""
+        return next((p for p in self.stale_partitions if server in p.members), None)
+
+    def stale_mount_blocker(self, server: str) -> str | None:
+        """Why Active Manager on ``server``, in a stale partition, may not mount (None: it may)."""
+        if self.stale_partition_of(server) is None:
+            return "server is not in a partition that holds quorum"
+        if not self.dac.may_mount(server):
+            return "DACP bit is 0 (datacenter activation coordination)"
+        mapi = self.topology.mapi_network
+        if mapi is not None and (server, mapi) in self.nic_failed:
+            return "its MAPI network is down"
+        return None
 
     def _state(self, members: tuple[str, ...], witness: str | None, running: frozenset[str]) -> ClusterState:
         return ClusterState(

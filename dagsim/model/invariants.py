@@ -26,6 +26,7 @@ class Invariants:
     def __init__(self, manager: ActiveManager) -> None:
         self.manager = manager
         self.checks = 0
+        self.split_brains: list[tuple[float, str, str]] = []  # (time, database, what was mounted where)
 
     def _fail(self, database: str, message: str) -> None:
         raise InvariantViolation(f"t={self.manager.env.now:g}s {database}: {message}")
@@ -43,6 +44,15 @@ class Invariants:
             self._fail(name, f"mounted on {am.server_of(row)} although {blocker}")
         if automatic and lost > DIAL_LIMITS[dial] + 1e-9:
             self._fail(name, f"automatic mount lost {lost:g} logs, AutoDatabaseMountDial {dial} allows {DIAL_LIMITS[dial]:g}")
+
+    def record_split_brain(self, d: int, detail: str) -> None:
+        """Two copies of ``d`` are mounted, one by a stale partition: an outcome a scenario with
+        DAC off can reach (so recorded, not raised); with DAC on it is a bug."""
+        am = self.manager
+        name = am.database_name(d)
+        if am.cluster.dac.enabled:
+            self._fail(name, f"split brain with datacenter activation coordination on: {detail}")
+        self.split_brains.append((am.env.now, name, detail))
 
     def check_mounted(self) -> None:
         """After a change of hosts, networks or quorum: every mounted copy may still be mounted."""
