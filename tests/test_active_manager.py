@@ -525,3 +525,16 @@ def test_a_failover_responder_moves_databases_losslessly_as_failovers():
     assert moved.target == "MBX2" and moved.logs_lost == 0 and moved.outcome == "mounted"
     kinds = {(e.kind, e.server) for e in result.event_records}
     assert ("server_health_changed", "MBX3") in kinds
+
+
+def test_rebalancing_honours_the_preferred_maximum_of_the_preference_1_server():
+    """RedistributeActiveDatabases.ps1 does not move a database onto a server at its MaximumPreferredActiveDatabases."""
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "scenarios/library/preferred-maximum-and-rebalance.yaml"
+    text = path.read_text().replace("  - {name: MBX1, site: A}", "  - {name: MBX1, site: A, maximum_preferred_active_databases: 0}")
+    result = dagsim.simulate(dagsim.load_scenario_text(text))
+    assert not [r for r in _failovers(result) if r.kind == "switchover"]
+    assert any("at MaximumPreferredActiveDatabases (0)" in d.text for d in result.decision_records if d.database == "DB1")
+    plain = dagsim.simulate(dagsim.load_scenario(path))
+    assert [r.target for r in _failovers(plain) if r.kind == "switchover"] == ["MBX1"]

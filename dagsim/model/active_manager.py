@@ -660,6 +660,17 @@ class ActiveManager:
             rows = self.rows_of(d)
             first = min(rows, key=lambda r: int(self.layout.copy_preference[r]))
             if self.is_mounted(d) and self.active_row(d) != first and self.cluster.up(self.server_of(first)):
+                target = self.server_of(first)
+                limit = self.servers[target].maximum_preferred_active_databases
+                active_there = sum(1 for r in self.mounted_row if r is not None and self.server_of(r) == target)
+                if limit is not None and active_there >= limit:
+                    # Set-MailboxServer: MaximumPreferredActiveDatabases is honoured when rebalancing.
+                    self.decide(
+                        d,
+                        f"RedistributeActiveDatabases.ps1 leaves {self.database_name(d)} where it is: {target} is at "
+                        f"MaximumPreferredActiveDatabases ({limit}).",
+                    )
+                    continue
                 yield from self.switchover(
                     d, self.server_of(first), None, cause="RedistributeActiveDatabases.ps1 -BalanceDbsByActivationPreference"
                 )
