@@ -277,3 +277,38 @@ def test_lognormal_mailbox_sizes_follow_their_median_and_p95():
     assert abs(sizes.std(ddof=1) - sigma) < 4 * sigma / math.sqrt(2 * (n - 1))
     again = np.log(dagsim.simulate(s).moves.bytes_transferred.to_numpy())
     assert np.array_equal(sizes, again)
+
+
+def test_items_slow_a_move_by_items_over_item_rate():
+    """A mailbox of N items at i items/s takes S / r + N / i to copy, and its items scale with its size."""
+    data = scenario().model_dump(mode="json", exclude_none=True)
+    data["mrs"]["batches"][0].update(mailbox_items=30_000, item_rate=100)
+    result = dagsim.simulate(Scenario.model_validate(data))
+    assert result.moves.iloc[0].finished == pytest.approx(2 * GIB / (80e6 / 8) + 300 + 60, rel=1e-9)
+    assert result.databases.set_index("database").logs_generated["DB1"] == pytest.approx(2 * GIB / MIB, rel=1e-6)
+
+
+def test_an_incremental_sync_copies_the_mail_that_arrived_during_the_initial_copy():
+    """After copying S at r, the sync copies c x S / r more bytes (c per second) at r, then completion."""
+    per_day = 864 * MIB  # 10,485.76 bytes/s
+    data = scenario().model_dump(mode="json", exclude_none=True)
+    data["mrs"]["batches"][0].update(mailbox_changes_per_day=per_day)
+    sim = dagsim.model.simulation.Simulation(Scenario.model_validate(data))
+    copy = 2 * GIB / (80e6 / 8)
+    sim.run_until(copy + 0.01)
+    (move,) = [r for r in sim.mrs.records()]
+    assert (move.status, move.status_detail) == ("InProgress", "IncrementalSync")
+    result = sim.run()
+    delta = per_day / 86400 * copy
+    record = result.moves.iloc[0]
+    assert record.bytes_transferred == pytest.approx(2 * GIB + delta, rel=1e-9)
+    assert record.finished == pytest.approx(copy + delta / (80e6 / 8) + 60, rel=1e-9)
+
+
+def test_null_mailbox_changes_come_from_the_database_message_profile():
+    """mailbox_changes_per_day: null uses messages_per_day x average_message_size of the database (150 x 75 KiB)."""
+    data = scenario().model_dump(mode="json", exclude_none=True)
+    data["mrs"]["batches"][0]["mailbox_changes_per_day"] = None
+    result = dagsim.simulate(Scenario.model_validate(data))
+    copy = 2 * GIB / (80e6 / 8)
+    assert result.moves.iloc[0].bytes_transferred == pytest.approx(2 * GIB + 150 * 75 * 1024 / 86400 * copy, rel=1e-9)

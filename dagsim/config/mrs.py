@@ -41,6 +41,18 @@ class MoveBatchSpec(_Spec):
     mailbox_size_p95: Size | None = Field(
         default=None, gt=0, le=1024**4, description="lognormal sizes: the 95th percentile (median: mailbox_size)"
     )
+    mailbox_items: Count | None = Field(
+        default=None,
+        ge=0,
+        le=100_000_000,
+        description="items in a mailbox of mailbox_size (sizes drawn from a distribution scale it); null: ignore item counts",
+    )
+    item_rate: Number = Field(
+        default=50.0,
+        gt=0,
+        le=1_000_000,
+        description="items one move processes per second besides moving bytes (assumption)",
+    )
     start: Duration = Field(default=0.0, description="when the batch starts, from the start of the run")
     max_concurrent: Count = Field(
         default=20, ge=1, le=1000, description="moves in progress at once (assumption: MRS's per-database limit)"
@@ -56,6 +68,14 @@ class MoveBatchSpec(_Spec):
     )
     completion_time: Duration = Field(
         default=60.0, description="final incremental sync and switch of the mailbox (assumption)"
+    )
+    mailbox_changes_per_day: Size | None = Field(
+        default=0.0,
+        ge=0,
+        le=1024**4,
+        description="bytes a mailbox receives per day, copied by an incremental sync after the initial copy; "
+        "null: the database's message profile (none for imports and exports); 0: the final sync is all in "
+        "completion_time",
     )
     suspend_when_ready_to_complete: bool = Field(
         default=False, description="stop at 100 % copied (AutoSuspended) until complete_after"

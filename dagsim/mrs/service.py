@@ -1,8 +1,10 @@
 """The Mailbox Replication Service: move requests that write logs on their target (DESIGN 3.8).
 
 A migration batch queues ``mailboxes`` move requests; up to ``max_concurrent`` are in
-progress at once. A request in progress copies its mailbox at ``transfer_rate`` while it is
-not stalled, and everything it copies becomes transaction logs on the target database
+progress at once. A request in progress copies its mailbox while it is not stalled, at
+``transfer_rate`` slowed by its items (``mailbox_items`` at ``item_rate``), then copies by an
+incremental sync the mail that arrived meanwhile, and everything it copies becomes
+transaction logs on the target database
 (``log_factor`` logs of 1 MiB per MiB moved, *assumption*), which every copy of that
 database must then receive: that is how moves load the replication network.
 
@@ -113,12 +115,15 @@ _Z95 = 1.6448536269514722  # standard normal 95th percentile
 
 class _Move:
     __slots__ = (
-        "copied", "counted", "detail", "finished", "index", "size", "stall_since", "stalled", "stalls", "started", "status",
+        "copied", "counted", "detail", "finished", "index", "rate", "size", "stall_since", "stalled", "stalls",
+        "started", "status", "synced",
     )  # fmt: skip
 
-    def __init__(self, index: int, size: float) -> None:
+    def __init__(self, index: int, size: float, rate: float) -> None:
         self.index = index
         self.size = size
+        self.rate = rate  # bytes/s while copying, items included
+        self.synced = False  # the incremental sync after the initial copy has been planned
         self.status = "Queued"
         self.detail = "Queued"
         self.copied = 0.0
@@ -128,6 +133,30 @@ class _Move:
         self.stalls = 0
         self.stall_since: float | None = None
         self.counted: tuple = ()
+
+    @property
+    def copying_detail(self) -> str:
+        return "IncrementalSync" if self.synced else "CopyingMessages"
+
+
+def _move_rate(batch, size: float) -> float:
+    """Bytes/s of one move: ``transfer_rate`` for the bytes plus ``item_rate`` for the items
+    (a mailbox's items scale with its size)."""
+    seconds = size / batch.transfer_rate
+    if batch.mailbox_items:
+        seconds += batch.mailbox_items * (size / batch.mailbox_size) / batch.item_rate
+    return size / seconds
+
+
+def _changes_per_second(batch, scenario) -> float:
+    """Bytes a mailbox receives per second while its initial copy runs (what the incremental sync copies)."""
+    if batch.mailbox_changes_per_day is not None:
+        return batch.mailbox_changes_per_day / 86400.0
+    if batch.request_type != "move":
+        return 0.0  # a .pst does not change while it is imported; an export needs no sync
+    database = scenario.database(batch.source_database or batch.target_database)
+    profile = database.message_profile
+    return profile.messages_per_day * profile.average_message_size / 86400.0
 
 
 class MailboxReplicationService:
@@ -143,7 +172,9 @@ class MailboxReplicationService:
             traffic = _MoveTraffic()
             if batch.request_type != "export":  # an export reads its source and writes .pst files
                 sim.workload.add_source(names.index(batch.target_database), traffic)
-            moves = [_Move(i, size) for i, size in enumerate(_sizes(batch, sim.seed, len(self.batches)))]
+            moves = [
+                _Move(i, size, _move_rate(batch, size)) for i, size in enumerate(_sizes(batch, sim.seed, len(self.batches)))
+            ]
             self.batches.append((batch, traffic, moves))
 
     def start(self) -> None:
@@ -238,6 +269,7 @@ class MailboxReplicationService:
         moving_rate = 0.0
         last = env.now
         blocker: str | None = None
+        changes = _changes_per_second(batch, sim.scenario)
         while waiting or active or completing or suspended:
             now = env.now
             elapsed = now - last
@@ -245,11 +277,20 @@ class MailboxReplicationService:
             # What happened over the last interval, at the state decided at its start.
             for move in active:
                 if blocker is None:
-                    move.copied = min(move.copied + batch.transfer_rate * elapsed, move.size)
+                    move.copied = min(move.copied + move.rate * elapsed, move.size)
                 else:
                     move.stalled += elapsed
             # Within a microsecond of copying is done: float time cannot step finer than that.
-            for move in [m for m in active if m.copied >= m.size - batch.transfer_rate * 1e-6]:
+            for move in [m for m in active if m.copied >= m.size - m.rate * 1e-6]:
+                if not move.synced:
+                    # The initial copy is done: the mail that arrived meanwhile is copied next.
+                    move.synced = True
+                    delta = changes * (now - move.started)
+                    if delta > move.rate * 1e-3:
+                        move.copied = move.size
+                        move.size += delta
+                        move.detail = move.copying_detail if move.stall_since is None else move.detail
+                        continue
                 active.remove(move)
                 self._free_slot(move)
                 move.copied = move.size
@@ -277,7 +318,7 @@ class MailboxReplicationService:
                 for move in active:
                     if new_blocker is None:
                         move.stall_since = None
-                        move.status, move.detail = "InProgress", "CopyingMessages"
+                        move.status, move.detail = "InProgress", move.copying_detail
                     elif move.stall_since is None:
                         move.stall_since = now
                         move.stalls += 1
@@ -298,7 +339,7 @@ class MailboxReplicationService:
                 move.status, move.detail, move.finished = "Failed", f"DataGuaranteeTimeout ({blocker})", now
                 sim.record("move_failed", where, detail=f"batch {batch.name}: request {move.index + 1} stalled too long")
             writes = batch.request_type != "export"
-            rate = 0.0 if blocker is not None or not writes else len(active) * batch.transfer_rate * batch.log_factor / LOG_BYTES
+            rate = 0.0 if blocker is not None or not writes else sum(m.rate for m in active) * batch.log_factor / LOG_BYTES
             if rate != moving_rate:
                 moving_rate = rate
                 traffic.set(now, rate)
@@ -306,7 +347,7 @@ class MailboxReplicationService:
             # When to look again: a check, a move finishing its copy, a completion, the operator.
             wake = now + (self.spec.data_guarantee_check_period if blocker is None else self.spec.stall_retry_interval)
             if blocker is None and active:
-                wake = min(wake, now + min((m.size - m.copied) / batch.transfer_rate for m in active))
+                wake = min(wake, now + min((m.size - m.copied) / m.rate for m in active))
             if completing:
                 wake = min(wake, min(due for due, _ in completing))
             if suspended and batch.complete_after is not None:
