@@ -52,17 +52,17 @@ app = typer.Typer(
 )
 
 
-class Mode(str, enum.Enum):
+class Mode(enum.StrEnum):
     fluid = "fluid"
     per_log = "per_log"
 
 
-class SeriesFormat(str, enum.Enum):
+class SeriesFormat(enum.StrEnum):
     csv = "csv"
     parquet = "parquet"
 
 
-class StatusFormat(str, enum.Enum):
+class StatusFormat(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"

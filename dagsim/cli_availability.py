@@ -7,13 +7,20 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from typing import TYPE_CHECKING
-
-from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, SeriesFormat, _check_out, _load_for_run, _output_folder, app
+from dagsim.cli import (
+    EXIT_INVALID,
+    ScenarioFile,
+    SeedOption,
+    SeriesFormat,
+    _check_out,
+    _load_for_run,
+    _output_folder,
+    app,
+)
 from dagsim.config.failures import (
     DEFAULT_MAX_CYCLES,
     DEFAULT_MAX_YEARS,

@@ -11,12 +11,21 @@ from typing import Annotated
 
 import typer
 
-from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, SeriesFormat, _check_out, _load_for_run, _output_folder, app
+from dagsim.cli import (
+    EXIT_INVALID,
+    ScenarioFile,
+    SeedOption,
+    SeriesFormat,
+    _check_out,
+    _load_for_run,
+    _output_folder,
+    app,
+)
 
 __all__ = ["sweep_command"]
 
 
-class Study(str, enum.Enum):
+class Study(enum.StrEnum):
     run = "run"
     availability = "availability"
 

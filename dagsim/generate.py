@@ -102,7 +102,7 @@ def _copies_per_site(copies: int, sites: int, home: int) -> list[tuple[int, int]
     rest = copies - at_home
     others = sites - 1
     counts = [at_home] + [rest // others + (1 if k < rest % others else 0) for k in range(others)]
-    return [(site, count) for site, count in zip(order, counts) if count]
+    return [(site, count) for site, count in zip(order, counts, strict=True) if count]
 
 
 def _check(*, sites: int, servers: int, databases: int, copies: int, lagged: int) -> None:

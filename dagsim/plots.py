@@ -397,7 +397,10 @@ def database_timeline(result: RunResult, database: str | None = None, ax: Axes |
     store = _open_close(
         result, {"store_crashed": "store down"}, ("store_restarted",), lambda e: [e.server] if e.server else []
     )
-    copy_key = (lambda e: [e.server] if e.database == name and e.server else [])  # fmt: skip
+
+    def copy_key(e):
+        return [e.server] if e.database == name and e.server else []
+
     states = [
         (
             _open_close(result, {"copy_disconnected": "x"}, ("copy_reconnected",), copy_key),

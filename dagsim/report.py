@@ -22,8 +22,8 @@ import pandas as pd
 
 from dagsim import plots
 from dagsim.config.units import format_duration
-from dagsim.output import OutputError
 from dagsim.model.simulation import Simulation
+from dagsim.output import OutputError
 from dagsim.records import format_clock
 from dagsim.results import RunResult
 from dagsim.status import COPY_STATUS_COLUMNS, status_table

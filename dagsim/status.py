@@ -1,4 +1,4 @@
-"""``Get-MailboxDatabaseCopyStatus`` for any simulated moment (DESIGN 3.9)."""
+"""``Get-MailboxDatabaseCopyStatus`` for any simulated moment (docs/active-manager.md)."""
 
 from __future__ import annotations
 

@@ -127,7 +127,7 @@ def _copies_table(result: RunResult) -> pd.DataFrame:
 
 def _active_note(result: RunResult) -> list[str]:
     """Which copies the passive-copy table leaves out: the active ones at the end of the run."""
-    active = [f"{c.database}\\{c.server}" for c, is_active in zip(result.copy_records, result.active_copies) if is_active]
+    active = [f"{c.database}\\{c.server}" for c, is_active in zip(result.copy_records, result.active_copies, strict=True) if is_active]
     if not active:
         return []
     shown = ", ".join(active[:8]) + (f" and {len(active) - 8} more" if len(active) > 8 else "")

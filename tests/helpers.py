@@ -134,7 +134,7 @@ def three_site_scenario(
 
 
 def expected_logs_per_day(database: DatabaseSpec) -> float:
-    """Logs/day from DESIGN 3.8, written out here so tests do not trust the engine's own formula."""
+    """Logs/day from docs/scenario-reference.md#log-generation, written out here so tests do not trust the engine's own formula."""
     if database.logs_per_day is not None:
         return database.logs_per_day
     profile = database.message_profile

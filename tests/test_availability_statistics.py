@@ -9,9 +9,9 @@ over a replica of length T is (1/T) * integral of P(database down at t).
 
 from __future__ import annotations
 
+from availability_scenarios import n_copies, probability_down
 from scipy import integrate, stats
 
-from availability_scenarios import n_copies, probability_down
 from dagsim.availability import availability, mean_estimate
 
 LAM = 1 / (3 * 3600)  # MTBF 3h

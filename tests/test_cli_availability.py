@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from availability_scenarios import n_copies
 from typer.testing import CliRunner
 
-from availability_scenarios import n_copies
 from dagsim.cli import app
 from dagsim.config import load_scenario
 

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from availability_scenarios import n_copies
 from scipy import stats
 
-from availability_scenarios import n_copies
 from dagsim.availability.sampling import draw
 from dagsim.availability.streams import component_generator, replica_sequence
 from dagsim.availability.timeline import failure_timeline

@@ -132,11 +132,12 @@ def test_random_fault_schedules_keep_the_invariants(schedule, dac):
     for row in sim.manager.mounted_row:
         if row is not None:
             assert sim.cluster.mount_blocker(sim.manager.server_of(row)) is None
-    # A stale partition may mount only with DAC off, and only on its own running servers.
-    if dac == "dag_only":
-        assert not sim.manager.stale.mounts and not sim.manager.invariants.split_brains
-    for d, (row, _) in sim.manager.stale.mounts.items():
-        assert sim.cluster.stale_mount_blocker(sim.manager.server_of(row)) is None
+    # A stale partition mounts only on its own running servers, never one that knows it is
+    # stopped, and with DAC on only where the DACP bit is 1.
+    for row, _ in sim.manager.stale.mounts.values():
+        server = sim.manager.server_of(row)
+        assert sim.cluster.stale_mount_blocker(server) is None
+        assert sim.cluster.dac.may_mount(server)
     for record in result.failover_records:
         if record.kind == "failover" and record.outcome == "mounted":
             dial = next(s.auto_database_mount_dial for s in sim.scenario.servers if s.name == record.target)
@@ -161,16 +162,19 @@ def test_mount_without_quorum_is_caught():
         sim.manager.invariants.check_mount(0, 3, automatic=False, lost=0, dial="best_effort")
 
 
-def test_split_brain_with_dac_on_is_caught():
-    """A second mounted copy from a stale partition is an outcome with DAC off and a violation with DAC on."""
+def test_split_brain_from_a_server_with_dacp_bit_0_is_caught():
+    """A second mounted copy from a stale partition is recorded; from a server whose DACP bit is 0 it is a violation."""
     sim = Simulation(_scenario([]))
     sim.run_until(60)
-    sim.manager.invariants.record_split_brain(0, "mounted on MBX1 and MBX2")
+    sim.manager.invariants.record_split_brain(0, "MBX1", "mounted on MBX1 and MBX2")
     assert [(name, detail) for _, name, detail in sim.manager.invariants.split_brains] == [("DB1", "mounted on MBX1 and MBX2")]
-    sim = Simulation(_scenario([], dac="dag_only"))
-    sim.run_until(60)
-    with pytest.raises(InvariantViolation, match="split brain with datacenter activation coordination on"):
-        sim.manager.invariants.record_split_brain(0, "mounted on MBX1 and MBX2")
+    timeline = [{"at": "1m", "action": "fail_server", "server": "MBX1"}, {"at": "2m", "action": "restore_server", "server": "MBX1"}]
+    sim = Simulation(_scenario(timeline, dac="dag_only"))
+    sim.run_until(150)
+    sim.cluster.set_host_up("MBX1", False)
+    sim.cluster.set_host_up("MBX1", True)  # restarted: DACP bit 0 until it talks to a member with bit 1
+    with pytest.raises(InvariantViolation, match="whose DACP bit is 0"):
+        sim.manager.invariants.record_split_brain(0, "MBX1", "mounted on MBX1 and MBX2")
 
 
 def test_lossy_automatic_mount_beyond_the_dial_is_caught():

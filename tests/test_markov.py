@@ -7,8 +7,8 @@ import math
 
 import pytest
 import simpy
-
 from availability_scenarios import n_copies
+
 from dagsim.availability.markov import exact_availability
 from dagsim.availability.structure import FailureModel, MountOracle, NotMarkovian
 from dagsim.config.failures import YEAR

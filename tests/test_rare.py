@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from availability_scenarios import n_copies
 from scipy import stats
 
-from availability_scenarios import n_copies
 from dagsim.availability.markov import exact_availability
 from dagsim.availability.rare import rare_availability
 from dagsim.availability.structure import NotMarkovian
@@ -130,10 +130,10 @@ def test_failure_distance_and_biasing_targets_match_brute_force():
     import itertools
 
     import numpy as np
+    from test_markov import _rich_scenario
 
     from dagsim.availability.rare import _Process
     from dagsim.availability.structure import FailureModel
-    from test_markov import _rich_scenario
 
     scenario = _rich_scenario()
     process = _Process(scenario, FailureModel.from_scenario(scenario))

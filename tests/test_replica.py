@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from availability_scenarios import n_copies
+
 from dagsim.availability import ReplicaRunner, availability
 from dagsim.availability.replica import _MemoTopology
 from dagsim.config import load_scenario

@@ -262,7 +262,7 @@ def test_report_at_named_moments_runs_the_scenario_once(tmp_path, monkeypatch):
     html = out.read_text()
     monkeypatch.undo()
     status = dagsim.copy_status(dagsim.load_scenario(scenario_path), at="10:00:30")
-    for name, state in zip(status["Name"], status["Status"]):
+    for name, state in zip(status["Name"], status["Status"], strict=True):
         assert f"<td>{name}</td><td>{state}</td>" in html.replace("\\\\", "\\")
 
 

@@ -19,8 +19,8 @@ from dagsim.config import Scenario, ScenarioError, load_scenario, load_scenario_
 from dagsim.config.loader import MAX_FILE_BYTES
 from dagsim.config.rules import per_log_log_copies, sample_times, sampled_values
 from dagsim.config.schema import MAX_PER_LOG_LOG_COPIES, MAX_SAMPLE_TIMES, MAX_SAMPLED_VALUES
-from dagsim.model.simulation import Simulation
 from dagsim.config.units import format_duration, parse_bandwidth, parse_duration, parse_size
+from dagsim.model.simulation import Simulation
 from dagsim.output import dump_json, staged_folder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,7 +256,7 @@ def test_oversized_file_is_refused_before_it_is_read(tmp_path):
     big = tmp_path / "big.yaml"
     with big.open("w") as fh:
         fh.write(BASE)
-        fh.write(("# padding\n" * (MAX_FILE_BYTES // 10 + 10)))
+        fh.write("# padding\n" * (MAX_FILE_BYTES // 10 + 10))
     result = runner.invoke(app, ["validate", str(big)])
     assert result.exit_code == 2
     assert f"{big}:1:1" in result.output and "5 MB" in result.output

@@ -22,7 +22,7 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 MIB = 1024**2
 HOUR = 3600.0
 DAY = 86400.0
-# AutoDatabaseMountDial: logs that may be missing for an automatic mount (DESIGN 3.5).
+# AutoDatabaseMountDial: logs that may be missing for an automatic mount (docs/active-manager.md#best-copy-and-server-selection-bcss).
 DIAL_LIMITS = {"lossless": 0, "good_availability": 6, "best_availability": 12}
 EPS = 1e-6
 

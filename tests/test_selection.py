@@ -14,11 +14,11 @@ from dagsim.model.selection import (
     ELIGIBLE_STATUSES,
     CandidateCopy,
     Rejected,
+    SwitchoverChecks,
     criteria_set,
     dial_allows,
     explain,
     health_check,
-    SwitchoverChecks,
     missing_logs_allowed,
     select_copies,
 )

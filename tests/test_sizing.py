@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from availability_scenarios import n_copies
 from typer.testing import CliRunner
 
-from availability_scenarios import n_copies
 from dagsim.cli import app
 from dagsim.config.schema import Scenario
 from dagsim.sizing import size_copies, size_wan, with_copies

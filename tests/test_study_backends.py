@@ -7,11 +7,11 @@ import signal
 from pathlib import Path
 
 import pytest
+from availability_scenarios import n_copies
 from distributed import Client, LocalCluster
+from helpers import worker_pid
 from typer.testing import CliRunner
 
-from availability_scenarios import n_copies
-from helpers import worker_pid
 from dagsim.availability import availability
 from dagsim.cli import app
 from dagsim.study import DaskBackend, ProcessPoolBackend, SerialBackend, make_backend

@@ -77,7 +77,7 @@ def test_run_text_says_which_copies_the_queue_table_leaves_out():
     """The passive-copy table names the active copies it leaves out; the volume table's columns are labelled."""
     result = simulate(SCENARIOS / "server-failure.yaml")
     text = render_run(result)
-    active = [f"{c.database}\\{c.server}" for c, a in zip(result.copy_records, result.active_copies) if a]
+    active = [f"{c.database}\\{c.server}" for c, a in zip(result.copy_records, result.active_copies, strict=True) if a]
     note = next(line for line in text.splitlines() if line.startswith("Not listed: the active copies"))
     assert all(name in note for name in active)
     assert "Log volume peak Capacity Peak use" in text

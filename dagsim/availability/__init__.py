@@ -1,4 +1,4 @@
-"""Availability over years of random failures (DESIGN 7, 8).
+"""Availability over years of random failures (docs/availability.md).
 
 Failure models become generated timelines (:mod:`~dagsim.availability.timeline`); a replica
 plays one with an ordinary simulation (:mod:`~dagsim.availability.replica`); crude Monte

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagsim.output import dump_json
 from dagsim.availability.estimators import Estimate
 from dagsim.availability.metrics import convergence, estimate_table, headline, replica_table
 from dagsim.availability.replica import ReplicaRecord
 from dagsim.config.failures import YEAR
 from dagsim.config.schema import Scenario
+from dagsim.output import dump_json
 from dagsim.results import versions
 
 __all__ = ["AvailabilityResult"]

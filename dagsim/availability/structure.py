@@ -259,7 +259,7 @@ class MountOracle:
 
 
 def failover_seconds(scenario, component: Component, same_subnet_peer: bool) -> float:
-    """How long a database is not mounted when ``component``'s failure moves it (DESIGN 3.4, 3.5).
+    """How long a database is not mounted when ``component``'s failure moves it (docs/active-manager.md).
 
     Detection (heartbeats for a host, a failure item for a store or volume), best copy
     selection, the attempt to copy the last logs (its timeout when the old active's logs

@@ -45,7 +45,7 @@ Outcome = Literal[
     "in progress",
 ]
 
-# Phases of a failover record: each from the end of the previous one (DESIGN 3.5).
+# Phases of a failover record: each from the end of the previous one (docs/active-manager.md#best-copy-and-server-selection-bcss).
 Phase = Literal["detection", "selection", "last_logs", "replay", "mount"]
 
 # Every kind of event a run records (EventRecord.kind). A typo in an `event` check would

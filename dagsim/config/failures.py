@@ -1,4 +1,4 @@
-"""The ``failures:`` block: random failures and repairs per component class (DESIGN 3.10, 7).
+"""The ``failures:`` block: random failures and repairs per component class (docs/availability.md).
 
 Each component class (servers, Information Store crashes, database and log volumes per
 copy, sites, links, the witness, Client Access servers, load balancers per site) has a

@@ -1,4 +1,4 @@
-"""The ``mrs:`` block: mailbox moves as migration batches (DESIGN 3.8).
+"""The ``mrs:`` block: mailbox moves as migration batches (docs/mrs.md).
 
 Figures marked *assumption* are scenario inputs with a stated default; Exchange documents the
 mechanisms (move requests, the data guarantee and its constraint) more than the numbers.
@@ -112,10 +112,10 @@ class MrsSpec(_Spec):
         default=5.0, gt=0, le=3600.0, description="DataGuaranteeCheckPeriod: how often a moving request checks it"
     )
     stall_retry_interval: Duration = Field(
-        default=30.0, gt=0, le=3600.0, description="how often a stalled request checks again (DESIGN 3.8)"
+        default=30.0, gt=0, le=3600.0, description="how often a stalled request checks again (assumption)"
     )
     max_stall_time: Duration = Field(
-        default=1800.0, gt=0, le=30 * 86400.0, description="a request stalled this long at once fails (DESIGN 3.8)"
+        default=1800.0, gt=0, le=30 * 86400.0, description="a request stalled this long at once fails (assumption)"
     )
     max_active_moves_per_target_database: Count = Field(
         default=20, ge=1, le=10_000, description="MaxActiveMovesPerTargetMDB, over every batch (assumption)"

@@ -5,6 +5,7 @@ They are not errors: ``dagsim validate`` prints them and goes on, ``--strict`` r
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 from dagsim.config.errors import Loc, Problem, format_path
@@ -90,8 +91,8 @@ def _detours(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
         if len(path) <= 2:
             continue
         index, latency = direct[pair]
-        hops = [graph.edges[u, v]["name"] for u, v in zip(path, path[1:])]
-        total = sum(graph.edges[u, v]["latency"] for u, v in zip(path, path[1:]))
+        hops = [graph.edges[u, v]["name"] for u, v in itertools.pairwise(path)]
+        total = sum(graph.edges[u, v]["latency"] for u, v in itertools.pairwise(path))
         yield ("links", index, "latency"), (
             f"log shipping between {spelled[a]} and {spelled[b]} goes through "
             f"{' → '.join(spelled[site] for site in path)} over {', '.join(hops)} ({_ms(total)} one way), "

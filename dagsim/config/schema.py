@@ -8,6 +8,7 @@ problem in a file can be reported at once.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -15,8 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from dagsim.config.expect import Expectation
 from dagsim.config.failures import FailuresSpec
 from dagsim.config.mrs import MrsSpec
-import math
-
 from dagsim.config.units import Bandwidth, Count, Duration, Number, Size, format_duration
 
 __all__ = [
@@ -646,7 +645,7 @@ class CasSpec(Spec):
 
 
 class ClientAccessSpec(Spec):
-    """Client Access servers, how clients reach them and how they find the active copy (DESIGN 3.7)."""
+    """Client Access servers, how clients reach them and how they find the active copy (docs/client-access.md)."""
 
     servers: tuple[CasSpec, ...] = Field(
         default=(),
@@ -681,7 +680,7 @@ class ClientAccessSpec(Spec):
 
 
 class TransportSpec(Spec):
-    """Safety Net, which redelivers mail after a lossy failover (DESIGN 3.6)."""
+    """Safety Net, which redelivers mail after a lossy failover (docs/active-manager.md#after-a-lossy-failover-safety-net-resync-reseed)."""
 
     safety_net_hold_time: Duration = 2 * 86400.0
     transport_share: Number = Field(

@@ -1,6 +1,6 @@
 """Active Manager: detect a failure, choose a copy, copy the last logs, replay, mount.
 
-Every failover and switchover is a SimPy process that walks the phases of DESIGN 3.5 —
+Every failover and switchover is a SimPy process that walks the phases of docs/active-manager.md —
 detection, best copy and server selection on the Primary Active Manager, attempt copy last
 logs (ACLL), the AutoDatabaseMountDial check, replay, mount — records each phase's time in
 a :class:`~dagsim.records.FailoverRecord` and narrates its reasoning as decision records.
@@ -18,6 +18,7 @@ import simpy
 
 from dagsim.config.schema import Scenario
 from dagsim.config.units import format_duration
+from dagsim.domain import Outcome
 from dagsim.model.cluster import Cluster
 from dagsim.model.copy_health import CopyHealth
 from dagsim.model.fluid import FluidReplication
@@ -29,13 +30,13 @@ from dagsim.model.selection import (
     SERVER_HEALTH_LEVELS,
     CandidateCopy,
     SwitchoverChecks,
+    dial_allows,
     explain,
     select_copies,
 )
 from dagsim.model.split_brain import StaleActiveManager
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
-from dagsim.domain import Outcome
 from dagsim.records import DecisionRecord, FailoverRecord
 
 __all__ = ["ActiveManager"]
@@ -380,7 +381,7 @@ class ActiveManager:
             row = self.layout.copy_row(draft.database, ranked.copy.server)
             choice = self._acll_plan(d, source_row, row)
             dial = override or ranked.copy.mount_dial
-            if _whole(choice.lost) > DIAL_LIMITS[dial]:
+            if not dial_allows(dial, _whole(choice.lost)):
                 text = (
                     f"{ranked.copy.server}: would lose {_whole(choice.lost)} logs; AutoDatabaseMountDial "
                     f"{_DIAL_NAMES[dial]} allows {DIAL_LIMITS[dial]:g}, so try the next copy."
@@ -534,7 +535,7 @@ class ActiveManager:
         return self.cluster.mount_blocker(server)
 
     def _safety_net(self, d: int, draft: _Draft, lost: float) -> None:
-        """Ask transport's Safety Net to resubmit what the lost logs held (DESIGN 3.6)."""
+        """Ask transport's Safety Net to resubmit what the lost logs held (docs/active-manager.md#after-a-lossy-failover-safety-net-resync-reseed)."""
         transport = self.scenario.transport
         per_log = self._messages_per_log[d]
         draft.messages_lost = lost * per_log

@@ -1,4 +1,4 @@
-"""Max-min fair sharing of network resources among log-shipping flows (DESIGN 4).
+"""Max-min fair sharing of network resources among log-shipping flows (docs/design.md).
 
 The fluid engine calls :func:`max_min_fair` whenever a demand or the topology changes, to
 turn "who wants how many logs per second over which edges" into the rates at which copy

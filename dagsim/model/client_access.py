@@ -1,4 +1,4 @@
-"""Client access: the outage users feel, per database and protocol (DESIGN 3.7).
+"""Client access: the outage users feel, per database and protocol (docs/client-access.md).
 
 During a run this component only takes notes: when databases mount and dismount (and where),
 when Client Access servers, load balancers and namespaces change. Afterwards it works out,

@@ -2,7 +2,7 @@
 
 Servers and witness hosts go down and come back, networks split, an operator stops and
 restores a site; after every such change :meth:`Cluster.refresh` recomputes connectivity,
-quorum (DESIGN 3.2), the DACP bits and where the Primary Active Manager runs, and records
+quorum (docs/active-manager.md#quorum-and-the-witness), the DACP bits and where the Primary Active Manager runs, and records
 what changed.
 
 The cluster configuration (members and witness) is versioned. An operator's
@@ -72,6 +72,7 @@ class Cluster:
         self.host_up = dict.fromkeys(self.hosts, True)
         self.nic_failed: set[tuple[str, str]] = set()
         self.stopped: set[str] = set()  # Stop-DatabaseAvailabilityGroup's StoppedMailboxServers
+        self.knows_stopped: set[str] = set()  # stopped servers that know it
         self.dac = DacState(self.dag_members, enabled=dag.datacenter_activation_mode == "dag_only")
         self.groups: tuple[frozenset[str], ...] = ()
         self.version = 0
@@ -119,6 +120,9 @@ class Cluster:
     def stop_site(self, site: str) -> list[str]:
         servers = [s for s in self.dag_members if self.topology.site_of(s) == site]
         self.stopped.update(servers)
+        # *assumption*: a server running when it is stopped learns it at once (the stopped list
+        # lives in Active Directory); one that is down learns it when it rejoins the DAG.
+        self.knows_stopped.update(s for s in servers if self.up(s))
         return servers
 
     def restore_site(self, site: str) -> list[str]:
@@ -134,6 +138,7 @@ class Cluster:
         """Start-DatabaseAvailabilityGroup: stopped servers of the site rejoin the cluster."""
         servers = [s for s in self.dag_members if self.topology.site_of(s) == site and s in self.stopped]
         self.stopped.difference_update(servers)
+        self.knows_stopped.difference_update(servers)
         self.members = [m for m in self.dag_members if m in self.members or m in servers]
         if not self.stopped:
             self.witness = self.primary_witness
@@ -233,6 +238,8 @@ class Cluster:
         """Why Active Manager on ``server``, in a stale partition, may not mount (None: it may)."""
         if self.stale_partition_of(server) is None:
             return "server is not in a partition that holds quorum"
+        if server in self.knows_stopped:
+            return "server is stopped (Stop-DatabaseAvailabilityGroup)"
         if not self.dac.may_mount(server):
             return "DACP bit is 0 (datacenter activation coordination)"
         mapi = self.topology.mapi_network

@@ -1,5 +1,5 @@
 """What each database copy is, beyond its queues: failed volumes, suspensions, seeding,
-content index — and the copy status string an administrator reads (DESIGN 3.9)."""
+content index — and the copy status string an administrator reads (docs/active-manager.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ class CopyHealth:
     log_volume_full: bool = False
     failed_and_suspended: bool = False
     seeding: bool = False
-    seeding_source: bool = False
     diverged_logs: float = 0.0  # logs it holds beyond the active's position after a lossy failover
     content_index: str = "Healthy"
     notes: list[str] = field(default_factory=list)
@@ -55,6 +54,4 @@ class CopyHealth:
             return "Failed"
         if self.operator_suspended:
             return "Suspended"
-        if self.seeding_source:
-            return "SeedingSource"
         return "Healthy" if connected else "DisconnectedAndHealthy"

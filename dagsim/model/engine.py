@@ -36,7 +36,7 @@ class ReplicationEngine:
         self.is_active = np.zeros(n, dtype=bool)
         self.is_active[self.active] = True
         self.mounted = np.ones(d, dtype=bool)
-        self.suspended = np.zeros(n, dtype=bool)  # holds truncation (DESIGN 3.3)
+        self.suspended = np.zeros(n, dtype=bool)  # holds truncation (docs/scenario-reference.md#databases)
         self.lagged = layout.replay_lag > 0
         self.paths = ShippingPaths(layout, topology, recorder)
         self.t = 0.0

@@ -3,7 +3,7 @@
 Per passive copy the engine keeps the copy queue (generated − copied) and the replay queue
 (copied − replayed) and their rates. Rates change only at events: hour boundaries of the
 load profile, the lagged view of that profile, link and copy state changes, and queues
-emptying or crossing a threshold — each a computed time, never a polled one (DESIGN 4). Work
+emptying or crossing a threshold — each a computed time, never a polled one (docs/design.md). Work
 therefore grows with state changes, not with the number of 1 MB logs.
 
 Copy and replay queues are the two rows of one ``(2, copies)`` array so that each step costs
@@ -59,7 +59,7 @@ class FluidReplication(ReplicationEngine):
         self.halted = np.zeros(n, dtype=bool)  # neither copies nor replays
         self.source_blocked = np.zeros(d, dtype=bool)  # the active's logs cannot be read
         self.on_volume_full = None  # Active Manager's callback: a full volume is a failure item
-        # Seeding copies (DESIGN 3.3): row -> [database bytes still to copy, cap in bytes/s,
+        # Seeding copies (docs/scenario-reference.md#databases): row -> [database bytes still to copy, cap in bytes/s,
         # event fired when done]. They share NICs and links with log shipping.
         self.seeding: dict[int, list] = {}
         self.seed_rate: dict[int, float] = {}
@@ -127,7 +127,7 @@ class FluidReplication(ReplicationEngine):
         self.passive = ~self.is_active
         self._active_rows = np.flatnonzero(self.is_active)
         # Logs a passive copy holds on the active's volume: lagged copies release a log once
-        # they have copied it, the others once they have replayed it (DESIGN 3.3).
+        # they have copied it, the others once they have replayed it (docs/scenario-reference.md#databases).
         self.holds_replay = (self.passive & ~self.lagged).astype(float)
         self._all_true = np.ones(len(self.is_active), dtype=bool)
         self._predict_mask = np.stack([self.passive] * 4 + [self.passive & self.lagged])
@@ -257,12 +257,6 @@ class FluidReplication(ReplicationEngine):
         if entry is None:
             return 0.0
         return max(entry[0] - self.seed_rate.get(row, 0.0) * (self.env.now - self.t), 0.0)
-
-    def discard_diverged(self, row: int, logs: float) -> None:
-        """A returning copy drops logs it has beyond the active copy's position."""
-        self.advance(self.env.now)
-        self.q[0, row] = max(self.q[0, row] - logs, 0.0)
-        self.changed()
 
     def workload_changed(self) -> None:
         """A log source was added or removed: read the rates again."""
@@ -596,7 +590,7 @@ class FluidReplication(ReplicationEngine):
         self._frozen_flag = bool(value.any())
 
     def _sync_truncation_freeze(self) -> None:
-        # While any passive copy is suspended the active keeps every log (DESIGN 3.3).
+        # While any passive copy is suspended the active keeps every log (docs/scenario-reference.md#databases).
         suspended_db = np.zeros(self.layout.n_databases, dtype=bool)
         suspended_db[self.db[self.suspended & self.passive]] = True
         freeze = suspended_db | ~self.layout.circular_logging

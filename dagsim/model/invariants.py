@@ -45,13 +45,13 @@ class Invariants:
         if automatic and lost > DIAL_LIMITS[dial] + 1e-9:
             self._fail(name, f"automatic mount lost {lost:g} logs, AutoDatabaseMountDial {dial} allows {DIAL_LIMITS[dial]:g}")
 
-    def record_split_brain(self, d: int, detail: str) -> None:
-        """Two copies of ``d`` are mounted, one by a stale partition: an outcome a scenario with
-        DAC off can reach (so recorded, not raised); with DAC on it is a bug."""
+    def record_split_brain(self, d: int, server: str, detail: str) -> None:
+        """Two copies of ``d`` are mounted, one by a stale partition on ``server``: an outcome a
+        scenario can reach (so recorded, not raised), but never on a server whose DACP bit is 0."""
         am = self.manager
         name = am.database_name(d)
-        if am.cluster.dac.enabled:
-            self._fail(name, f"split brain with datacenter activation coordination on: {detail}")
+        if not am.cluster.dac.may_mount(server):
+            self._fail(name, f"split brain from {server}, whose DACP bit is 0: {detail}")
         self.split_brains.append((am.env.now, name, detail))
 
     def check_mounted(self) -> None:

@@ -340,7 +340,7 @@ def land_span(e: FluidReplication, span: Span, m: int) -> None:
     e.written = e.written + grown
     if e._any_frozen:
         e.frozen_use = e.frozen_use + np.where(e.truncation_frozen, grown, 0.0)
-    for tracker, lag in zip(e.trackers, span.lags):
+    for tracker, lag in zip(e.trackers, span.lags, strict=True):
         tracker.window = tracker.window + grown - lag.cum[:, m]
         tracker.rate = lag.rate[:, m - 1]
         # Pending after breakpoint m-1: not yet due, and only what changes up to m-1 created.
@@ -429,7 +429,7 @@ def _track_peaks(e: FluidReplication, span: Span, m: int) -> None:
         np.maximum(e.active_volume_peak, active_use.max(axis=1), out=e.active_volume_peak)
     cq, rq = _queues_at(e, span, rows, m)
     own = np.where(e.lagged[rows, None], rq, active_use[e.db[rows]] - cq)
-    for tracker, group, group_dbs in e.truncation_groups:
+    for tracker, group, _ in e.truncation_groups:
         lag = span.lags[e.trackers.index(tracker)]
         mine = np.flatnonzero(np.isin(rows, group))
         dbs_of = e.db[rows[mine]]

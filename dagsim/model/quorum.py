@@ -1,4 +1,4 @@
-"""Cluster quorum and datacenter activation coordination (DESIGN 3.2).
+"""Cluster quorum and datacenter activation coordination (docs/active-manager.md#quorum-and-the-witness).
 
 A pure module: no SimPy, no topology, no clock. The caller hands in snapshots (who is in
 the cluster, who is running, who can talk to whom) and gets answers back.
@@ -21,7 +21,7 @@ Quorum (the Windows failover cluster under the DAG)
   deterministic.
 * At most one partition can reach ``votes_needed``; :func:`quorum` asserts it.
 
-Further assumptions: the static vote model of DESIGN 3.2 (no Windows Server 2012
+Further assumptions: the static vote model (no Windows Server 2012
 *dynamic quorum* or 2012 R2 *dynamic witness* vote adjustment, every member has a vote);
 the witness lock has no memory (a snapshot cannot say which partition held it before).
 

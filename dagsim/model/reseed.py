@@ -1,4 +1,4 @@
-"""Reseeding failed copies, by an operator or by AutoReseed (DESIGN 3.6)."""
+"""Reseeding failed copies, by an operator or by AutoReseed (docs/active-manager.md#after-a-lossy-failover-safety-net-resync-reseed)."""
 
 from __future__ import annotations
 

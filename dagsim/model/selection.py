@@ -5,7 +5,7 @@ Manager looks at every other copy of that database and decides which to try firs
 drops copies that cannot or may not be activated, sorts the rest (by copy queue length,
 or by activation preference when any server uses the Lossless mount dial) and then
 prefers copies meeting the best of ten criteria sets built from the content index state,
-the copy queue and the replay queue (DESIGN 3.5). Exchange 2013 puts four server health
+the copy queue and the replay queue (docs/active-manager.md#best-copy-and-server-selection-bcss). Exchange 2013 puts four server health
 checks in front of those sets (All Healthy, Up to Normal Healthy, All Better than Source,
 Same as Source), from Managed Availability's view of each server.
 

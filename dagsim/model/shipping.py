@@ -2,7 +2,7 @@
 
 Shipping prefers a replication network and falls back to the MAPI network; once on MAPI a
 copy stays there until it is resumed, even after the replication network is repaired
-(DESIGN 3.1). Both engines share this so they route identically.
+(docs/scenario-reference.md#networks). Both engines share this so they route identically.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ off, their Primary Active Manager acts on what it last knew: it mounts the datab
 believed active on its own servers, and fails the others over to its own copies by best
 copy selection, with the copy queues they had when contact was lost. The rest of the DAG
 meanwhile serves the same databases: two mounted copies. With DAC on, their DACP bits are 0
-and nothing mounts (DESIGN 3.2).
+and nothing mounts (docs/active-manager.md#quorum-and-the-witness).
 
 When the partition can talk to the current cluster again it learns the new configuration,
 its mounts end, and each copy it mounted holds writes the real active copy never saw: it is
@@ -163,7 +163,7 @@ class StaleActiveManager:
         detail = (
             f"mounted on {am.server_of(stale_row)} (stale partition) and on {am.server_of(row)} (current cluster)"
         )
-        am.invariants.record_split_brain(d, detail)
+        am.invariants.record_split_brain(d, am.server_of(stale_row), detail)
         am.recorder.event(am.env.now, "split_brain", am.database_name(d), am.server_of(stale_row), detail)
 
     def _end(self, d: int, row: int, since: float, server: str) -> None:

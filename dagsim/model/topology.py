@@ -1,4 +1,4 @@
-"""The DAG networks as graphs: routes, capacities, partitions (DESIGN 3.1, 3.3).
+"""The DAG networks as graphs: routes, capacities, partitions (docs/scenario-reference.md#networks).
 
 Each DAG network (one MAPI network, zero or more replication networks) is a networkx
 ``MultiGraph`` whose nodes are ``("site", name)``, ``("server", name)`` and
@@ -324,7 +324,7 @@ class Topology:
 
     def shipping_route(self, active_server: str, passive_server: str) -> Route | None:
         """The route log shipping uses now: the first replication network (scenario order)
-        that connects the two servers, else the MAPI network, else None (DESIGN 3.1).
+        that connects the two servers, else the MAPI network, else None (docs/scenario-reference.md#networks).
 
         Shipping does not move back from MAPI to a repaired replication network by itself;
         that memory belongs to the copy, which can keep calling :meth:`route` on the MAPI

@@ -1,4 +1,4 @@
-"""Mailbox moves: migration batches whose copied mailboxes become logs on their target (DESIGN 3.8)."""
+"""Mailbox moves: migration batches whose copied mailboxes become logs on their target (docs/mrs.md)."""
 
 from dagsim.mrs.service import MailboxReplicationService, MoveRecord
 

@@ -1,4 +1,4 @@
-"""The Mailbox Replication Service: move requests that write logs on their target (DESIGN 3.8).
+"""The Mailbox Replication Service: move requests that write logs on their target (docs/mrs.md).
 
 A migration batch queues ``mailboxes`` move requests; up to ``max_concurrent`` are in
 progress at once. A request in progress copies its mailbox while it is not stalled, at
@@ -14,7 +14,7 @@ satisfy it the requests stall (``StalledDueToTarget_MdbReplication``) and check 
 ``stall_retry_interval``; a request stalled longer than ``max_stall_time`` at once fails. A
 passive copy *qualifies* when it runs and receives logs (not failed, suspended or seeding),
 its copy queue is under 10 logs and, unless it is lagged, its replay queue holds less than
-10 minutes of the database's generation (DESIGN 3.8). Constraints: ``none`` (never waits),
+10 minutes of the database's generation (docs/mrs.md). Constraints: ``none`` (never waits),
 ``second_copy`` (one qualifying copy), ``second_datacenter`` (one in another site than the
 active copy), ``all_datacenters`` (one in every site holding passive copies), ``all_copies``.
 

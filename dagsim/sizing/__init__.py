@@ -1,4 +1,4 @@
-"""Sizing: the bandwidth a link needs, and the copies a database needs (DESIGN 7).
+"""Sizing: the bandwidth a link needs, and the copies a database needs (docs/sizing.md).
 
 :func:`~dagsim.sizing.wan.size_wan` bisects whole fluid runs for the smallest bandwidth
 that keeps copy queues under a limit, beside the static peak-hour estimate;

@@ -49,11 +49,15 @@ out = pathlib.Path(__file__).resolve().parent
 D400 = "9" * 400
 def rep(n, text):
     def f(lines):
-        lines = list(lines); lines[n - 1] = text; return lines
+        lines = list(lines)
+        lines[n - 1] = text
+        return lines
     return f
 def ins(n, text):  # insert as new line n
     def f(lines):
-        lines = list(lines); lines.insert(n - 1, text); return lines
+        lines = list(lines)
+        lines.insert(n - 1, text)
+        return lines
     return f
 def trunc(n, keep):
     def f(lines):
@@ -167,9 +171,11 @@ with open(out / "manifest.csv", "w", newline="") as fh:
         w.writerow([f"{name}.yaml", line, what])
 # byte-level defects
 lines = [l.encode() for l in base]
-b = list(lines); b[18] = b"    mailboxes: 5\x00\x0100"
+b = list(lines)
+b[18] = b"    mailboxes: 5\x00\x0100"
 (out / "bytes-control-chars.yaml").write_bytes(b"\n".join(b) + b"\n")
-b = list(lines); b[17] = b"  - name: DB\xff\xfe1"
+b = list(lines)
+b[17] = b"  - name: DB\xff\xfe1"
 (out / "bytes-invalid-utf8.yaml").write_bytes(b"\n".join(b) + b"\n")
 (out / "empty.yaml").write_bytes(b"")
 (out / "base.yaml.txt").write_text(BASE)
