@@ -52,6 +52,8 @@ def status_table(sim: Simulation) -> pd.DataFrame:
     for row, (database, server) in enumerate(sim.layout.copy_names):
         d = int(sim.layout.copy_db[row])
         health = manager.health[row] if manager else None
+        if health is not None and health.absent:
+            continue  # not added yet: Exchange has no such copy to list
         if manager is not None and manager.stale.serves(d, row):
             status = "Mounted"  # by a partition with a stale cluster configuration: a split brain
             inspected = ""

@@ -115,6 +115,8 @@ class FailureModel:
             reasons.append("failures.maintenance happens at fixed times, which a Markov chain cannot express")
         if scenario.dag.dynamic_quorum:
             reasons.append("dag.dynamic_quorum: votes depend on the order of failures, not only on what is down")
+        if any(not c.added for d in scenario.databases for c in d.copies):
+            reasons.append("copies declared added: false change the DAG during the run")
         crews = spec.repair_crews
         components: list[Component] = []
         for kind in COMPONENT_CLASSES:

@@ -56,6 +56,7 @@ EVENT_KINDS = (
     "cas_restored",
     "content_index_changed",
     "copy_activation_suspended",
+    "copy_added",
     "copy_disconnected",
     "copy_failed_and_suspended",
     "copy_queue_high",

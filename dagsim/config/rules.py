@@ -177,6 +177,13 @@ def _copies(scenario: Scenario) -> Iterator[Finding]:
                 )
             else:
                 preference_of[preference] = index
+            if not copy.added and preference == 1:
+                yield (*here, index, "added"), (
+                    "the activation preference 1 copy is the active copy at the start, so it must exist "
+                    "from the start (added: true)"
+                )
+            if not copy.added and scenario.run.mode == "per_log":
+                yield (*here, index, "added"), "per_log mode cannot add copies during a run; use mode fluid"
             for field in ("replay_lag_time", "truncation_lag_time"):
                 lag = getattr(copy, field)
                 if lag > MAX_LAG:
@@ -212,6 +219,7 @@ def _timeline(scenario: Scenario) -> Iterator[Finding]:
     databases = {database.name: database for database in scenario.databases}
     cas_names = [cas.name for cas in scenario.client_access.servers] or known["server"]
     end = scenario.run.duration
+    added: set[tuple[str, str]] = set()
     for index, action in enumerate(scenario.timeline):
         here = ("timeline", index)
         if action.at > end:
@@ -249,8 +257,18 @@ def _timeline(scenario: Scenario) -> Iterator[Finding]:
             continue
         server = getattr(action, "server", None)
         if "server" in fields and server in known["server"]:
-            if not any(c.server == server for c in database.copies):
+            copy = next((c for c in database.copies if c.server == server), None)
+            if copy is None:
                 yield (*here, "server"), f"database {database.name!r} has no copy on server {server!r}"
+            elif action.action == "add_database_copy":
+                if copy.added:
+                    yield (*here, "server"), (
+                        f"the copy of {database.name!r} on {server!r} exists from the start; declare it with "
+                        "added: false to add it here"
+                    )
+                elif (database.name, server) in added:
+                    yield (*here, "server"), f"the copy of {database.name!r} on {server!r} is already added earlier"
+                added.add((database.name, server))
         target = getattr(action, "target", None)
         if target is not None and target in known["server"]:
             if not any(c.server == target for c in database.copies):

@@ -203,6 +203,10 @@ class CopySpec(Spec):
     activation_preference: Count = Field(ge=1, le=1000)
     replay_lag_time: Duration = 0.0
     truncation_lag_time: Duration = 0.0
+    added: bool = Field(
+        default=True,
+        description="false: the copy does not exist until an add_database_copy action adds it (Add-MailboxDatabaseCopy)",
+    )
 
 
 class DatabaseSpec(Spec):
@@ -297,6 +301,15 @@ class SeedCopy(_ActionBase):
     copy, over the network (as a newly added copy is seeded)."""
 
     action: Literal["seed_copy"]
+    database: Name
+    server: Name
+
+
+class AddDatabaseCopy(_ActionBase):
+    """Add-MailboxDatabaseCopy: a copy declared with ``added: false`` comes into being and is
+    seeded from the active copy over the network (``Seeding`` until done)."""
+
+    action: Literal["add_database_copy"]
     database: Name
     server: Name
 
@@ -555,6 +568,7 @@ Action = Annotated[
     | RestoreLink
     | SuspendCopy
     | SeedCopy
+    | AddDatabaseCopy
     | ResumeCopy
     | FailServer
     | RestoreServer

@@ -21,6 +21,12 @@ __all__ = ["apply_action"]
 def apply_action(sim: Simulation, action: Action) -> None:
     """Carry out ``action`` at the simulation's current time."""
     handler = _HANDLERS[action.action]
+    database, server = getattr(action, "database", None), getattr(action, "server", None)
+    if sim.manager is not None and database and server and action.action != "add_database_copy":
+        row = sim.layout.copy_row(database, server)
+        if sim.manager.health[row].absent:
+            sim.record("operator_error", database, server, f"{action.action}: the copy has not been added yet")
+            return
     handler(sim, action)
 
 
@@ -368,6 +374,15 @@ def _seed_copy(sim, action):
     sim.reseeder.update(row)
 
 
+def _add_database_copy(sim, action):
+    row = _copy_row(sim, action)
+    health = sim.manager.health[row]
+    health.absent = False
+    sim.replication.set_absent(row, False)
+    sim.record("copy_added", action.database, action.server, "Add-MailboxDatabaseCopy")
+    sim.reseeder.update(row, "Add-MailboxDatabaseCopy")
+
+
 def _switchover_database(sim, action):
     d = sim.layout.database_names.index(action.database)
     sim.record("switchover_requested", action.database, action.target or "", "Move-ActiveMailboxDatabase")
@@ -469,6 +484,7 @@ _HANDLERS = {
     "restore_link": _restore_link,
     "suspend_copy": _suspend_copy,
     "seed_copy": _seed_copy,
+    "add_database_copy": _add_database_copy,
     "resume_copy": _resume_copy,
     "fail_server": _fail_server,
     "restore_server": _restore_server,

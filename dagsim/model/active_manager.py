@@ -152,6 +152,12 @@ class ActiveManager:
         self.recorder = recorder
         self.timing = scenario.active_manager
         self.health = [CopyHealth() for _ in range(layout.n_copies)]
+        for row, (database, server) in enumerate(layout.copy_names):
+            spec = next(c for c in scenario.database(database).copies if c.server == server)
+            if not spec.added:
+                self.health[row].absent = True
+                engine.set_absent(row, True)
+                engine.set_copy_running(row, False)
         self.servers = {s.name: s for s in scenario.servers}
         self.store_down: set[str] = set()
         # Managed Availability's view of each server, as set from the timeline; a stopped
@@ -415,6 +421,8 @@ class ActiveManager:
             excluded = self.cluster.mount_blocker(server) if self.cluster.up(server) else None
             if server in self.store_down:
                 excluded = "Information Store is not running"
+            if health.absent:
+                excluded = "the copy has not been added yet (add_database_copy)"
             active_here = self.incoming.get(server, 0) + sum(
                 1 for other in range(self.layout.n_databases) if self.mounted_row[other] is not None
                 and self.server_of(self.mounted_row[other]) == server

@@ -21,6 +21,7 @@ class CopyHealth:
     seeding: bool = False
     diverged_logs: float = 0.0  # logs it holds beyond the active's position after a lossy failover
     content_index: str = "Healthy"
+    absent: bool = False  # declared with added: false and not added yet
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -30,7 +31,8 @@ class CopyHealth:
     def running(self, server_up: bool) -> bool:
         """Whether the copy copies and replays logs."""
         blocked = (
-            self.operator_suspended
+            self.absent
+            or self.operator_suspended
             or self.failed_and_suspended
             or self.seeding
             or self.volume_failed

@@ -57,6 +57,7 @@ class FluidReplication(ReplicationEngine):
         super().__init__(env, layout, topology, workload, recorder)
         n, d = layout.n_copies, layout.n_databases
         self.halted = np.zeros(n, dtype=bool)  # neither copies nor replays
+        self.absent = np.zeros(n, dtype=bool)  # declared added: false and not added yet: no queues at all
         self.source_blocked = np.zeros(d, dtype=bool)  # the active's logs cannot be read
         self.on_volume_full = None  # Active Manager's callback: a full volume is a failure item
         # Seeding copies (docs/scenario-reference.md#databases): row -> [database bytes still to copy, cap in bytes/s,
@@ -124,8 +125,9 @@ class FluidReplication(ReplicationEngine):
     def _roles_changed(self) -> None:
         self.is_active[:] = False
         self.is_active[self.active] = True
-        self.passive = ~self.is_active
+        self.passive = ~self.is_active & ~self.absent
         self._active_rows = np.flatnonzero(self.is_active)
+        self._idle_rows = np.flatnonzero(~self.passive)  # rows whose copy queue never grows
         # Logs a passive copy holds on the active's volume: lagged copies release a log once
         # they have copied it, the others once they have replayed it (docs/scenario-reference.md#databases).
         self.holds_replay = (self.passive & ~self.lagged).astype(float)
@@ -235,6 +237,15 @@ class FluidReplication(ReplicationEngine):
         self._structure += 1
         self.changed()
         return gap
+
+    def set_absent(self, row: int, absent: bool) -> None:
+        """A declared copy that does not exist yet has no queues; once added, it starts empty."""
+        self.advance(self.env.now)
+        self.absent[row] = absent
+        self.q[:, row] = 0.0
+        self._roles_changed()
+        self._structure += 1
+        self.changed()
 
     def reposition(self, row: int, copy_queue: float = 0.0, replay_queue: float = 0.0) -> None:
         """Set a passive copy's queues outright (after a reseed or a resynchronization)."""
@@ -497,7 +508,7 @@ class FluidReplication(ReplicationEngine):
         self.x, self.glag, self.copy_bound, self.eligible = x, glag, copy_bound, eligible
         dq = self.dq
         np.subtract(gc, x, out=dq[0])
-        dq[0, self._active_rows] = 0.0
+        dq[0, self._idle_rows] = 0.0
         np.subtract(x, y, out=dq[1])
         self.d_eligible = np.where(copy_bound, dq[1], glag - y) if self.lag_groups else dq[1]
 

@@ -30,11 +30,11 @@ class Reseeder:
             self._running.add(row)
             self.sim.env.process(self._seed(row, "Update-MailboxDatabaseCopy"))
 
-    def update(self, row: int) -> None:
+    def update(self, row: int, how: str = "Update-MailboxDatabaseCopy") -> None:
         """Update-MailboxDatabaseCopy: discard the copy and seed it again from the active copy."""
         if row not in self._running:
             self._running.add(row)
-            self.sim.env.process(self._seed(row, "Update-MailboxDatabaseCopy"))
+            self.sim.env.process(self._seed(row, how))
 
     def _auto_reseed(self, row: int):
         sim, spec = self.sim, self.spec

@@ -229,7 +229,7 @@ class MailboxReplicationService:
             return None
         active = am.active_row(target)
         active_site = sim.topology.site_of(am.server_of(active))
-        passive = [r for r in am.rows_of(target) if r != active]
+        passive = [r for r in am.rows_of(target) if r != active and not am.health[r].absent]
         if not passive:
             return None
         rate = float(sim.workload.rates(sim.env.now)[target])
