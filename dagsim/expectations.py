@@ -640,6 +640,57 @@ def _batch_stalls(expectation, run: _Run) -> Evaluation:
     return expectation.at_least <= len(stalls) <= expectation.at_most, expected, measured, None
 
 
+def _moves(expectation, run: _Run) -> tuple[str, list]:
+    """The selected requests and how to name them."""
+    batches = [
+        b.name for b in run.scenario.mrs.batches
+        if (expectation.batch is None or b.name == expectation.batch)
+        and (expectation.database is None or expectation.database in (b.target_database, b.source_database))
+    ]  # fmt: skip
+    records = [r for r in run.result.move_records if r.batch in batches]
+    what = f"batch {', '.join(batches)}" if batches else "no batch"
+    if expectation.request is not None:
+        records = [r for r in records if r.request.endswith(f"-{expectation.request:05d}")]
+        what = f"request {expectation.request} of {what}"
+    return what, records
+
+
+def _move_completed_within(expectation, run: _Run) -> Evaluation:
+    what, records = _moves(expectation, run)
+    expected = f"every request of {what} completed within {format_duration(expectation.duration)} of its start"
+    if not records:
+        return False, expected, "no such request", None
+    late = [r for r in records if r.status != "Completed" or r.finished - r.started > expectation.duration + _EPS]
+    longest = max(((r.finished - r.started) for r in records if r.status == "Completed"), default=math.nan)
+    measured = (
+        f"{len(records) - len(late)} of {len(records)} did"
+        + (f"; the longest took {format_duration(longest)}" if longest == longest else "")
+    )
+    return not late, expected, measured, None
+
+
+def _move_stalled(expectation, run: _Run) -> Evaluation:
+    what, records = _moves(expectation, run)
+    reason = f" ({expectation.reason})" if expectation.reason else ""
+    expected = f"{what} {'stalled' if expectation.stalled else 'never stalled'}{reason}"
+    batches = {r.batch for r in records}
+    stalls = [
+        e for e in run.events("move_stalled")
+        if e.detail.split(":", 1)[0].removeprefix("batch ") in batches
+        and (expectation.reason is None or expectation.reason in e.detail)
+    ]  # fmt: skip
+    if expectation.request is not None:
+        stalled = any(r.stalls > 0 for r in records) and (expectation.reason is None or bool(stalls))
+    else:
+        stalled = bool(stalls)
+    measured = (
+        f"{len(stalls)} stalls, first at {format_clock(stalls[0].time)} ({stalls[0].detail.split(': ', 1)[1]})"
+        if stalls
+        else ("stalled" if stalled else "no stall")
+    )
+    return stalled == expectation.stalled, expected, measured, None
+
+
 def _event_text(event: EventRecord) -> str:
     who = "\\".join(part for part in (event.database, event.server) if part)
     detail = f" '{event.detail}'" if event.detail else ""
@@ -665,4 +716,6 @@ _EVALUATORS: dict[str, Callable[[Any, _Run], Evaluation]] = {
     "event": _event,
     "batch_completed_within": _batch_completed_within,
     "batch_stalls": _batch_stalls,
+    "move_completed_within": _move_completed_within,
+    "move_stalled": _move_stalled,
 }

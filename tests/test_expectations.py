@@ -85,7 +85,7 @@ def test_malformed_expect_block_reports_every_problem_located():
         "'failover_witin'; did you mean 'failover_within'? (valid checks: failover_within, failover_target, "
         "failover_outcome, failover_phase, failover_count, candidate, logs_lost_at_most, logs_lost, messages_lost, "
         "messages_redelivered, client_outage_p95_under, copy_queue_peak_under, quorum_lost, mounted_at, "
-        "no_split_brain, event, batch_completed_within, batch_stalls)",
+        "no_split_brain, event, batch_completed_within, batch_stalls, move_completed_within, move_stalled)",
         f"s.yaml:{first + 3}:{lines[3].index('3 logs') + 1} expect[3].logs: should be a valid number, got '3 logs'",
     ]
 

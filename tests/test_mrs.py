@@ -312,3 +312,39 @@ def test_null_mailbox_changes_come_from_the_database_message_profile():
     result = dagsim.simulate(Scenario.model_validate(data))
     copy = 2 * GIB / (80e6 / 8)
     assert result.moves.iloc[0].bytes_transferred == pytest.approx(2 * GIB + 150 * 75 * 1024 / 86400 * copy, rel=1e-9)
+
+
+def _verdicts(s: Scenario, expect: list[dict]) -> dict[str, bool]:
+    from dagsim.expectations import evaluate
+
+    data = s.model_dump(mode="json", exclude_none=True)
+    data["expect"] = expect
+    checked = Scenario.model_validate(data)
+    verdicts = evaluate(checked, dagsim.simulate(checked))
+    return {f"{i}": v.passed for i, v in enumerate(verdicts)}
+
+
+def test_move_checks_judge_each_request_and_its_stalls():
+    """move_completed_within takes each request from its start; move_stalled sees stalls, their reason, or none."""
+    copy = 2 * GIB / (80e6 / 8) + 60  # S / r + completion
+    quiet = scenario(mailboxes=1)
+    assert _verdicts(quiet, [
+        {"check": "move_completed_within", "batch": "M", "duration": f"{copy + 1}s"},
+        {"check": "move_completed_within", "database": "DB1", "request": 1, "duration": f"{copy - 1}s"},
+        {"check": "move_stalled", "batch": "M", "stalled": False},
+        {"check": "move_stalled", "database": "DB1"},
+    ]) == {"0": True, "1": False, "2": True, "3": False}  # fmt: skip
+    thin = scenario(wan="50Mbps", mailboxes=2)
+    assert _verdicts(thin, [
+        {"check": "move_stalled", "database": "DB1", "reason": "StalledDueToTarget_MdbReplication"},
+        {"check": "move_stalled", "batch": "M", "request": 2},
+        {"check": "move_stalled", "batch": "M", "reason": "StalledDueToSource"},
+    ]) == {"0": True, "1": True, "2": False}  # fmt: skip
+
+
+def test_move_checks_need_a_batch_or_a_database():
+    """A move check naming neither a batch nor a database is refused when the file is read."""
+    data = scenario().model_dump(mode="json", exclude_none=True)
+    data["expect"] = [{"check": "move_stalled"}]
+    with pytest.raises(Exception, match="give batch or database"):
+        Scenario.model_validate(data)

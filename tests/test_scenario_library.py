@@ -98,7 +98,13 @@ CONTROLS = [
         "data-guarantee-none.yaml",
         "data_move_replication_constraint: none",
         "data_move_replication_constraint: second_copy",
-        {"event move_stalled", "event move_batch_completed DB1", "batch_completed_within MOVE", "batch_stalls MOVE"},
+        {
+            "event move_stalled",
+            "event move_batch_completed DB1",
+            "batch_completed_within MOVE",
+            "batch_stalls MOVE",
+            "move_stalled DB1",
+        },
     ),
     (
         "mount-dial-thresholds.yaml",

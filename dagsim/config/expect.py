@@ -353,6 +353,38 @@ class BatchStalls(ExpectationSpec):
     at_least: Count = Field(default=0, ge=0, le=MAX_NUMBER)
 
 
+class _MoveSelection(ExpectationSpec):
+    """Which move requests a check is about: a batch, the batches into or out of a database,
+    and optionally one request (its number in the batch, 1 first)."""
+
+    batch: str | None = Field(default=None, min_length=1, max_length=64, description="a batch in mrs.batches")
+    database: Name | None = Field(default=None, description="the batches whose target (or source) is this database")
+    request: Count | None = Field(default=None, ge=1, le=1_000_000, description="one request: its number in the batch")
+
+    @model_validator(mode="after")
+    def _something(self) -> _MoveSelection:
+        if self.batch is None and self.database is None:
+            raise ValueError("name the moves: give batch or database")
+        return self
+
+
+class MoveCompletedWithin(_MoveSelection):
+    """Each selected move request completed within ``duration`` of its own start."""
+
+    check: Literal["move_completed_within"]
+    duration: Duration
+
+
+class MoveStalled(_MoveSelection):
+    """Some selected move request stalled (``stalled: false``: none did), for ``reason`` if given."""
+
+    check: Literal["move_stalled"]
+    stalled: bool = True
+    reason: str | None = Field(
+        default=None, min_length=1, description="words of the StatusDetail, e.g. StalledDueToTarget_MdbReplication"
+    )
+
+
 Expectation = Annotated[
     FailoverWithin
     | FailoverTarget
@@ -371,6 +403,8 @@ Expectation = Annotated[
     | NoSplitBrain
     | EventCheck
     | BatchCompletedWithin
-    | BatchStalls,
+    | BatchStalls
+    | MoveCompletedWithin
+    | MoveStalled,
     Field(discriminator="check"),
 ]
