@@ -21,7 +21,7 @@ from dagsim.config.units import format_duration
 from dagsim.domain import Outcome
 from dagsim.model.cluster import Cluster
 from dagsim.model.copy_health import CopyHealth
-from dagsim.model.fluid import FluidReplication
+from dagsim.model.engine import ControllableEngine
 from dagsim.model.invariants import Invariants
 from dagsim.model.layout import Layout
 from dagsim.model.recorder import Recorder
@@ -138,7 +138,7 @@ class ActiveManager:
         layout: Layout,
         topology: Topology,
         workload: Workload,
-        engine: FluidReplication,
+        engine: ControllableEngine,
         cluster: Cluster,
         recorder: Recorder,
     ) -> None:

@@ -1,17 +1,99 @@
-"""What both replication engines share: their inputs and the roles of the copies."""
+"""What both replication engines share: their inputs, the roles of the copies, and the
+contract the rest of the model holds them to.
+
+:class:`LogFlow` is what every engine gives the simulation, the copy status table and the
+statistics; :class:`ControllableEngine` adds what Active Manager, reseeding and mailbox moves
+drive. The fluid engine implements both; the per-log engine only :class:`LogFlow`, which is
+why ``resolve_run`` refuses failure actions, moves and added copies in per_log mode.
+"""
 
 from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import simpy
 
 from dagsim.model.layout import Layout
+from dagsim.model.queue_stats import QueueStats
 from dagsim.model.recorder import Recorder
 from dagsim.model.shipping import ShippingPaths
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload
 
-__all__ = ["ReplicationEngine"]
+__all__ = ["ControllableEngine", "LogFlow", "ReplicationEngine"]
+
+
+@runtime_checkable
+class LogFlow(Protocol):
+    """Log positions and queues of every copy, as the simulation and its readers see them."""
+
+    t: float
+    steps: int
+    active: np.ndarray
+    is_active: np.ndarray
+    mounted: np.ndarray
+    suspended: np.ndarray
+    stats_copy: QueueStats
+    stats_replay: QueueStats
+    copy_volume_peak: np.ndarray
+    active_volume_peak: np.ndarray
+
+    @property
+    def generated(self) -> np.ndarray: ...
+
+    @property
+    def has_route(self) -> np.ndarray: ...
+
+    def start(self) -> object: ...
+
+    def advance(self, now: float) -> None: ...
+
+    def queues(self) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def active_log_volume(self) -> np.ndarray: ...
+
+    def log_position_time(self, database: int, logs: float) -> float: ...
+
+    def suspend(self, row: int) -> None: ...
+
+    def resume(self, row: int) -> None: ...
+
+    def topology_changed(self) -> None: ...
+
+
+@runtime_checkable
+class ControllableEngine(LogFlow, Protocol):
+    """What Active Manager, reseeding and mailbox moves change: roles, running copies, mounts."""
+
+    halted: np.ndarray
+    source_blocked: np.ndarray
+    written: np.ndarray
+    link_edge: np.ndarray
+    link_peak: np.ndarray
+    link_peak_at: np.ndarray
+
+    def queues_of(self, row: int) -> tuple[float, float]: ...
+
+    def activate(self, database: int, row: int, *, last_logs_copied: float) -> float: ...
+
+    def set_copy_running(self, row: int, running: bool, *, freeze_truncation: bool = False) -> None: ...
+
+    def set_mounted(self, database: int, mounted: bool) -> None: ...
+
+    def set_source_blocked(self, database: int, blocked: bool) -> None: ...
+
+    def set_absent(self, row: int, absent: bool) -> None: ...
+
+    def reposition(self, row: int, copy_queue: float = 0.0, replay_queue: float = 0.0) -> None: ...
+
+    def start_seeding(self, row: int, size: float, rate: float) -> simpy.Event: ...
+
+    def seeding_left(self, row: int) -> float: ...
+
+    def workload_changed(self) -> None: ...
+
+    def logs_generated_since(self, database: int, start: float, end: float) -> float: ...
 
 
 class ReplicationEngine:

@@ -18,6 +18,7 @@ from dagsim.model.actions import apply_action
 from dagsim.model.active_manager import ActiveManager
 from dagsim.model.client_access import ClientAccess
 from dagsim.model.cluster import Cluster
+from dagsim.model.engine import ControllableEngine, LogFlow
 from dagsim.model.fluid import FluidReplication
 from dagsim.model.layout import Layout
 from dagsim.model.per_log import PerLogReplication
@@ -70,13 +71,14 @@ class Simulation:
         self.workload = Workload(scenario)
         self.recorder = Recorder(self.layout, self.duration, scenario.run.sample_interval)
         engine = {"fluid": FluidReplication, "per_log": PerLogReplication}[self.mode]
-        self.replication = engine(self.env, self.layout, self.topology, self.workload, self.recorder)
+        self.replication: LogFlow = engine(self.env, self.layout, self.topology, self.workload, self.recorder)
         self._actions = 0
         self.activation_suspended: set[int] = set()  # per_log mode's own record of it
         self.cluster: Cluster | None = None
         self.client_access: ClientAccess | None = None
         self.manager: ActiveManager | None = None
         if self.mode == "fluid":
+            assert isinstance(self.replication, ControllableEngine)
             self.cluster = Cluster(self.env, scenario, self.topology, self.recorder)
             self.manager = ActiveManager(
                 self.env, scenario, self.layout, self.topology, self.workload, self.replication, self.cluster, self.recorder

@@ -1,0 +1,29 @@
+"""Both replication engines honour the contract the rest of the model holds them to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagsim
+from dagsim.model.engine import ControllableEngine, LogFlow
+from dagsim.model.simulation import Simulation
+
+QUICKSTART = Path(__file__).parent.parent / "scenarios" / "quickstart.yaml"
+
+
+def test_the_fluid_engine_is_a_controllable_log_flow():
+    """Active Manager can drive the fluid engine: it has every member of ControllableEngine."""
+    sim = Simulation(dagsim.load_scenario(QUICKSTART))
+    assert isinstance(sim.replication, LogFlow) and isinstance(sim.replication, ControllableEngine)
+
+
+def test_the_per_log_engine_is_a_log_flow_but_not_controllable():
+    """The per-log engine gives queues and statistics; it cannot be driven by Active Manager."""
+    data = dagsim.load_scenario(QUICKSTART).model_dump(mode="json")
+    data["timeline"] = [a for a in data["timeline"] if a["action"] in ("fail_link", "restore_link", "suspend_copy", "resume_copy")]
+    data["expect"] = []
+    data["run"].update(mode="per_log", duration="1h")
+    sim = Simulation(dagsim.Scenario.model_validate(data))
+    assert isinstance(sim.replication, LogFlow)
+    assert not isinstance(sim.replication, ControllableEngine)
+    assert sim.manager is None
