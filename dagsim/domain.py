@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["COPY_QUEUE_THRESHOLD", "REPLAY_QUEUE_THRESHOLD", "Outcome"]
+__all__ = ["COPY_QUEUE_THRESHOLD", "REPLAY_QUEUE_THRESHOLD", "EventKind", "Outcome"]
 
 # Best copy selection's criteria sets compare the copy queue with 10 logs and the replay
 # queue with 50 (docs/active-manager.md).
@@ -28,3 +28,79 @@ class Outcome(StrEnum):
     # A Managed Availability failover found no healthier server: the database stays put.
     NO_HEALTHIER_COPY = "no healthier copy; stays on the source"
     IN_PROGRESS = "in progress"  # the run ended first
+
+
+class EventKind(StrEnum):
+    """Every kind of event a run records (``EventRecord.kind``, the ``kind`` column of events.csv).
+
+    The recorder refuses any other kind, so a new event must be added here (and to the list
+    in docs/expectations.md, which a test keeps equal).
+    """
+
+    AUTO_RESEED_RESUME_FAILED = "auto_reseed_resume_failed"
+    CAS_FAILED = "cas_failed"
+    CAS_RESTORED = "cas_restored"
+    CONTENT_INDEX_CHANGED = "content_index_changed"
+    COPY_ACTIVATION_SUSPENDED = "copy_activation_suspended"
+    COPY_ADDED = "copy_added"
+    COPY_DISCONNECTED = "copy_disconnected"
+    COPY_FAILED_AND_SUSPENDED = "copy_failed_and_suspended"
+    COPY_QUEUE_HIGH = "copy_queue_high"
+    COPY_QUEUE_NORMAL = "copy_queue_normal"
+    COPY_RECONNECTED = "copy_reconnected"
+    COPY_RESUMED = "copy_resumed"
+    COPY_RESYNCHRONIZED = "copy_resynchronized"
+    COPY_SUSPENDED = "copy_suspended"
+    DACP_BIT_SET = "dacp_bit_set"
+    DAG_RESTORED = "dag_restored"
+    DAG_STARTED = "dag_started"
+    DAG_STOPPED = "dag_stopped"
+    DATABASE_DISMOUNTED = "database_dismounted"
+    DATABASE_MOUNTED = "database_mounted"
+    DATABASE_VOLUME_FAILED = "database_volume_failed"
+    DATABASE_VOLUME_RESTORED = "database_volume_restored"
+    FAILOVER_BLOCKED = "failover_blocked"
+    LINK_FAILED = "link_failed"
+    LINK_RESTORED = "link_restored"
+    LOAD_BALANCER_FAILED = "load_balancer_failed"
+    LOAD_BALANCER_RESTORED = "load_balancer_restored"
+    LOG_VOLUME_FAILED = "log_volume_failed"
+    LOG_VOLUME_FULL = "log_volume_full"
+    LOG_VOLUME_RESTORED = "log_volume_restored"
+    MAPI_NETWORK_FAILED = "mapi_network_failed"
+    MAPI_NETWORK_RESTORED = "mapi_network_restored"
+    MOVE_BATCH_COMPLETED = "move_batch_completed"
+    MOVE_BATCH_STARTED = "move_batch_started"
+    MOVE_FAILED = "move_failed"
+    MOVE_RESUMED = "move_resumed"
+    MOVE_STALLED = "move_stalled"
+    NAMESPACE_SWITCHED = "namespace_switched"
+    OPERATOR_ERROR = "operator_error"
+    PAM_LOST = "pam_lost"
+    PAM_MOVED = "pam_moved"
+    QUORUM_LOST = "quorum_lost"
+    QUORUM_REGAINED = "quorum_regained"
+    REPLAY_QUEUE_HIGH = "replay_queue_high"
+    REPLAY_QUEUE_NORMAL = "replay_queue_normal"
+    REPLICATION_NETWORK_FAILED = "replication_network_failed"
+    REPLICATION_NETWORK_RESTORED = "replication_network_restored"
+    SAFETY_NET_RESUBMITTED = "safety_net_resubmitted"
+    SEEDING_COMPLETED = "seeding_completed"
+    SEEDING_STARTED = "seeding_started"
+    SERVER_FAILED = "server_failed"
+    SERVER_HEALTH_CHANGED = "server_health_changed"
+    SERVER_RESTORED = "server_restored"
+    SHIPPING_NETWORK_CHANGED = "shipping_network_changed"
+    SITE_FAILED = "site_failed"
+    SITE_RESTORED = "site_restored"
+    SPLIT_BRAIN = "split_brain"
+    STALE_QUORUM = "stale_quorum"
+    STORE_CRASHED = "store_crashed"
+    STORE_RESTARTED = "store_restarted"
+    SWITCHOVER_FAILED = "switchover_failed"
+    SWITCHOVER_REFUSED = "switchover_refused"
+    SWITCHOVER_REQUESTED = "switchover_requested"
+    WAN_HEALED = "wan_healed"
+    WAN_PARTITIONED = "wan_partitioned"
+    WITNESS_FAILED = "witness_failed"
+    WITNESS_RESTORED = "witness_restored"

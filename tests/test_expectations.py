@@ -306,3 +306,22 @@ def test_client_outage_p95_under_reads_client_outage_records():
     assert slow.record is not None and slow.record.target == "MBX3"
     assert judge(protocol="owa", duration="1m", tolerance="31s").passed
     assert judge(protocol="pop", duration="1s").measured == "no pop outage"
+
+
+def test_the_documented_event_kinds_are_exactly_the_recorded_ones():
+    """docs/expectations.md lists every EventKind and nothing else, and the recorder refuses other kinds."""
+    import re
+    from pathlib import Path
+
+    from dagsim.domain import EventKind
+    from dagsim.model.recorder import Recorder
+
+    text = (Path(__file__).parent.parent / "docs" / "expectations.md").read_text()
+    paragraph = text[text.index("`event` kinds are the `kind` column") : text.index("An unknown kind is an")]
+    assert set(re.findall(r"`([a-z_]+)`", paragraph)) - {"event", "kind"} == {k.value for k in EventKind}
+    recorder = Recorder.__new__(Recorder)
+    recorder.events = []
+    recorder.event(1.0, "server_failed", server="MBX1")
+    assert recorder.events[0].kind == "server_failed"
+    with pytest.raises(ValueError):
+        recorder.event(2.0, "server_fialed")

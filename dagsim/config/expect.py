@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from dagsim.config.units import MAX_NUMBER, Count, Duration, Number
+from dagsim.domain import EventKind as _Kind
 
 __all__ = [
     "EVENT_KINDS",
@@ -48,77 +49,9 @@ Outcome = Literal[
 # Phases of a failover record: each from the end of the previous one (docs/active-manager.md#best-copy-and-server-selection-bcss).
 Phase = Literal["detection", "selection", "last_logs", "replay", "mount"]
 
-# Every kind of event a run records (EventRecord.kind). A typo in an `event` check would
-# otherwise pass silently with `count: 0`, so the kinds are listed; add new ones here.
-EVENT_KINDS = (
-    "auto_reseed_resume_failed",
-    "cas_failed",
-    "cas_restored",
-    "content_index_changed",
-    "copy_activation_suspended",
-    "copy_added",
-    "copy_disconnected",
-    "copy_failed_and_suspended",
-    "copy_queue_high",
-    "copy_queue_normal",
-    "copy_reconnected",
-    "copy_resumed",
-    "copy_resynchronized",
-    "copy_suspended",
-    "dacp_bit_set",
-    "dag_restored",
-    "dag_started",
-    "dag_stopped",
-    "database_dismounted",
-    "database_mounted",
-    "database_volume_failed",
-    "database_volume_restored",
-    "failover_blocked",
-    "link_failed",
-    "link_restored",
-    "load_balancer_failed",
-    "load_balancer_restored",
-    "log_volume_failed",
-    "log_volume_full",
-    "log_volume_restored",
-    "mapi_network_failed",
-    "mapi_network_restored",
-    "move_batch_completed",
-    "move_batch_started",
-    "move_failed",
-    "move_resumed",
-    "move_stalled",
-    "namespace_switched",
-    "operator_error",
-    "pam_lost",
-    "pam_moved",
-    "quorum_lost",
-    "quorum_regained",
-    "replay_queue_high",
-    "replay_queue_normal",
-    "replication_network_failed",
-    "replication_network_restored",
-    "safety_net_resubmitted",
-    "seeding_completed",
-    "seeding_started",
-    "server_failed",
-    "server_health_changed",
-    "server_restored",
-    "shipping_network_changed",
-    "site_failed",
-    "site_restored",
-    "split_brain",
-    "stale_quorum",
-    "store_crashed",
-    "store_restarted",
-    "switchover_failed",
-    "switchover_refused",
-    "switchover_requested",
-    "wan_healed",
-    "wan_partitioned",
-    "witness_failed",
-    "witness_restored",
-)
+# Every kind of event a run records, from dagsim.domain: a typo in an `event` check would
+# otherwise pass silently with `count: 0`.
+EVENT_KINDS = tuple(kind.value for kind in _Kind)
 
 
 def _event_kind(value: object) -> object:

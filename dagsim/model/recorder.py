@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dagsim.domain import EventKind
 from dagsim.model.layout import Layout
 from dagsim.records import EventRecord
 
@@ -29,7 +30,8 @@ class Recorder:
         self.events: list[EventRecord] = []
 
     def event(self, time: float, kind: str, database: str = "", server: str = "", detail: str = "") -> None:
-        self.events.append(EventRecord(float(time), kind, database, server, detail))
+        """Record an event; ``kind`` must be one of :class:`dagsim.domain.EventKind` (ValueError otherwise)."""
+        self.events.append(EventRecord(float(time), EventKind(kind).value, database, server, detail))
 
     def due(self, t0: float, t1: float, *, inclusive: bool = False) -> tuple[slice, np.ndarray]:
         """Sample rows whose time lies in ``[t0, t1)`` (``[t0, t1]`` if ``inclusive``)."""
