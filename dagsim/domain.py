@@ -6,14 +6,21 @@ without an import circle.
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
-__all__ = ["COPY_QUEUE_THRESHOLD", "REPLAY_QUEUE_THRESHOLD", "EventKind", "Outcome"]
+__all__ = ["COPY_QUEUE_THRESHOLD", "REPLAY_QUEUE_THRESHOLD", "EventKind", "Outcome", "whole_logs"]
 
 # Best copy selection's criteria sets compare the copy queue with 10 logs and the replay
 # queue with 50 (docs/active-manager.md).
 COPY_QUEUE_THRESHOLD = 10
 REPLAY_QUEUE_THRESHOLD = 50
+
+
+def whole_logs(logs: float) -> int:
+    """Whole logs in a queue or a loss: a partly written log is not a log yet, as in
+    CopyQueueLength; float dust just below a whole counts as that whole."""
+    return math.floor(logs + 1e-6)
 
 
 class Outcome(StrEnum):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from dagsim.config.schema import Scenario
 from dagsim.config.units import parse_moment
+from dagsim.domain import whole_logs
 from dagsim.model.simulation import Simulation
 from dagsim.records import format_clock
 
@@ -81,8 +80,8 @@ def status_table(sim: Simulation) -> pd.DataFrame:
             {
                 "Name": f"{database}\\{server}",
                 "Status": status,
-                "CopyQueueLength": 0 if stale_mount else _whole(copy_queue[row]),
-                "ReplayQueueLength": 0 if stale_mount else _whole(replay_queue[row]),
+                "CopyQueueLength": 0 if stale_mount else whole_logs(copy_queue[row]),
+                "ReplayQueueLength": 0 if stale_mount else whole_logs(replay_queue[row]),
                 "LastInspectedLogTime": inspected,
                 "ContentIndexState": content_index,
                 "ActivationSuspended": activation_suspended,
@@ -91,6 +90,3 @@ def status_table(sim: Simulation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COPY_STATUS_COLUMNS))
 
 
-def _whole(logs: float) -> int:
-    # A partly written log is not in any queue yet; tolerate float dust just below a whole.
-    return int(math.floor(logs + 1e-6))

@@ -18,7 +18,7 @@ import simpy
 
 from dagsim.config.schema import Scenario
 from dagsim.config.units import format_duration
-from dagsim.domain import Outcome
+from dagsim.domain import Outcome, whole_logs
 from dagsim.model.cluster import Cluster
 from dagsim.model.copy_health import CopyHealth
 from dagsim.model.engine import ControllableEngine
@@ -193,12 +193,10 @@ class ActiveManager:
         return self.layout.database_names[d]
 
     def rows_of(self, d: int) -> range:
-        first = int(self.layout.db_first_copy[d])
-        stop = int(self.layout.db_first_copy[d + 1]) if d + 1 < self.layout.n_databases else self.layout.n_copies
-        return range(first, stop)
+        return self.layout.rows_of(d)
 
     def rows_on(self, server: str) -> list[int]:
-        return [r for r, (_, s) in enumerate(self.layout.copy_names) if s == server]
+        return self.layout.rows_on(server)
 
     def active_row(self, d: int) -> int:
         return int(self.engine.active[d])
@@ -387,9 +385,9 @@ class ActiveManager:
             row = self.layout.copy_row(draft.database, ranked.copy.server)
             choice = self._acll_plan(d, source_row, row)
             dial = override or ranked.copy.mount_dial
-            if not dial_allows(dial, _whole(choice.lost)):
+            if not dial_allows(dial, whole_logs(choice.lost)):
                 text = (
-                    f"{ranked.copy.server}: would lose {_whole(choice.lost)} logs; AutoDatabaseMountDial "
+                    f"{ranked.copy.server}: would lose {whole_logs(choice.lost)} logs; AutoDatabaseMountDial "
                     f"{_DIAL_NAMES[dial]} allows {DIAL_LIMITS[dial]:g}, so try the next copy."
                 )
                 draft.candidates.append(text)
@@ -433,8 +431,8 @@ class ActiveManager:
                     site=self.topology.site_of(server),
                     activation_preference=int(self.layout.copy_preference[row]),
                     status=status,
-                    copy_queue=math.floor(cq + 1e-6),
-                    replay_queue=math.floor(rq + 1e-6),
+                    copy_queue=whole_logs(cq),
+                    replay_queue=whole_logs(rq),
                     content_index=health.content_index.capitalize(),
                     suspended=health.operator_suspended,
                     activation_suspended=health.activation_suspended,
@@ -487,7 +485,7 @@ class ActiveManager:
             self.decide(
                 d,
                 f"Attempt copy last logs from {draft.source} failed after {format_duration(choice.acll_seconds)}: "
-                f"its logs cannot be read; {server} is missing {_whole(choice.lost)} logs.",
+                f"its logs cannot be read; {server} is missing {whole_logs(choice.lost)} logs.",
             )
         elif choice.last_logs:
             self.decide(d, f"Copied the last {choice.last_logs:.0f} logs from {draft.source} to {server}.")
@@ -505,7 +503,7 @@ class ActiveManager:
             self.decide(d, f"{server} can no longer mount {draft.database}: {blocker}; selecting again.")
             return False
         # A partly written log is not a log yet: losses count whole logs, as copy queues do.
-        lost = _whole(self.engine.activate(d, row, last_logs_copied=choice.last_logs))
+        lost = whole_logs(self.engine.activate(d, row, last_logs_copied=choice.last_logs))
         if self.engine.source_blocked[d] != self.health[row].log_volume_failed:
             self.engine.set_source_blocked(d, self.health[row].log_volume_failed)
         dial = override or self.servers[server].auto_database_mount_dial
@@ -706,10 +704,6 @@ def _switchover_dial(override: str | None) -> str | None:
     if override is None:
         return "lossless"
     return None if override == "none" else override
-
-
-def _whole(logs: float) -> int:
-    return math.floor(logs + 1e-6)
 
 
 def _messages_per_log(database) -> float:

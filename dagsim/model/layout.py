@@ -74,3 +74,13 @@ class Layout:
 
     def copy_row(self, database: str, server: str) -> int:
         return self.copy_names.index((database, server))
+
+    def rows_of(self, d: int) -> range:
+        """Rows of database ``d``'s copies (they are contiguous)."""
+        first = int(self.db_first_copy[d])
+        stop = int(self.db_first_copy[d + 1]) if d + 1 < self.n_databases else self.n_copies
+        return range(first, stop)
+
+    def rows_on(self, server: str) -> list[int]:
+        """Rows of the copies that ``server`` holds."""
+        return [r for r, (_, s) in enumerate(self.copy_names) if s == server]

@@ -250,9 +250,7 @@ class PerLogReplication(ReplicationEngine):
             self.recorder.event(self.env.now, f"{kind}_normal", database, server, f"{column} back to {level} or below")
 
     def _db_rows(self, d: int) -> range:
-        first = self.layout.db_first_copy[d]
-        stop = self.layout.db_first_copy[d + 1] if d + 1 < self.layout.n_databases else self.layout.n_copies
-        return range(first, stop)
+        return self.layout.rows_of(d)
 
     def _truncation_point(self, d: int) -> int:
         if self.frozen_at[d] >= 0 or not self.layout.circular_logging[d]:

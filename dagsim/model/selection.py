@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dagsim.domain import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD
+from dagsim.domain import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD, whole_logs
 
 __all__ = [
     "DIAL_LIMITS",
@@ -238,8 +238,8 @@ def _precheck(copy: CandidateCopy, checks: SwitchoverChecks) -> str | None:
         copy.copy_queue >= COPY_QUEUE_LIMIT or copy.replay_queue >= REPLAY_QUEUE_LIMIT
     ):
         return (
-            f"switchover pre-check: copy queue {_number(math.floor(copy.copy_queue + 1e-6))} / replay queue "
-            f"{_number(math.floor(copy.replay_queue + 1e-6))} logs, not under {COPY_QUEUE_LIMIT} / "
+            f"switchover pre-check: copy queue {_number(whole_logs(copy.copy_queue))} / replay queue "
+            f"{_number(whole_logs(copy.replay_queue))} logs, not under {COPY_QUEUE_LIMIT} / "
             f"{REPLAY_QUEUE_LIMIT} (skip_lag_checks skips it)"
         )
     if not checks.skip_client_experience_checks and copy.content_index != "Healthy":

@@ -16,10 +16,10 @@ diverged and resynchronizes when it rejoins.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from dagsim.config.units import format_duration
+from dagsim.domain import whole_logs
 from dagsim.model.cluster import StalePartition
 from dagsim.model.selection import DIAL_LIMITS, CandidateCopy, select_copies
 
@@ -117,7 +117,7 @@ class StaleActiveManager:
                     site=am.topology.site_of(server),
                     activation_preference=int(am.layout.copy_preference[row]),
                     status="Failed" if health.volume_failed or health.log_volume_full else "Healthy",
-                    copy_queue=math.floor(self.snapshots.get(row, 0.0) + 1e-6),
+                    copy_queue=whole_logs(self.snapshots.get(row, 0.0)),
                     replay_queue=0.0,
                     content_index=health.content_index.capitalize(),
                     suspended=health.operator_suspended,
