@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -38,6 +39,9 @@ from dagsim.model.split_brain import StaleActiveManager
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
 from dagsim.records import DecisionRecord, FailoverRecord
+
+if TYPE_CHECKING:
+    from dagsim.model.client_access import ClientAccess
 
 __all__ = ["ActiveManager"]
 
@@ -183,7 +187,7 @@ class ActiveManager:
         self._changed = env.event()
         self._messages_per_log = [_messages_per_log(d) for d in scenario.databases]
         engine.on_volume_full = self._volume_filled
-        self.client_access = None  # set by the simulation when client access is modelled
+        self.client_access: ClientAccess | None = None  # set by the simulation when client access is modelled
 
     # ------------------------------------------------------------------ helpers
     def server_of(self, row: int) -> str:
@@ -325,7 +329,9 @@ class ActiveManager:
                     self.decide(d, f"No copy of {draft.database} can be mounted: it stays dismounted until one can.")
                     self.recorder.event(self.env.now, "failover_blocked", draft.database, draft.source, "no acceptable copy")
                     self.pending[d] = draft
-                    self._waiting[d] = self.env.active_process
+                    process = self.env.active_process
+                    assert process is not None  # a failover is a process
+                    self._waiting[d] = process
                     try:
                         yield self._changed
                     except simpy.Interrupt:
@@ -355,7 +361,7 @@ class ActiveManager:
         health_triggered: bool = False,
     ):
         """Wait for a PAM, run best copy selection, and pick the first copy the dial accepts."""
-        if not self.cluster.quorum.held:
+        if self.cluster.quorum is None or not self.cluster.quorum.held:
             self.decide(d, "The DAG has no quorum: no database can be mounted.")
             return None
         pam = self.cluster.pam_ready()
@@ -422,9 +428,8 @@ class ActiveManager:
             if health.absent:
                 excluded = "the copy has not been added yet (add_database_copy)"
             active_here = self.incoming.get(server, 0) + sum(
-                1 for other in range(self.layout.n_databases) if self.mounted_row[other] is not None
-                and self.server_of(self.mounted_row[other]) == server
-            )  # fmt: skip
+                1 for mounted in self.mounted_row if mounted is not None and self.server_of(mounted) == server
+            )
             copies.append(
                 CandidateCopy(
                     server=server,

@@ -274,10 +274,12 @@ class Cluster:
             if host not in witness_hosts:
                 groups.setdefault(find(host), set()).add(host)
         # A witness is not a router: it joins every group that can reach it.
-        for group in groups.values():
+        for members in groups.values():
             for witness in witness_hosts:
-                if self.host_up.get(witness) and any(self.topology.reachable(m, witness) for m in group):
-                    group.add(witness)
+                if witness is not None and self.host_up.get(witness) and any(
+                    self.topology.reachable(m, witness) for m in members
+                ):
+                    members.add(witness)
         return tuple(frozenset(g) for g in groups.values())
 
     def talk(self, a: str, b: str) -> bool:

@@ -9,6 +9,7 @@ why ``resolve_run`` refuses failure actions, moves and added copies in per_log m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -34,13 +35,20 @@ class LogFlow(Protocol):
     is_active: np.ndarray
     mounted: np.ndarray
     suspended: np.ndarray
-    stats_copy: QueueStats
-    stats_replay: QueueStats
     copy_volume_peak: np.ndarray
     active_volume_peak: np.ndarray
 
     @property
     def generated(self) -> np.ndarray: ...
+
+    @property
+    def written(self) -> np.ndarray: ...
+
+    @property
+    def stats_copy(self) -> QueueStats: ...
+
+    @property
+    def stats_replay(self) -> QueueStats: ...
 
     @property
     def has_route(self) -> np.ndarray: ...
@@ -68,10 +76,11 @@ class ControllableEngine(LogFlow, Protocol):
 
     halted: np.ndarray
     source_blocked: np.ndarray
-    written: np.ndarray
+    on_volume_full: Callable[[int], None] | None
     link_edge: np.ndarray
     link_peak: np.ndarray
     link_peak_at: np.ndarray
+    link_peak_rows: dict[int, np.ndarray]
 
     def queues_of(self, row: int) -> tuple[float, float]: ...
 

@@ -12,6 +12,8 @@ a fixed, small number of numpy calls whatever the size of the DAG.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import simpy
 
@@ -59,7 +61,8 @@ class FluidReplication(ReplicationEngine):
         self.halted = np.zeros(n, dtype=bool)  # neither copies nor replays
         self.absent = np.zeros(n, dtype=bool)  # declared added: false and not added yet: no queues at all
         self.source_blocked = np.zeros(d, dtype=bool)  # the active's logs cannot be read
-        self.on_volume_full = None  # Active Manager's callback: a full volume is a failure item
+        # Active Manager's callback: a full volume is a failure item.
+        self.on_volume_full: Callable[[int], None] | None = None
         # Seeding copies (docs/scenario-reference.md#databases): row -> [database bytes still to copy, cap in bytes/s,
         # event fired when done]. They share NICs and links with log shipping.
         self.seeding: dict[int, list] = {}
@@ -402,8 +405,8 @@ class FluidReplication(ReplicationEngine):
 
     def _settle(self, now: float) -> None:
         """Land queues exactly on the levels they were predicted to reach by now."""
-        due = self._when <= now + 1e-9 * max(1.0, now)
-        rows = due.any(axis=1)
+        due = np.asarray(self._when <= now + 1e-9 * max(1.0, now))
+        rows = np.asarray(due.any(axis=1))
         if not rows.any():
             return
         q = self.q
@@ -462,6 +465,7 @@ class FluidReplication(ReplicationEngine):
             seed_incidence = np.zeros((len(seeding), link_demand.size))
             for i, r in enumerate(seeding):
                 route = self.paths.routes[r]
+                assert route is not None  # only copies with a route seed
                 seed_incidence[i, list(route.edges)] = self.topology.bytes_per_seeded_mib(route)
             seed_demand = np.array([self.seeding[r][1] / LOG_BYTES for r in seeding])
             link_demand = link_demand + seed_incidence.T @ seed_demand

@@ -36,7 +36,14 @@ class Layout:
     def from_scenario(cls, scenario: Scenario) -> Layout:
         servers = tuple(s.name for s in scenario.servers)
         server_row = {name: i for i, name in enumerate(servers)}
-        names, dbs, hosts, prefs, lags, tlags, first, active = [], [], [], [], [], [], [], []
+        names: list[tuple[str, str]] = []
+        dbs: list[int] = []
+        hosts: list[int] = []
+        prefs: list[int] = []
+        lags: list[float] = []
+        tlags: list[float] = []
+        first: list[int] = []
+        active: list[int] = []
         for d, database in enumerate(scenario.databases):
             first.append(len(names))
             for copy in database.copies:

@@ -334,7 +334,7 @@ def land_span(e: FluidReplication, span: Span, m: int) -> None:
         for j in range(1, m):
             e._track_link_demand(span.shipping[:, j], float(times[j]), span.ship_rows)
     grown = span.cum[:, m]
-    for j in np.flatnonzero(span.g_changes[1:m]) + 1:
+    for j in (np.flatnonzero(span.g_changes[1:m]) + 1).tolist():
         e.history.append((float(times[j]), e.generated + span.cum[:, j], span.gen[:, j]))
     e.generated = e.generated + grown
     e.written = e.written + grown

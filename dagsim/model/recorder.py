@@ -36,8 +36,7 @@ class Recorder:
     def due(self, t0: float, t1: float, *, inclusive: bool = False) -> tuple[slice, np.ndarray]:
         """Sample rows whose time lies in ``[t0, t1)`` (``[t0, t1]`` if ``inclusive``)."""
         start = self._next
-        side = "right" if inclusive else "left"
-        stop = int(np.searchsorted(self.sample_times, t1, side=side))
+        stop = int(np.searchsorted(self.sample_times, t1, side="right" if inclusive else "left"))
         stop = max(stop, start)
         self._next = stop
         return slice(start, stop), self.sample_times[start:stop]

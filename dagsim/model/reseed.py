@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dagsim.model.engine import ControllableEngine
+
 if TYPE_CHECKING:
     from dagsim.model.simulation import Simulation
 
@@ -14,7 +16,12 @@ class Reseeder:
     """AutoReseed: wait, try to resume a few times, then reseed onto a spare volume."""
 
     def __init__(self, sim: Simulation) -> None:
+        if sim.manager is None or sim.cluster is None or not isinstance(sim.replication, ControllableEngine):
+            raise ValueError("reseeding needs Active Manager and an engine it can drive (fluid mode)")
         self.sim = sim
+        self.manager = sim.manager
+        self.cluster = sim.cluster
+        self.engine: ControllableEngine = sim.replication
         self.spec = sim.scenario.reseed
         self._running: set[int] = set()
 
@@ -38,18 +45,18 @@ class Reseeder:
 
     def _auto_reseed(self, row: int):
         sim, spec = self.sim, self.spec
-        health = sim.manager.health[row]
+        health = self.manager.health[row]
         database, server = sim.layout.copy_names[row]
         yield sim.env.timeout(spec.auto_reseed_wait)
         for attempt in range(1, spec.auto_reseed_resume_attempts + 1):
             if not health.failed_and_suspended:
                 self._running.discard(row)
                 return
-            if not health.volume_failed and sim.cluster.up(server):
+            if not health.volume_failed and self.cluster.up(server):
                 sim.record("copy_resumed", database, server, f"AutoReseed resume attempt {attempt} succeeded")
                 health.failed_and_suspended = False
-                sim.manager.sync_copy(row)
-                sim.manager.changed()
+                self.manager.sync_copy(row)
+                self.manager.changed()
                 self._running.discard(row)
                 return
             sim.record("auto_reseed_resume_failed", database, server, f"resume attempt {attempt} failed")
@@ -60,24 +67,24 @@ class Reseeder:
 
     def _seed(self, row: int, how: str):
         sim = self.sim
-        health = sim.manager.health[row]
+        health = self.manager.health[row]
         database, server = sim.layout.copy_names[row]
         size = sim.scenario.database(database).database_size
         seconds = size / self.spec.seeding_rate
         health.failed_and_suspended = False
         health.seeding = True
-        sim.manager.sync_copy(row)
+        self.manager.sync_copy(row)
         sim.record(
             "seeding_started", database, server,
             f"{how}: {size / 1024**3:.0f} GB, {seconds / 3600:.1f} h at the seeding rate if the network allows",
         )  # fmt: skip
         # The database crosses the network from the active copy, sharing NICs and links with
         # log shipping (the fluid engine allocates both); a thin WAN makes it slower.
-        yield sim.replication.start_seeding(row, size, self.spec.seeding_rate)
+        yield self.engine.start_seeding(row, size, self.spec.seeding_rate)
         health.seeding = False
         health.diverged_logs = 0.0
-        sim.replication.reposition(row)
-        sim.manager.sync_copy(row)
+        self.engine.reposition(row)
+        self.manager.sync_copy(row)
         sim.record("seeding_completed", database, server, how)
-        sim.manager.changed()
+        self.manager.changed()
         self._running.discard(row)

@@ -336,11 +336,11 @@ def select_copies(
                     f"server health {copy.server_health} is worse than the source's {source_health} "
                     "(no server health check passes)"
                 )
-        if reason is None:
+        if reason is None and tier is not None:
             kept.append(copy)
             tiers[copy.server] = tier
         else:
-            rejected.append(Rejected(copy.server, reason))
+            rejected.append(Rejected(copy.server, reason or "no server health check passes"))
 
     if "lossless" in dials_of_all_copies or not automatic:
         sorted_by = BY_PREFERENCE

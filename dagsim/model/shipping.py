@@ -7,6 +7,8 @@ copy stays there until it is resumed, even after the replication network is repa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from dagsim.model.layout import Layout
@@ -43,9 +45,10 @@ class ShippingPaths:
             was_active = np.frombuffer(self._key[1], dtype=active.dtype)
             was_fallback = np.frombuffer(self._key[2], dtype=bool)
             dirty = ((was_active != active)[layout.copy_db]) | (was_fallback != self.on_mapi_fallback)
-            rows = np.flatnonzero(dirty)
+            changed = np.flatnonzero(dirty)
+            rows: Iterable[int] = changed.tolist()
             incidence = self.incidence.copy()
-            incidence[rows] = 0.0
+            incidence[changed] = 0.0
             routes = list(self.routes)
         else:
             rows = range(layout.n_copies)
@@ -70,7 +73,7 @@ class ShippingPaths:
                 )  # fmt: skip
         has_route = np.array([r is not None for r in routes], dtype=bool)
         if record:
-            for row in np.flatnonzero(has_route != self.has_route):
+            for row in np.flatnonzero(has_route != self.has_route).tolist():
                 if is_active[row]:
                     continue
                 database, server = layout.copy_names[row]

@@ -70,7 +70,9 @@ class Simulation:
         self.topology = parts.new_topology() if parts is not None else Topology.from_scenario(scenario)
         self.workload = Workload(scenario)
         self.recorder = Recorder(self.layout, self.duration, scenario.run.sample_interval)
-        engine = {"fluid": FluidReplication, "per_log": PerLogReplication}[self.mode]
+        engine: type[FluidReplication] | type[PerLogReplication] = (
+            FluidReplication if self.mode == "fluid" else PerLogReplication
+        )
         self.replication: LogFlow = engine(self.env, self.layout, self.topology, self.workload, self.recorder)
         self._actions = 0
         self.activation_suspended: set[int] = set()  # per_log mode's own record of it
@@ -140,7 +142,7 @@ class Simulation:
     def _link_records(self) -> tuple[LinkRecord, ...]:
         """Peak shipping demand per link direction (the fluid engine tracks it; per_log does not)."""
         engine = self.replication
-        if not hasattr(engine, "link_peak"):
+        if not isinstance(engine, ControllableEngine):
             return ()
         topology, names = self.topology, self.layout.copy_names
         records = []

@@ -155,8 +155,9 @@ class StaleActiveManager:
             am.env.now, "database_mounted", name, server,
             f"{how} {server} by a partition with a stale cluster configuration",
         )  # fmt: skip
-        if am.is_mounted(d) and am.mounted_row[d] != row:
-            self._split_brain(d, row, am.mounted_row[d])
+        current = am.mounted_row[d]
+        if current is not None and current != row:
+            self._split_brain(d, row, current)
 
     def _split_brain(self, d: int, stale_row: int, row: int) -> None:
         am = self.am

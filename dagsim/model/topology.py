@@ -143,9 +143,9 @@ class Topology:
         self._link_edges: dict[str, list[tuple[nx.MultiGraph, Node, Node]]] = {}
         for link in scenario.links:
             a, b = link.sites
-            for site in (a, b):
-                if site not in site_set:
-                    raise ValueError(f"link {link.name!r} names unknown site {site!r}")
+            for end in (a, b):
+                if end not in site_set:
+                    raise ValueError(f"link {link.name!r} names unknown site {end!r}")
             ua, ub = ("site", a), ("site", b)
             common = {"kind": "link", "name": link.name, "network": None, "latency": link.latency}
             fwd = new_edge(tail=ua, head=ub, capacity=link.bandwidth, **common)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from dagsim.config.mrs import MoveBatchSpec
 from dagsim.model.topology import LOG_BYTES
 
 __all__ = ["MailboxReplicationService", "MoveRecord"]
@@ -165,7 +166,7 @@ class MailboxReplicationService:
     def __init__(self, sim) -> None:
         self.sim = sim
         self.spec = sim.scenario.mrs
-        self.batches = []
+        self.batches: list[tuple[MoveBatchSpec, _MoveTraffic, list[_Move]]] = []
         self.in_progress: dict[tuple[str, str], int] = {}  # ("target database", name) -> requests copying
         names = [d.name for d in sim.scenario.databases]
         for batch in self.spec.batches:
