@@ -27,3 +27,15 @@ def test_the_per_log_engine_is_a_log_flow_but_not_controllable():
     assert isinstance(sim.replication, LogFlow)
     assert not isinstance(sim.replication, ControllableEngine)
     assert sim.manager is None
+
+
+def test_every_timeline_action_has_exactly_one_handler():
+    """Each action type of the scenario schema is played by a handler in model/actions.py, and no handler is orphaned."""
+    import typing
+
+    from dagsim.config.schema import Action
+    from dagsim.model.actions import _HANDLERS
+
+    union = typing.get_args(Action)[0]
+    names = {typing.get_args(cls.model_fields["action"].annotation)[0] for cls in typing.get_args(union)}
+    assert names == set(_HANDLERS)
