@@ -11,7 +11,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -398,7 +398,7 @@ _REWORDED = {
 }
 
 
-def _message(error: dict[str, Any], loc: Loc, owner: type[BaseModel] | None) -> str:
+def _message(error: Mapping[str, Any], loc: Loc, owner: type[BaseModel] | None) -> str:
     kind, context = error["type"], error.get("ctx", {})
     if kind == "extra_forbidden":
         key = str(loc[-1])

@@ -38,7 +38,8 @@ def _bare_numbers(scenario: Scenario, marks: Marks) -> Iterator[tuple[Loc, str]]
     # A bare number is in the base unit: bits per second, seconds. Small ones are typos.
     for loc, text in marks.typed_text.items():
         key = loc[-1] if loc else None
-        if key in _BANDWIDTH_KEYS and _number(text) is not None and _number(text) < 100_000:
+        number = _number(text)
+        if key in _BANDWIDTH_KEYS and number is not None and number < 100_000:
             yield loc, f"a bare number is bits per second: {key}: {text} is {text} bit/s; write a unit, e.g. {text}Mbps"
         elif key == "latency" and (value := _number(text)) is not None and value >= 1:
             yield loc, f"a bare number is seconds: latency: {text} is {format_duration(value)} one way; write a unit, e.g. {text}ms"
@@ -81,7 +82,7 @@ def _detours(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
             graph.add_edge(a, b, latency=link.latency, name=link.name)
     site_of = {s.name.lower(): s.site.lower() for s in scenario.servers}
     spelled = {s.name.lower(): s.name for s in scenario.sites}
-    pairs = set()
+    pairs: set[frozenset[str]] = set()
     for database in scenario.databases:
         sites = sorted({site_of[c.server.lower()] for c in database.copies if c.server.lower() in site_of})
         pairs.update(frozenset((a, b)) for i, a in enumerate(sites) for b in sites[i + 1:])

@@ -12,6 +12,7 @@ import difflib
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from dagsim.config.errors import Loc
 from dagsim.config.failures import failure_findings
@@ -47,7 +48,7 @@ def _undefined(kind: str, name: str, known: Sequence[str]) -> str:
 
 
 def _unique_names(scenario: Scenario) -> Iterator[Finding]:
-    groups = {
+    groups: dict[str, tuple[str, Sequence[Any]]] = {
         "site": ("sites", scenario.sites),
         "network": ("networks", scenario.networks),
         "link": ("links", scenario.links),
@@ -237,21 +238,24 @@ def _timeline(scenario: Scenario) -> Iterator[Finding]:
             if action.server not in cas_names:
                 yield (*here, "server"), _undefined("Client Access server", action.server, cas_names)
             continue
-        if "to_site" in fields and action.to_site not in known["site"]:
-            yield (*here, "to_site"), _undefined("site", action.to_site, known["site"])
-        database = databases.get(getattr(action, "database", None) or "")
-        if "database" in fields and database is None:
-            yield (*here, "database"), _undefined("database", action.database, list(databases))
+        to_site = getattr(action, "to_site", None)
+        if to_site is not None and to_site not in known["site"]:
+            yield (*here, "to_site"), _undefined("site", to_site, known["site"])
+        named = getattr(action, "database", None)
+        database = databases.get(named or "")
+        if named is not None and database is None:
+            yield (*here, "database"), _undefined("database", named, list(databases))
         for field, names in known.items():
             value = getattr(action, field, None)
             if field in fields and value is not None and value not in names:
                 kind = "replication network" if field == "network" else "server" if field == "target" else field
                 yield (*here, field), _undefined(kind, value, names)
-        if "sites" in fields:
-            for end_index, site in enumerate(action.sites):
+        sites = getattr(action, "sites", None)
+        if sites is not None:
+            for end_index, site in enumerate(sites):
                 if site not in known["site"]:
                     yield (*here, "sites", end_index), _undefined("site", site, known["site"])
-            if action.sites[0] == action.sites[1]:
+            if sites[0] == sites[1]:
                 yield (*here, "sites"), "a WAN partition is between two different sites"
         if database is None:
             continue

@@ -641,7 +641,7 @@ class ProtocolSpec(Spec):
     next_ip_wait: Duration = Field(default=20.0, description="wait before trying the next IP of a dead server")
 
 
-DEFAULT_PROTOCOLS: dict[str, ProtocolSpec] = {
+DEFAULT_PROTOCOLS: dict[Protocol, ProtocolSpec] = {
     "outlook": ProtocolSpec(share=0.55, request_interval=0.0, retry_interval=15.0),
     "owa": ProtocolSpec(share=0.15, request_interval=0.0, retry_interval=10.0),
     "eas": ProtocolSpec(share=0.20, request_interval=0.0, retry_interval=30.0, retry_backoff=2.0, max_retry_interval=480.0),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Annotated
 
 import numpy as np
@@ -154,7 +155,7 @@ def _duration(value: object) -> float:
     return total
 
 
-def _parse_with_units(value: object, units: dict[str, float], kind: str, example: str) -> float:
+def _parse_with_units(value: object, units: Mapping[str, float], kind: str, example: str) -> float:
     if isinstance(value, bool):
         raise _reject(kind, value, example)
     if isinstance(value, int | float):
