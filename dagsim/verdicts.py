@@ -46,6 +46,8 @@ def link_verdict(record: LinkRecord, result: RunResult) -> str:
     behind = set(record.copies)
     stats = [c for c in result.copy_records if f"{c.database}\\{c.server}" in behind]
     above = [c for c in stats if c.copy_queue_peak > COPY_QUEUE_THRESHOLD]
+    if not stats:
+        return line + "the peak is seeding traffic; no copy ships logs over it then"
     if not above:
         if len(stats) == 1:
             return line + f"the copy behind it keeps its copy queue under {COPY_QUEUE_THRESHOLD:g} logs"

@@ -81,3 +81,18 @@ def test_run_text_says_which_copies_the_queue_table_leaves_out():
     note = next(line for line in text.splitlines() if line.startswith("Not listed: the active copies"))
     assert all(name in note for name in active)
     assert "Log volume peak Capacity Peak use" in text
+
+
+def test_a_link_peak_made_only_of_seeding_says_so():
+    """A link whose peak demand is a seed, with no copy shipping logs over it, is not described by copies."""
+    from pathlib import Path
+
+    import dagsim
+    from dagsim.verdicts import link_verdicts
+
+    path = Path(__file__).parent.parent / "scenarios" / "add-copy-seeding.yaml"
+    # DB2 loses its DR copy: at 10:00 only DB1's new copy, seeding, crosses the WAN.
+    text = path.read_text().replace("      - {server: DR-MBX2, activation_preference: 2}\n", "")
+    result = dagsim.simulate(dagsim.load_scenario_text(text))
+    line = next(v for v in link_verdicts(result) if v.startswith("WAN-HQ-DR HQ→DR"))
+    assert "seeding traffic" in line and "0 copies" not in line

@@ -234,18 +234,22 @@ class Cluster:
         """The stale partition ``server`` is in, if any."""
         return next((p for p in self.stale_partitions if server in p.members), None)
 
-    def stale_mount_blocker(self, server: str) -> str | None:
-        """Why Active Manager on ``server``, in a stale partition, may not mount (None: it may)."""
-        if self.stale_partition_of(server) is None:
-            return "server is not in a partition that holds quorum"
-        if server in self.knows_stopped:
-            return "server is stopped (Stop-DatabaseAvailabilityGroup)"
+    def _local_blocker(self, server: str) -> str | None:
+        """What stops a server from mounting whichever partition it is in: DAC, its MAPI network."""
         if not self.dac.may_mount(server):
             return "DACP bit is 0 (datacenter activation coordination)"
         mapi = self.topology.mapi_network
         if mapi is not None and (server, mapi) in self.nic_failed:
             return "its MAPI network is down"
         return None
+
+    def stale_mount_blocker(self, server: str) -> str | None:
+        """Why Active Manager on ``server``, in a stale partition, may not mount (None: it may)."""
+        if self.stale_partition_of(server) is None:
+            return "server is not in a partition that holds quorum"
+        if server in self.knows_stopped:
+            return "server is stopped (Stop-DatabaseAvailabilityGroup)"
+        return self._local_blocker(server)
 
     def _state(self, members: tuple[str, ...], witness: str | None, running: frozenset[str]) -> ClusterState:
         return ClusterState(
@@ -299,12 +303,7 @@ class Cluster:
             return "server is not a member of the cluster"
         if not self.in_quorum(server):
             return "server is not in the partition that holds quorum"
-        if not self.dac.may_mount(server):
-            return "DACP bit is 0 (datacenter activation coordination)"
-        mapi = self.topology.mapi_network
-        if mapi is not None and (server, mapi) in self.nic_failed:
-            return "its MAPI network is down"
-        return None
+        return self._local_blocker(server)
 
     # ------------------------------------------------------------------ PAM
     def _check_pam(self, record: bool) -> None:
