@@ -428,7 +428,8 @@ def _candidate(expectation: Candidate, run: _Run) -> Evaluation:
     else:
         # Rejected by best copy selection, or passed over because its mount dial refused the loss.
         refusals = [line for line in lines if line.startswith(f"{server}: rejected, ") or " would lose " in line]
-        passed = any(expectation.rejected.casefold() in line.casefold() for line in refusals)
+        words = (expectation.rejected or "").casefold()  # the schema requires one of the two
+        passed = any(words in line.casefold() for line in refusals)
     return passed, expected, " | ".join(lines), record
 
 

@@ -62,7 +62,8 @@ def status_table(sim: Simulation) -> pd.DataFrame:
             inspected = ""
         else:
             if health is not None:
-                status = health.passive_status(server_up=sim.cluster.up(server), connected=bool(engine.has_route[row]))
+                server_up = sim.cluster is not None and sim.cluster.up(server)
+                status = health.passive_status(server_up=server_up, connected=bool(engine.has_route[row]))
             elif engine.suspended[row]:
                 status = "Suspended"
             else:

@@ -319,8 +319,10 @@ def test_the_documented_event_kinds_are_exactly_the_recorded_ones():
     text = (Path(__file__).parent.parent / "docs" / "expectations.md").read_text()
     paragraph = text[text.index("`event` kinds are the `kind` column") : text.index("An unknown kind is an")]
     assert set(re.findall(r"`([a-z_]+)`", paragraph)) - {"event", "kind"} == {k.value for k in EventKind}
-    recorder = Recorder.__new__(Recorder)
-    recorder.events = []
+    from dagsim.model.layout import Layout
+
+    layout = Layout.from_scenario(dagsim.load_scenario(Path(__file__).parent.parent / "scenarios" / "quickstart.yaml"))
+    recorder = Recorder(layout, 3600.0, 300.0)
     recorder.event(1.0, "server_failed", server="MBX1")
     assert recorder.events[0].kind == "server_failed"
     with pytest.raises(ValueError):

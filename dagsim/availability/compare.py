@@ -54,11 +54,12 @@ def _agree(a: Answer, b: Answer) -> tuple[bool | None, str]:
         return None, "one of them does not apply"
     point_a = a.value is not None and a.low == a.high
     point_b = b.value is not None and b.low == b.high
-    if point_a and point_b:
+    if point_a and point_b and a.value is not None and b.value is not None:
         same = math.isclose(a.value, b.value, rel_tol=1e-9)
         return same, "equal" if same else "different values"
     if point_a or point_b:
         point, other = (a, b) if point_a else (b, a)
+        assert point.value is not None  # a point answer has a value
         inside = other.low <= point.value <= other.high
         if other.value is None:
             return inside, f"{point.method} is {'under' if inside else 'above'} {other.method}'s upper bound"

@@ -320,19 +320,24 @@ def _ctmc(scenario, model: FailureModel, oracle: MountOracle, max_states: int) -
     n = len(components)
     crews = model.repair_crews
     crewed = [c.crew for c in components]
-    start = (0, ())
-    index = {start: 0}
-    order = [start]
-    rows, cols, rates, causes = [], [], [], []
-    queue = deque([start])
+    State = tuple[int, tuple[int, ...]]  # (down components as a bit mask, crew queue)
+    start: State = (0, ())
+    index: dict[State, int] = {start: 0}
+    order: list[State] = [start]
+    rows: list[int] = []
+    cols: list[int] = []
+    rates: list[float] = []
+    causes: list = []
+    queue: deque[State] = deque([start])
     while queue:
         state = queue.popleft()
         mask, waiting = state
         here = index[state]
-        waiting_set = set(waiting)
+        waiting_set: set[int] = set(waiting)
         crews_busy = sum(1 for i in range(n) if crewed[i] and (mask >> i) & 1) - len(waiting)
         for i in range(n):
             bit = 1 << i
+            nxt: State
             if not mask & bit:
                 if crewed[i] and crews is not None and crews_busy >= crews:
                     nxt = (mask | bit, (*waiting, i))
@@ -401,7 +406,7 @@ def _ctmc(scenario, model: FailureModel, oracle: MountOracle, max_states: int) -
     for d, name in enumerate(model.databases):
         copies = model.copies_of(d)
         use = usable[:, copies]
-        up = use.any(axis=1)
+        up = np.asarray(use.any(axis=1))
         first = np.where(up, use.argmax(axis=1), -1)  # the active copy: best usable preference
         unavailability = float(pi[~up].sum())
         outage = up[rows_a] & ~up[cols_a]

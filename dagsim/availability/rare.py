@@ -163,7 +163,7 @@ class _Process:
         self.copy_server = np.array([server_index[s] for s in model.copy_server], dtype=np.intp)
         self.copy_db = np.array(model.copy_database, dtype=np.intp)
         self.n_db = len(model.databases)
-        self.component_copies = [[] for _ in comps]
+        self.component_copies: list[list[int]] = [[] for _ in comps]
         for c, local in enumerate(model.copy_local):
             for i in local:
                 self.component_copies[i].append(c)
@@ -575,12 +575,12 @@ def rare_availability(
         _batch(process, seed, batch, size, failure_bias, outage_end, sums)
         batch += 1
         dag = _ratio(sums.dag_x, sums.dag_x2, sums.n, sums.dag_f, sums.dag_f2, sums.dag_ft, sums.t, sums.t2, sums.m)
-        structural = _ratio(sums.dag_d, sums.dag_d2, sums.n, 0.0, 0.0, 0.0, sums.t, sums.t2, sums.m)
+        rare_part = _ratio(sums.dag_d, sums.dag_d2, sums.n, 0.0, 0.0, 0.0, sums.t, sums.t2, sums.m)
         if progress is not None:
             progress(sums.n, planned, dag)
         # Both the rare part and the whole must be precise: the failovers are estimated
         # from the unbiased cycles, the outages from the biased ones.
-        worst = max(dag.relative_error, structural.relative_error)
+        worst = max(dag.relative_error, rare_part.relative_error)
         if worst <= precision and sums.n >= MIN_CYCLES:
             break
     n, m = sums.n, sums.m

@@ -16,6 +16,7 @@ import numpy as np
 
 from dagsim.availability.timeline import replica_timeline
 from dagsim.config.schema import Scenario
+from dagsim.model.engine import ControllableEngine
 from dagsim.model.layout import Layout
 from dagsim.model.simulation import SharedParts, Simulation
 from dagsim.model.topology import Route, Topology
@@ -80,7 +81,11 @@ class _Watch:
     """
 
     def __init__(self, sim: Simulation) -> None:
+        if sim.manager is None or not isinstance(sim.replication, ControllableEngine):
+            raise ValueError("a replica needs Active Manager (fluid mode)")
         self.sim = sim
+        self.manager = sim.manager
+        self.engine: ControllableEngine = sim.replication
         layout = sim.layout
         self.copy_db = layout.copy_db
         n = layout.n_databases
@@ -89,13 +94,7 @@ class _Watch:
         self.last = 0.0
         self.mounted, self.healthy = self._state()
         self.pending = False
-        record = sim.recorder.event
-
-        def event(*args, **kwargs) -> None:
-            record(*args, **kwargs)
-            self._touch()
-
-        sim.recorder.event = event
+        sim.recorder.listeners.append(lambda _event: self._touch())
 
     def _touch(self) -> None:
         if not self.pending:
@@ -104,13 +103,13 @@ class _Watch:
             self.sim.env.timeout(0).callbacks.append(self._check)
 
     def _state(self) -> tuple[np.ndarray, np.ndarray]:
-        sim = self.sim
-        engine = sim.replication
-        mounted = np.array([row is not None for row in sim.manager.mounted_row], dtype=bool)
+        engine = self.engine
+        rows = self.manager.mounted_row
+        mounted = np.fromiter((row is not None for row in rows), dtype=bool, count=len(rows))
         # A passive copy is healthy when it runs (Active Manager halts the copies of a down or
         # stopped server, and failed, suspended or seeding copies) and logs reach it.
         passive = ~engine.is_active & ~engine.halted & engine.has_route
-        healthy = np.bincount(self.copy_db, weights=passive, minlength=len(mounted)).astype(np.intp) + mounted
+        healthy = np.bincount(self.copy_db, weights=passive, minlength=len(mounted)).astype(np.intp) + mounted.astype(np.intp)
         return mounted, healthy
 
     def _advance(self, now: float) -> None:
@@ -165,7 +164,9 @@ class ReplicaRunner:
         lossy = np.zeros(n, dtype=int)
         logs_lost = np.zeros(n)
         messages_lost = np.zeros(n)
-        for record in sim.manager.records():
+        manager = sim.manager
+        assert manager is not None  # _Watch refuses a simulation without one
+        for record in manager.records():
             if record.kind != "failover":
                 continue
             d = position[record.database]
@@ -175,9 +176,11 @@ class ReplicaRunner:
                 logs_lost[d] += record.logs_lost
                 messages_lost[d] += max(record.messages_lost - record.messages_redelivered, 0.0)
         user_minutes = np.zeros((len(self.protocols), n))
-        protocol_row = {name: p for p, name in enumerate(self.protocols)}
-        for (database, protocol), minutes in (sim.client_access.user_minutes() if self.protocols else {}).items():
-            user_minutes[protocol_row[protocol], position[database]] += minutes
+        protocol_row: dict[str, int] = {name: p for p, name in enumerate(self.protocols)}
+        client_access = sim.client_access
+        if self.protocols and client_access is not None:
+            for (database, protocol), minutes in client_access.user_minutes().items():
+                user_minutes[protocol_row[protocol]][position[database]] += minutes
         quorum_losses = sum(1 for event in sim.recorder.events if event.kind == "quorum_lost")
         return ReplicaRecord(
             index=index,

@@ -99,7 +99,7 @@ class AvailabilityResult:
             "scenario": self.scenario.name,
             "seed": self.seed,
             "replicas": self.replicas,
-            "replica_duration_s": self.scenario.failures.replica_duration,
+            "replica_duration_s": self.scenario.failures.replica_duration if self.scenario.failures else None,
             "dag_years": self.years,
             "confidence": self.confidence,
             "stop_rule": self.stop_rule,

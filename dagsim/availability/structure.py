@@ -217,9 +217,8 @@ class MountOracle:
         running = [
             s for s in self.servers if ("servers", s) not in down and self.server_site[s] not in down_sites
         ]
-        witness_up = (
-            self.witness is not None and ("witness", self.witness) not in down and self.witness_site not in down_sites
-        )
+        witness = self.witness if self.witness_site is not None else None
+        witness_up = witness is not None and ("witness", witness) not in down and self.witness_site not in down_sites
         # Cluster._connectivity: servers that reach each other on some network form one group.
         parent = {s: s for s in running}
 
@@ -243,14 +242,14 @@ class MountOracle:
             groups.setdefault(find(s), set()).add(s)
         final = []
         for group in groups.values():
-            if witness_up and any(
+            if witness is not None and self.witness_site is not None and witness_up and any(
                 component_of[self.server_site[m]] == component_of[self.witness_site]
                 for component_of in per_network
                 for m in group
             ):
-                group.add(self.witness)
+                group.add(witness)
             final.append(frozenset(group))
-        up = frozenset(running) | ({self.witness} if witness_up else frozenset())
+        up = frozenset(running) | ({witness} if witness is not None and witness_up else frozenset())
         state = ClusterState(members=self.members, witness=self.witness, up=up, groups=tuple(final))
         held = quorum(state).members
         answer = frozenset(s for s in held if s in self.members)

@@ -90,6 +90,7 @@ def availability(
             rule = "years"
         else:
             rule = "precision"
+            assert precision is not None  # exactly one of years, replicas, precision was given
             target = min(FIRST_ROUND, cap)
             while True:
                 planned = range(len(done), target)

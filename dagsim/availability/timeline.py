@@ -212,7 +212,7 @@ class _Actions:
             self._emit(FailLink if down else RestoreLink, at=time, action="fail_link" if down else "restore_link", link=name)
         elif kind == "witness":
             self.witness_down = down
-            if not self.site_down[self.witness_site]:
+            if self.witness_site is not None and not self.site_down[self.witness_site]:
                 self._witness(time, down)
         elif kind == "cas_servers":
             self.cas_down[name] = down

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from dagsim.domain import EventKind
@@ -28,10 +30,15 @@ class Recorder:
         self.log_volume = np.zeros((count, layout.n_databases), dtype=np.float32)
         self._next = 0
         self.events: list[EventRecord] = []
+        # Called with each event as it is recorded (a study watches the run this way).
+        self.listeners: list[Callable[[EventRecord], None]] = []
 
     def event(self, time: float, kind: str, database: str = "", server: str = "", detail: str = "") -> None:
         """Record an event; ``kind`` must be one of :class:`dagsim.domain.EventKind` (ValueError otherwise)."""
-        self.events.append(EventRecord(float(time), EventKind(kind).value, database, server, detail))
+        record = EventRecord(float(time), EventKind(kind).value, database, server, detail)
+        self.events.append(record)
+        for listener in self.listeners:
+            listener(record)
 
     def due(self, t0: float, t1: float, *, inclusive: bool = False) -> tuple[slice, np.ndarray]:
         """Sample rows whose time lies in ``[t0, t1)`` (``[t0, t1]`` if ``inclusive``)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dagsim.config.schema import Scenario
+from dagsim.config.schema import CopySpec, DatabaseSpec, Scenario
 
 __all__ = ["WITNESS_SITE", "CopiesPoint", "CopiesSizing", "size_copies", "with_copies", "with_witness_in_third_site"]
 
@@ -76,14 +76,13 @@ def with_copies(scenario: Scenario, n: int) -> Scenario:
         raise ValueError(f"copies must be between 1 and {len(servers)} (one per DAG member)")
     site_of = {s.name: s.site for s in scenario.servers}
     load = dict.fromkeys(servers, 0)
-    databases = []
+    databases: list[tuple[DatabaseSpec, list[CopySpec]]] = []
     for database in scenario.databases:
         kept = sorted(database.copies, key=lambda c: c.activation_preference)[:n]
         for copy in kept:
             load[copy.server] = load.get(copy.server, 0) + 1
-        databases.append([database, kept])
-    for entry in databases:
-        database, kept = entry
+        databases.append((database, kept))
+    for database, kept in databases:
         while len(kept) < n:
             used = {c.server for c in kept}
             per_site: dict[str, int] = {}

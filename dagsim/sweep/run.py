@@ -207,7 +207,7 @@ def sweep(
     records = []
     for index, values in enumerate(points):
         for row in done[index]:
-            record = {"point": index}
+            record: dict[str, object] = {"point": index}
             record.update({v.column: _cell(value) for v, value in zip(variations, values, strict=True)})
             record.update(row)
             records.append(record)
