@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 
-__all__ = ["COPY_QUEUE_THRESHOLD", "REPLAY_QUEUE_THRESHOLD", "EventKind", "Outcome", "whole_logs"]
+__all__ = ["COPY_QUEUE_THRESHOLD", "REPLAY_QUEUE_THRESHOLD", "EventKind", "Outcome", "SelectionVerdict", "whole_logs"]
 
 # Best copy selection's criteria sets compare the copy queue with 10 logs and the replay
 # queue with 50 (docs/active-manager.md).
@@ -35,6 +35,14 @@ class Outcome(StrEnum):
     # A Managed Availability failover found no healthier server: the database stays put.
     NO_HEALTHIER_COPY = "no healthier copy; stays on the source"
     IN_PROGRESS = "in progress"  # the run ended first
+
+
+class SelectionVerdict(StrEnum):
+    """What best copy and server selection made of one copy of the database."""
+
+    RANKED = "ranked"  # worth trying, in the order of the record
+    REJECTED = "rejected"  # dropped by BCSS, a switchover pre-check, or because it cannot mount
+    DIAL_REFUSED = "dial_refused"  # ranked, but its mount dial refused the logs it would lose
 
 
 class EventKind(StrEnum):

@@ -47,6 +47,7 @@ from dagsim.config.expect import (
 from dagsim.config.loader import Marks, load_scenario_with_marks
 from dagsim.config.schema import Scenario
 from dagsim.config.units import format_duration
+from dagsim.domain import SelectionVerdict
 from dagsim.records import EventRecord, FailoverRecord, format_clock
 from dagsim.results import RunResult
 
@@ -420,17 +421,16 @@ def _candidate(expectation: Candidate, run: _Run) -> Evaluation:
     record, missing = _one_record(expectation, run)
     if record is None:
         return False, expected, missing, None
-    lines = [line for line in record.candidates if line.startswith(f"{server}: ")]
-    if not lines:
+    mine = [v for v in record.selection if v.server == server]
+    if not mine:
         return False, expected, f"{server} not considered by best copy selection", record
     if expectation.criteria_set is not None:
-        passed = lines[0].startswith(f"{server}: criteria set {expectation.criteria_set} ")
+        passed = mine[0].verdict == SelectionVerdict.RANKED and mine[0].criteria_set == expectation.criteria_set
     else:
         # Rejected by best copy selection, or passed over because its mount dial refused the loss.
-        refusals = [line for line in lines if line.startswith(f"{server}: rejected, ") or " would lose " in line]
         words = (expectation.rejected or "").casefold()  # the schema requires one of the two
-        passed = any(words in line.casefold() for line in refusals)
-    return passed, expected, " | ".join(lines), record
+        passed = any(v.verdict != SelectionVerdict.RANKED and words in v.reason.casefold() for v in mine)
+    return passed, expected, " | ".join(v.text for v in mine), record
 
 
 def _loss(field: str, unit: str) -> Callable[[Any, _Run], tuple[float | None, str, FailoverRecord | None]]:
@@ -633,11 +633,9 @@ def _batch_completed_within(expectation, run: _Run) -> Evaluation:
 
 
 def _batch_stalls(expectation, run: _Run) -> Evaluation:
-    stalls = [
-        e for e in run.events("move_stalled") if e.detail.startswith(f"batch {expectation.batch}:")
-    ]
+    stalls = [e for e in run.events("move_stalled") if e.batch == expectation.batch]
     expected = f"batch {expectation.batch} stalls between {expectation.at_least} and {expectation.at_most} times"
-    measured = f"{len(stalls)}" + (f", first at {format_clock(stalls[0].time)} ({stalls[0].detail.split(': ', 1)[1]})" if stalls else "")
+    measured = f"{len(stalls)}" + (f", first at {format_clock(stalls[0].time)} ({stalls[0].reason})" if stalls else "")
     return expectation.at_least <= len(stalls) <= expectation.at_most, expected, measured, None
 
 
@@ -677,15 +675,14 @@ def _move_stalled(expectation, run: _Run) -> Evaluation:
     batches = {r.batch for r in records}
     stalls = [
         e for e in run.events("move_stalled")
-        if e.detail.split(":", 1)[0].removeprefix("batch ") in batches
-        and (expectation.reason is None or expectation.reason in e.detail)
+        if e.batch in batches and (expectation.reason is None or expectation.reason in e.reason)
     ]  # fmt: skip
     if expectation.request is not None:
         stalled = any(r.stalls > 0 for r in records) and (expectation.reason is None or bool(stalls))
     else:
         stalled = bool(stalls)
     measured = (
-        f"{len(stalls)} stalls, first at {format_clock(stalls[0].time)} ({stalls[0].detail.split(': ', 1)[1]})"
+        f"{len(stalls)} stalls, first at {format_clock(stalls[0].time)} ({stalls[0].reason})"
         if stalls
         else ("stalled" if stalled else "no stall")
     )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -233,16 +232,8 @@ def _open_close(
     return found
 
 
-_SITE = re.compile(r"^site (\S+)")
-_BETWEEN = re.compile(r"between (\S+) and (\S+)")
-
-
 def _servers_of_site_event(result: RunResult, event) -> list[str]:
-    match = _SITE.match(event.detail)
-    if not match:
-        return []
-    site = match.group(1)
-    return [s.name for s in result.scenario.servers if s.site == site]
+    return [s.name for s in result.scenario.servers if event.site and s.site == event.site]
 
 
 def _server_down(result: RunResult) -> dict[object, list[tuple[float, float, str]]]:
@@ -264,14 +255,7 @@ def _links_down(result: RunResult) -> list[tuple[float, float, str]]:
     links = {link.name: link for link in result.scenario.links}
 
     def key(event):
-        if event.kind in ("link_failed", "link_restored"):
-            name = event.detail.removeprefix("link ").strip()
-            return [name] if name in links else []
-        match = _BETWEEN.search(event.detail)
-        if not match:
-            return []
-        pair = {match.group(1), match.group(2)}
-        return [name for name, link in links.items() if set(link.sites) == pair]
+        return [name for name in event.links if name in links]
 
     found = _open_close(
         result,
@@ -288,8 +272,7 @@ def _witness_down(result: RunResult) -> list[tuple[float, float, str]]:
     def key(event):
         if event.kind in ("witness_failed", "witness_restored"):
             return ["witness"]
-        match = _SITE.match(event.detail)
-        return ["witness"] if witness is not None and match and match.group(1) == witness.site else []
+        return ["witness"] if witness is not None and event.site and event.site == witness.site else []
 
     found = _open_close(
         result,

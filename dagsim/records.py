@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CandidateVerdict",
     "ClientOutageRecord",
     "CopyStats",
     "DatabaseStats",
@@ -25,6 +26,10 @@ class EventRecord:
     database: str = ""
     server: str = ""
     detail: str = ""
+    site: str = ""  # a site event's site
+    links: tuple[str, ...] = ()  # every link a link or WAN event took down or brought back
+    batch: str = ""  # an MRS event's batch
+    reason: str = ""  # why a move stalled
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,25 @@ def format_clock(seconds: float) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class CandidateVerdict:
+    """Best copy and server selection's verdict on one copy, as fields (``text`` says it in words).
+
+    ``verdict`` is a :class:`dagsim.domain.SelectionVerdict` value. A ranked copy has the
+    ``criteria_set`` it met and the server ``health_check`` it passed (1 = All Healthy); a
+    rejected copy has the ``reason``; a copy whose mount dial refused the loss has
+    ``logs_lost`` and the dial's words in ``reason``.
+    """
+
+    server: str
+    verdict: str
+    criteria_set: int | None = None
+    health_check: int | None = None
+    reason: str = ""
+    logs_lost: int | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class FailoverRecord:
     """One failover or switchover of one database, phase by phase (times in seconds).
 
@@ -89,6 +113,7 @@ class FailoverRecord:
     messages_lost: float
     messages_redelivered: float
     candidates: tuple[str, ...]  # best copy selection's verdict on every copy, in words
+    selection: tuple[CandidateVerdict, ...] = ()  # the same verdicts as fields, in the order tried
 
     @property
     def outage(self) -> float | None:

@@ -88,7 +88,7 @@ class RunResult:
     @cached_property
     def events(self) -> pd.DataFrame:
         """Every recorded event in time order."""
-        columns = ["time", "kind", "database", "server", "detail"]
+        columns = [f.name for f in fields(EventRecord)]
         return pd.DataFrame([asdict(e) for e in self.event_records], columns=columns)
 
     @cached_property
@@ -228,9 +228,10 @@ class RunResult:
         ]
         written[0].write_text(dump_json(self.summary()))
         written[1].write_text(dump_json(self.provenance()))
-        self.events.to_csv(written[2], index=False)
+        # A cell holds one value: the links an event names are separated by spaces.
+        self.events.assign(links=self.events["links"].map(" ".join)).to_csv(written[2], index=False)
         self.copies.to_csv(written[3], index=False)
-        self.failovers.drop(columns=["candidates"]).to_csv(written[4], index=False)
+        self.failovers.drop(columns=["candidates", "selection"]).to_csv(written[4], index=False)
         self.client_outages.to_csv(written[5], index=False)
         if self.move_records:
             written.append(out / "moves.csv")

@@ -65,7 +65,7 @@ FAIL_MBX1_AT_80S = {**FAIL_MBX1, "at": "80s"}  # MBX2 is then 8 logs behind: cri
 
 
 def _ranked(record):
-    return [line.split(":")[0] for line in record.candidates if "criteria set" in line]
+    return [v.server for v in record.selection if v.verdict == "ranked"]
 
 
 def test_lossy_dials_sort_by_copy_queue():

@@ -46,25 +46,27 @@ def _set_links(sim: Simulation, links: list[str], up: bool, cause: str) -> None:
 
 
 def _fail_link(sim, action):
-    sim.record("link_failed", detail=f"link {action.link}")
+    sim.record("link_failed", detail=f"link {action.link}", links=(action.link,))
     _set_links(sim, [action.link], False, f"link {action.link} failed")
 
 
 def _restore_link(sim, action):
-    sim.record("link_restored", detail=f"link {action.link}")
+    sim.record("link_restored", detail=f"link {action.link}", links=(action.link,))
     _set_links(sim, [action.link], True, f"link {action.link} restored")
 
 
 def _partition_wan(sim, action):
     a, b = action.sites
-    sim.record("wan_partitioned", detail=f"every link between {a} and {b} is down")
-    _set_links(sim, _links_between(sim, a, b), False, f"WAN partition between {a} and {b}")
+    links = _links_between(sim, a, b)
+    sim.record("wan_partitioned", detail=f"every link between {a} and {b} is down", links=tuple(links))
+    _set_links(sim, links, False, f"WAN partition between {a} and {b}")
 
 
 def _heal_wan(sim, action):
     a, b = action.sites
-    sim.record("wan_healed", detail=f"links between {a} and {b} are back")
-    _set_links(sim, _links_between(sim, a, b), True, "WAN healed")
+    links = _links_between(sim, a, b)
+    sim.record("wan_healed", detail=f"links between {a} and {b} are back", links=tuple(links))
+    _set_links(sim, links, True, "WAN healed")
 
 
 def _set_network(sim, server: str, networks: list[str], failed: bool, cause: str) -> None:
@@ -178,7 +180,7 @@ def _restore_server(sim, action):
 
 
 def _fail_site(sim, action):
-    sim.record("site_failed", detail=f"site {action.site} lost power")
+    sim.record("site_failed", detail=f"site {action.site} lost power", site=action.site)
     hosts = sim.cluster.sites_hosts(action.site)
     for host in hosts:
         if host not in sim.manager.servers:
@@ -191,7 +193,7 @@ def _fail_site(sim, action):
 
 
 def _restore_site(sim, action):
-    sim.record("site_restored", detail=f"site {action.site} has power again")
+    sim.record("site_restored", detail=f"site {action.site} has power again", site=action.site)
     for host in sim.cluster.sites_hosts(action.site):
         if host in sim.manager.servers:
             _server_up(sim, host)

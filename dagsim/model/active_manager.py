@@ -19,7 +19,7 @@ import simpy
 
 from dagsim.config.schema import Scenario
 from dagsim.config.units import format_duration
-from dagsim.domain import Outcome, whole_logs
+from dagsim.domain import Outcome, SelectionVerdict, whole_logs
 from dagsim.model.cluster import Cluster
 from dagsim.model.copy_health import CopyHealth
 from dagsim.model.engine import ControllableEngine
@@ -34,11 +34,12 @@ from dagsim.model.selection import (
     dial_allows,
     explain,
     select_copies,
+    verdicts,
 )
 from dagsim.model.split_brain import StaleActiveManager
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
-from dagsim.records import DecisionRecord, FailoverRecord
+from dagsim.records import CandidateVerdict, DecisionRecord, FailoverRecord
 
 if TYPE_CHECKING:
     from dagsim.model.client_access import ClientAccess
@@ -73,6 +74,7 @@ class _Draft:
     messages_lost: float = 0.0
     messages_redelivered: float = 0.0
     candidates: list[str] = field(default_factory=list)
+    selection: list[CandidateVerdict] = field(default_factory=list)
 
     def freeze(self) -> FailoverRecord:
         # A failover that ends up mounting the database on the server it left moved nothing.
@@ -94,6 +96,7 @@ class _Draft:
             messages_lost=self.messages_lost,
             messages_redelivered=self.messages_redelivered,
             candidates=tuple(self.candidates),
+            selection=tuple(self.selection),
         )
 
 
@@ -384,6 +387,7 @@ class ActiveManager:
         )
         lines = explain(selection)
         draft.candidates = lines
+        draft.selection = verdicts(selection)
         self.decide(d, f"Best copy and server selection on the PAM ({self.cluster.pam}):")
         for line in lines:
             self.decide(d, "  " + line)
@@ -391,12 +395,22 @@ class ActiveManager:
             row = self.layout.copy_row(draft.database, ranked.copy.server)
             choice = self._acll_plan(d, source_row, row)
             dial = override or ranked.copy.mount_dial
-            if not dial_allows(dial, whole_logs(choice.lost)):
-                text = (
-                    f"{ranked.copy.server}: would lose {whole_logs(choice.lost)} logs; AutoDatabaseMountDial "
-                    f"{_DIAL_NAMES[dial]} allows {DIAL_LIMITS[dial]:g}, so try the next copy."
-                )
+            lost = whole_logs(choice.lost)
+            if not dial_allows(dial, lost):
+                refusal = f"AutoDatabaseMountDial {_DIAL_NAMES[dial]} allows {DIAL_LIMITS[dial]:g}"
+                text = f"{ranked.copy.server}: would lose {lost} logs; {refusal}, so try the next copy."
                 draft.candidates.append(text)
+                draft.selection.append(
+                    CandidateVerdict(
+                        ranked.copy.server,
+                        SelectionVerdict.DIAL_REFUSED.value,
+                        criteria_set=ranked.criteria_set,
+                        health_check=ranked.health_check,
+                        reason=f"would lose {lost} logs; {refusal}",
+                        logs_lost=lost,
+                        text=text,
+                    )
+                )
                 self.decide(d, text)
                 continue
             return choice

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,9 +34,21 @@ class Recorder:
         # Called with each event as it is recorded (a study watches the run this way).
         self.listeners: list[Callable[[EventRecord], None]] = []
 
-    def event(self, time: float, kind: str, database: str = "", server: str = "", detail: str = "") -> None:
-        """Record an event; ``kind`` must be one of :class:`dagsim.domain.EventKind` (ValueError otherwise)."""
-        record = EventRecord(float(time), EventKind(kind).value, database, server, detail)
+    def event(
+        self,
+        time: float,
+        kind: str,
+        database: str = "",
+        server: str = "",
+        detail: str = "",
+        **fields: Any,
+    ) -> None:
+        """Record an event; ``kind`` must be one of :class:`dagsim.domain.EventKind` (ValueError otherwise).
+
+        ``fields`` are the record's typed fields (``site``, ``links``, ``batch``, ``reason``), so
+        that readers never parse ``detail``.
+        """
+        record = EventRecord(float(time), EventKind(kind).value, database, server, detail, **fields)
         self.events.append(record)
         for listener in self.listeners:
             listener(record)

@@ -20,7 +20,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dagsim.domain import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD, whole_logs
+from dagsim.domain import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD, SelectionVerdict, whole_logs
+from dagsim.records import CandidateVerdict
 
 __all__ = [
     "DIAL_LIMITS",
@@ -38,6 +39,7 @@ __all__ = [
     "health_check",
     "missing_logs_allowed",
     "select_copies",
+    "verdicts",
 ]
 
 # Logs that may be missing when a copy mounts, per AutoDatabaseMountDial (best_effort is
@@ -404,8 +406,26 @@ def explain(selection: Selection) -> list[str]:
             "Sorted by copy queue length (every server with a copy uses a lossy mount dial), "
             "ties by activation preference."
         ]
-    lines += [f"{r.server}: rejected, {r.reason}." for r in selection.rejected]
-    lines += [_spell(r) for r in selection.order]
+    lines += [v.text for v in verdicts(selection)]
     if not selection.order:
         lines.append("No copy can be activated.")
     return lines
+
+
+def verdicts(selection: Selection) -> list[CandidateVerdict]:
+    """Each copy's verdict as fields: the rejected copies first, then the ranked ones in order."""
+    rejected = [
+        CandidateVerdict(r.server, SelectionVerdict.REJECTED.value, reason=r.reason, text=f"{r.server}: rejected, {r.reason}.")
+        for r in selection.rejected
+    ]
+    ranked = [
+        CandidateVerdict(
+            r.copy.server,
+            SelectionVerdict.RANKED.value,
+            criteria_set=r.criteria_set,
+            health_check=r.health_check,
+            text=_spell(r),
+        )
+        for r in selection.order
+    ]
+    return rejected + ranked

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import simpy
@@ -135,8 +136,8 @@ class Simulation:
         if self.manager is not None:
             self.manager.invariants.check_mounted()
 
-    def record(self, kind: str, database: str = "", server: str = "", detail: str = "") -> None:
-        self.recorder.event(self.env.now, kind, database, server, detail)
+    def record(self, kind: str, database: str = "", server: str = "", detail: str = "", **fields: Any) -> None:
+        self.recorder.event(self.env.now, kind, database, server, detail, **fields)
 
     # ------------------------------------------------------------------ results
     def _link_records(self) -> tuple[LinkRecord, ...]:

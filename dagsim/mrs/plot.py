@@ -43,7 +43,7 @@ def moves_in_flight(result, batch: str | None = None, ax=None):
     counts = np.concatenate([[0], np.cumsum([net[t] for t in moments]), [0]])
     ax.step(np.array(times) / hours, counts, where="post", color="tab:blue", label="requests copying")
     events = result.events
-    mine = events[(events.database == database) & events.detail.str.contains(f"batch {spec.name}:", regex=False)]
+    mine = events[(events.database == database) & (events.batch == spec.name)]
     stalled_at = None
     for _, event in mine.iterrows():
         if event.kind == "move_stalled" and stalled_at is None:

@@ -262,7 +262,12 @@ class MailboxReplicationService:
         if batch.start > env.now:
             yield env.timeout(batch.start - env.now)
         where = batch.target_database or batch.source_database
-        sim.record("move_batch_started", where, detail=f"batch {batch.name}: {len(moves)} {batch.request_type} requests")
+        sim.record(
+            "move_batch_started",
+            where,
+            detail=f"batch {batch.name}: {len(moves)} {batch.request_type} requests",
+            batch=batch.name,
+        )
         waiting = list(moves)
         active: list[_Move] = []
         completing: list[tuple[float, _Move]] = []
@@ -328,7 +333,13 @@ class MailboxReplicationService:
                         move.detail = new_blocker
                 kind = "move_stalled" if new_blocker is not None else "move_resumed"
                 if active:
-                    sim.record(kind, where, detail=f"batch {batch.name}: {new_blocker or 'data guarantee met'}")
+                    sim.record(
+                        kind,
+                        where,
+                        detail=f"batch {batch.name}: {new_blocker or 'data guarantee met'}",
+                        batch=batch.name,
+                        reason=new_blocker or "",
+                    )
                 blocker = new_blocker
             if blocker is not None:
                 for move in active:
@@ -338,7 +349,9 @@ class MailboxReplicationService:
                 active.remove(move)
                 self._free_slot(move)
                 move.status, move.detail, move.finished = "Failed", f"DataGuaranteeTimeout ({blocker})", now
-                sim.record("move_failed", where, detail=f"batch {batch.name}: request {move.index + 1} stalled too long")
+                sim.record(
+                    "move_failed", where, detail=f"batch {batch.name}: request {move.index + 1} stalled too long", batch=batch.name
+                )
             writes = batch.request_type != "export"
             rate = 0.0 if blocker is not None or not writes else sum(m.rate for m in active) * batch.log_factor / LOG_BYTES
             if rate != moving_rate:
@@ -360,7 +373,9 @@ class MailboxReplicationService:
                     break
             yield env.timeout(max(wake - now, 1e-6))
         done = sum(1 for m in moves if m.status == "Completed")
-        sim.record("move_batch_completed", where, detail=f"batch {batch.name}: {done} of {len(moves)} completed")
+        sim.record(
+            "move_batch_completed", where, detail=f"batch {batch.name}: {done} of {len(moves)} completed", batch=batch.name
+        )
 
     # ------------------------------------------------------------------ results
     def records(self) -> tuple[MoveRecord, ...]:
