@@ -48,6 +48,7 @@ from dagsim.config.loader import Marks, load_scenario_with_marks
 from dagsim.config.schema import Scenario
 from dagsim.config.units import format_duration
 from dagsim.domain import SelectionVerdict
+from dagsim.history import mount_intervals
 from dagsim.records import EventRecord, FailoverRecord, format_clock
 from dagsim.results import RunResult
 
@@ -542,36 +543,12 @@ def _split_brain_databases(expectation: NoSplitBrain, run: _Run) -> list[str]:
     return [d.name for d in run.scenario.databases]
 
 
-def _mount_intervals(run: _Run, database: str) -> list[tuple[str, float, float]]:
-    """When each server had ``database`` mounted, from the run's events and switchover records."""
-    spec = run.scenario.database(database)
-    first = next(c.server for c in spec.copies if c.activation_preference == 1)
-    changes: list[tuple[float, int, str, bool]] = []  # (time, order, server, mounted)
-    for order, event in enumerate(run.result.event_records):
-        if event.database == database and event.kind in ("database_mounted", "database_dismounted"):
-            changes.append((event.time, order, event.server, event.kind == "database_mounted"))
-    # A switchover dismounts its source as soon as the target is chosen, without an event.
-    for record in run.failovers(database, "switchover"):
-        if record.outcome == "mounted" and record.target != record.source and record.selection_done is not None:
-            changes.append((record.selection_done, -1, record.source, False))
-    changes.sort()
-    opened: dict[str, float] = {first: 0.0}  # every database starts mounted on its preference 1 copy
-    intervals = []
-    for moment, _, server, mounted in changes:
-        if mounted:
-            opened.setdefault(server, moment)
-        elif server in opened:
-            intervals.append((server, opened.pop(server), moment))
-    intervals += [(server, start, run.result.duration) for server, start in opened.items()]
-    return intervals
-
-
 def _no_split_brain(expectation: NoSplitBrain, run: _Run) -> Evaluation:
     databases = _split_brain_databases(expectation, run)
     scope = expectation.database or "every database"
     expected = f"at most one mounted copy of {scope} at any time"
     for database in databases:
-        intervals = _mount_intervals(run, database)
+        intervals = [(i.server, i.start, i.end) for i in mount_intervals(run.result, database)]
         for i, (a, a0, a1) in enumerate(intervals):
             for b, b0, b1 in intervals[i + 1 :]:
                 if a != b and max(a0, b0) < min(a1, b1):

@@ -33,6 +33,7 @@ from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from dagsim import domain
 from dagsim.config.units import format_duration
+from dagsim.history import active_spans
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload
 from dagsim.records import FailoverRecord, format_clock
@@ -168,47 +169,6 @@ def _copies_of(result: RunResult, database: str) -> list[tuple[str, int, float]]
     spec = result.scenario.database(database)
     copies = [(c.server, c.activation_preference, c.replay_lag_time) for c in spec.copies]
     return sorted(copies, key=lambda c: c[1])
-
-
-# ------------------------------------------------------------------ who is active when
-@dataclass(frozen=True)
-class _Span:
-    start: float
-    end: float
-    server: str
-    mounted: bool
-
-
-def _active_spans(result: RunResult, database: str) -> list[_Span]:
-    """Which copy of ``database`` was the active one when, and whether it was mounted."""
-    end = result.duration
-    server = _copies_of(result, database)[0][0]
-    changes: list[tuple[float, int, str, bool]] = []  # time, order, server or "", mounted
-    for order, event in enumerate(result.event_records):
-        if event.database != database:
-            continue
-        if event.kind == "database_dismounted":
-            changes.append((event.time, order, "", False))
-        elif event.kind == "database_mounted":
-            changes.append((event.time, order, event.server, True))
-    for record in result.failover_records:
-        # A switchover dismounts its source without a dismount event; show that gap too.
-        if record.database == database and record.kind == "switchover" and record.mounted is not None:
-            begin = record.selection_done if record.selection_done is not None else record.failure
-            changes.append((begin, -1, "", False))
-    changes.sort(key=lambda c: (c[0], c[1]))
-    spans: list[_Span] = []
-    t, mounted = 0.0, True
-    for time, _, where, up in changes:
-        time = min(max(time, 0.0), end)
-        if time > t:
-            spans.append(_Span(t, time, server, mounted))
-        t, mounted = max(t, time), up
-        if where:
-            server = where
-    if end > t or not spans:
-        spans.append(_Span(t, end, server, mounted))
-    return spans
 
 
 def _open_close(
@@ -368,7 +328,7 @@ def database_timeline(result: RunResult, database: str | None = None, ax: Axes |
     for row in rows.values():
         bars(row, [(0.0, result.duration)], _PASSIVE, "passive copy", h=height * 0.5)
     remember("passive copy", Patch(facecolor=_PASSIVE, label="passive copy"))
-    spans = _active_spans(result, name)
+    spans = active_spans(result, name)
 
     # Copy and server states.
     def active_until(server: str, t0: float, t1: float) -> list[tuple[float, float]]:
@@ -554,7 +514,7 @@ def queue_lengths(
         top, bottom = ax
         figure = top.figure
     hours = result.sample_times / HOUR
-    spans = _active_spans(result, name)
+    spans = active_spans(result, name)
     colours = matplotlib.colormaps["tab10"].colors
     copies = _copies_of(result, name)
     lines_copy, lines_replay = [], []

@@ -22,6 +22,7 @@ import pandas as pd
 
 from dagsim import plots
 from dagsim.config.units import format_duration
+from dagsim.history import outage_seconds
 from dagsim.model.simulation import Simulation
 from dagsim.output import OutputError
 from dagsim.records import format_clock
@@ -189,8 +190,7 @@ def _summary(result: RunResult) -> str:
     passive = [c for c, active in zip(result.copy_records, result.active_copies, strict=True) if not active]
     peak = max(passive, key=lambda c: c.copy_queue_peak, default=None)
     replay = max(passive, key=lambda c: c.replay_queue_peak, default=None)
-    outages = {d.name: sum(s.end - s.start for s in plots._active_spans(result, d.name) if not s.mounted)
-               for d in scenario.databases}  # fmt: skip
+    outages = {d.name: outage_seconds(result, d.name) for d in scenario.databases}
     down = {name: seconds for name, seconds in outages.items() if seconds > 0}
     links = ", ".join(
         f"{link.name} {link.sites[0]}–{link.sites[1]} {link.bandwidth * 8 / 1e6:,.0f} Mbit/s" for link in scenario.links

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 import dagsim
 from dagsim import ClientOutageRecord, plots
+from dagsim.history import active_spans
 from dagsim.model.workload import Workload
 
 matplotlib.use("Agg")  # no display needed; the library never uses pyplot
@@ -85,7 +86,7 @@ def test_timeline_shows_active_copies_outage_and_failover(server_failure):
 
 def test_active_spans_follow_the_failover(server_failure):
     """The timeline shows each copy active exactly while it held the database, switching at the failover."""
-    spans = plots._active_spans(server_failure, "DB01")
+    spans = active_spans(server_failure, "DB01")
     assert [(s.server, s.mounted) for s in spans] == [("RED-MBX1", True), ("RED-MBX1", False), ("RED-MBX2", True)]
     assert spans[1].start == pytest.approx(36000) and spans[1].end == pytest.approx(36026)
     assert spans[-1].end == server_failure.duration
@@ -103,7 +104,7 @@ def test_timeline_switchover_is_marked_and_dismounts(switchover):
     """A switchover is marked on the timeline with its short dismount."""
     ax = plots.database_timeline(switchover, "DB1")
     assert [line.get_gid() for line in ax.get_lines()].count("switchover") == 1
-    spans = plots._active_spans(switchover, "DB1")
+    spans = active_spans(switchover, "DB1")
     assert [s.server for s in spans if s.mounted] == ["MBX-A", "MBX-B"]
     assert any(not s.mounted for s in spans)
 
