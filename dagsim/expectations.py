@@ -131,13 +131,16 @@ def check_file(path: str | PathLike[str]) -> FileCheck:
     file and :class:`OSError` for one that cannot be read.
     """
     from dagsim.model.simulation import Simulation
+    from dagsim.status import status_table
 
     file = str(path)
     scenario, marks = load_scenario_with_marks(path)
     if not scenario.expect:
         return FileCheck(file, scenario, None, ())
     started = time.perf_counter()
-    result = Simulation(scenario).run()
+    # Copy status at the moments the checks name is read during this run; only
+    # no_split_brain's moments (every event) need a second one.
+    result = Simulation(scenario).run(observe_at=_named_moments(scenario), observer=status_table)
     verdicts = evaluate(scenario, result, file=file, marks=marks)
     return FileCheck(file, scenario, result, verdicts, time.perf_counter() - started)
 
@@ -155,6 +158,7 @@ def evaluate(
     each verdict say where its expectation is written.
     """
     run = _Run(scenario, result)
+    run.status.update(result.copy_status)
     run.probe(t for expectation in scenario.expect for t in _moments(expectation, run))
     verdicts = []
     for index, expectation in enumerate(scenario.expect):
@@ -248,6 +252,11 @@ class _Run:
 
 
 Evaluation = tuple[bool, str, str, FailoverRecord | None]
+
+
+def _named_moments(scenario: Scenario) -> list[float]:
+    """Moments the expectations name before any run (``mounted_at``'s ``at``)."""
+    return [e.at for e in scenario.expect if isinstance(e, MountedAt)]
 
 
 def _moments(expectation: Expectation, run: _Run) -> list[float]:

@@ -130,8 +130,9 @@ def render_report(
 ) -> str:
     """The report as an HTML string (what :func:`write_report` writes).
 
-    ``status_tables`` holds copy status tables already taken during the run, by moment; the
-    others are worked out from one extra simulation.
+    Copy status tables come from the run's own observations (``simulate(observe_at=...)``,
+    :attr:`RunResult.copy_status`) or ``status_tables``, by moment; the others are worked out
+    from one extra simulation.
     """
     if image_format not in ("png", "svg"):
         raise ValueError(f"unknown image format {image_format!r}; use png or svg")
@@ -422,8 +423,9 @@ def _copy_status(result: RunResult, times: Sequence[float], tables: Mapping[floa
             "queue lengths in whole logs.</p>"
         )
     ]
-    missing = [t for t in times if tables is None or t not in tables]
-    tables = {**(tables or {}), **(status_tables(result, missing) if missing else {})}
+    known = {**result.copy_status, **(tables or {})}
+    missing = [t for t in times if t not in known]
+    tables = {**known, **(status_tables(result, missing) if missing else {})}
     for t in times:
         table: pd.DataFrame = tables[t]
         rows = [[_cell(v) for v in row] for row in table.itertuples(index=False)]

@@ -8,6 +8,7 @@ clock: the same scenario and seed write byte-identical files.
 from __future__ import annotations
 
 import platform
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from importlib import metadata
@@ -82,6 +83,8 @@ class RunResult:
     link_records: tuple[LinkRecord, ...] = ()
     move_records: tuple = ()
     """:class:`dagsim.mrs.MoveRecord` per move request (empty without ``mrs.batches``)."""
+    copy_status: Mapping[float, pd.DataFrame] = field(default_factory=dict)
+    """The copy status table at each moment the run was asked to observe (``observe_at``)."""
     versions: dict[str, str] = field(default_factory=versions)
 
     # ---------------------------------------------------------------- tables

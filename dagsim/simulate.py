@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,10 +23,18 @@ def simulate(
     duration: float | None = None,
     mode: str | None = None,
     progress: ProgressCallback | None = None,
+    observe_at: Iterable[float] = (),
 ) -> RunResult:
-    """Run ``scenario`` once; ``seed``, ``duration`` (seconds) and ``mode`` override its ``run``."""
+    """Run ``scenario`` once; ``seed``, ``duration`` (seconds) and ``mode`` override its ``run``.
+
+    ``observe_at``: moments (seconds) at which to take the copy status table during this one
+    run, as ``Get-MailboxDatabaseCopyStatus`` would show it; they are in the result's
+    ``copy_status``, by moment (clipped to the run).
+    """
     from dagsim.model.simulation import Simulation  # the engine loads on first run, not on import
+    from dagsim.status import status_table
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    return Simulation(scenario, seed=seed, duration=duration, mode=mode).run(progress=progress)
+    simulation = Simulation(scenario, seed=seed, duration=duration, mode=mode)
+    return simulation.run(progress=progress, observe_at=observe_at, observer=status_table)

@@ -6,7 +6,8 @@ engines, and nothing global is read or written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,14 +99,30 @@ class Simulation:
         self._ran = False
 
     # ------------------------------------------------------------------ running
-    def run(self, progress: ProgressCallback | None = None, chunks: int = 100) -> RunResult:
+    def run(
+        self,
+        progress: ProgressCallback | None = None,
+        chunks: int = 100,
+        *,
+        observe_at: Iterable[float] = (),
+        observer: Callable[[Simulation], Any] | None = None,
+    ) -> RunResult:
         """Simulate the whole duration and return the result.
 
         ``progress`` is called with the simulated time reached, ``chunks`` times; it is how the
-        CLI shows a progress bar without the model knowing about terminals.
+        CLI shows a progress bar without the model knowing about terminals. ``observer`` is
+        called with the simulation at each moment of ``observe_at`` (seconds, clipped to the
+        run), before the events scheduled at that very instant; what it returns is the
+        result's ``copy_status`` at that moment (:func:`dagsim.simulate` passes the copy
+        status table). Observing moves no state: the run is the same as without it.
         """
+        observations: dict[float, Any] = {}
+        if observer is not None:
+            for moment in sorted({min(max(float(t), 0.0), self.duration) for t in observe_at}):
+                self.run_until(moment)
+                observations[moment] = observer(self)
         self.run_until(self.duration, progress=progress, chunks=chunks)
-        return self.result()
+        return dataclasses.replace(self.result(), copy_status=observations) if observations else self.result()
 
     def run_until(self, until: float, progress: ProgressCallback | None = None, chunks: int = 1) -> None:
         if not self._ran:
