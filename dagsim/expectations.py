@@ -301,7 +301,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _name(expectation: Expectation) -> str:
-    parts = [expectation.check]
+    parts: list[str] = [expectation.check]
     if isinstance(expectation, EventCheck):
         parts.append(expectation.kind)
     if isinstance(expectation, ClientOutageP95Under):
@@ -317,7 +317,7 @@ def _name(expectation: Expectation) -> str:
         parts.append(batch)
     if isinstance(expectation, MountedAt):
         parts.append(f"at {format_clock(expectation.at)}")
-    qualifiers = []
+    qualifiers: list[str] = []
     kind = getattr(expectation, "kind", None)
     if kind and not isinstance(expectation, EventCheck):
         qualifiers.append(kind)

@@ -22,10 +22,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -140,10 +142,10 @@ def _pick_database(result: RunResult, database: str | None, *, by: str) -> str:
         return max(names, key=lambda n: (touched[n], -names.index(n)))
     # by == "queue": the longest copy queue, then the longest replay queue of a copy that is not lagged
     peaks = {n: (0.0, 0.0) for n in names}
-    for record in result.copy_records:
-        replay = 0.0 if record.replay_lag_time else record.replay_queue_peak
-        copy_peak, replay_peak = peaks[record.database]
-        peaks[record.database] = (max(copy_peak, record.copy_queue_peak), max(replay_peak, replay))
+    for stats in result.copy_records:
+        replay = 0.0 if stats.replay_lag_time else stats.replay_queue_peak
+        copy_peak, replay_peak = peaks[stats.database]
+        peaks[stats.database] = (max(copy_peak, stats.copy_queue_peak), max(replay_peak, replay))
     return max(names, key=lambda n: (*peaks[n], -names.index(n)))
 
 
@@ -169,6 +171,11 @@ def _copies_of(result: RunResult, database: str) -> list[tuple[str, int, float]]
     spec = result.scenario.database(database)
     copies = [(c.server, c.activation_preference, c.replay_lag_time) for c in spec.copies]
     return sorted(copies, key=lambda c: c[1])
+
+
+def _tab10() -> list[tuple[float, float, float]]:
+    """Matplotlib's ten categorical colours, as RGB tuples."""
+    return cast("list[tuple[float, float, float]]", cast(ListedColormap, matplotlib.colormaps["tab10"]).colors)
 
 
 def _open_close(
@@ -306,7 +313,7 @@ def database_timeline(result: RunResult, database: str | None = None, ax: Axes |
     # Seconds-long outages would vanish on a day-long axis: draw every bar at least this wide.
     shortest = result.duration / 250
 
-    def bars(row: int, spans: list[tuple[float, float]], colour: str, label: str, *, h: float = height, **style):
+    def bars(row: float, spans: list[tuple[float, float]], colour: str, label: str, *, h: float = height, **style):
         if not spans:
             return None
         artist = ax.broken_barh(
@@ -507,15 +514,15 @@ def queue_lengths(
     if ax is None:
         figure = Figure(figsize=(13, 7), layout="constrained")
         top, bottom = figure.subplots(2, 1, sharex=True)
-    elif single:
+    elif isinstance(ax, Axes):
         top = bottom = ax
-        figure = ax.figure
+        figure = cast(Figure, ax.figure)
     else:
         top, bottom = ax
-        figure = top.figure
+        figure = cast(Figure, top.figure)
     hours = result.sample_times / HOUR
     spans = active_spans(result, name)
-    colours = matplotlib.colormaps["tab10"].colors
+    colours = _tab10()
     copies = _copies_of(result, name)
     lines_copy, lines_replay = [], []
     for index, (server, pref, lag) in enumerate(copies):
@@ -576,9 +583,9 @@ def queue_lengths(
         axis.grid(color="#e5e5e5", linewidth=0.6)
         for t0, t1, _link in _links_down(result):
             axis.axvspan(t0 / HOUR, t1 / HOUR, color=_LINK_DOWN, alpha=0.15, linewidth=0)
-        for record in result.failover_records:
-            if record.database == name:
-                axis.axvline(record.failure / HOUR, color=_SWITCHOVER if record.kind == "switchover" else _FAILOVER,
+        for failover in result.failover_records:
+            if failover.database == name:
+                axis.axvline(failover.failure / HOUR, color=_SWITCHOVER if failover.kind == "switchover" else _FAILOVER,
                              linestyle=":", linewidth=1)  # fmt: skip
     top.set_ylabel("copy queue (logs)")
     bottom.set_ylabel("replay queue (logs)")
@@ -619,9 +626,9 @@ def queue_lengths(
         top.set_xlabel("")
         top.tick_params(labelbottom=True)
     handles = top.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0] + extra
-    for kind, colour in (("failover", _FAILOVER), ("switchover", _SWITCHOVER), ("remount", _FAILOVER)):
+    for kind, marker_colour in (("failover", _FAILOVER), ("switchover", _SWITCHOVER), ("remount", _FAILOVER)):
         if any(r.database == name and r.kind == kind for r in result.failover_records):
-            handles.append(Line2D([], [], color=colour, linestyle=":", label=f"{name} {kind} (start)"))
+            handles.append(Line2D([], [], color=marker_colour, linestyle=":", label=f"{name} {kind} (start)"))
     if _links_down(result):
         handles.append(Patch(facecolor=_LINK_DOWN, alpha=0.3, label="an inter-site link is down"))
     outside = {"loc": "upper left", "bbox_to_anchor": (1.07, 1.0), "fontsize": 7.5, "frameon": False}
@@ -663,7 +670,7 @@ def _phases(record: FailoverRecord, dismount: float, selection: float = 0.0) -> 
     or an operator), drawn as such rather than as a long selection.
     """
     t0 = record.failure
-    marks = [("detection", record.failure, record.detected)]
+    marks: list[tuple[str, float | None, float | None]] = [("detection", record.failure, record.detected)]
     if record.detected is not None and record.selection_done is not None:
         wait_end = record.selection_done - selection
         if wait_end > record.detected + 1e-9:
@@ -813,7 +820,7 @@ def generation_vs_capacity(result: RunResult, ax: Axes | None = None) -> Axes:
     hours = np.arange(24)
     total = rates.sum(axis=0)
     edges = sorted(demand, key=lambda e: (topology.edge(e).name, e))
-    colours = matplotlib.colormaps["tab10"].colors
+    colours = _tab10()
     width = 0.8 / max(len(edges), 1)
     link_colour: dict[str, tuple] = {}
     for edge in edges:
@@ -860,7 +867,13 @@ def generation_vs_capacity(result: RunResult, ax: Axes | None = None) -> Axes:
         ax.set_ylabel("logs/s (1 MiB logs)")
     if per_log:
         factor = next(iter(per_log.values())) * 8 / 1e6  # Mbit per log on the wire
-        right = ax.secondary_yaxis("right", functions=(lambda x: x * factor, lambda y: y / factor))
+        def to_wire(logs: Any) -> Any:
+            return logs * factor
+
+        def from_wire(mbit: Any) -> Any:
+            return mbit / factor
+
+        right = ax.secondary_yaxis("right", functions=(to_wire, from_wire))
         right.set_ylabel(f"Mbit/s on the wire ({factor:.2f} Mbit per compressed log)")
     ax.set_xticks(hours, [f"{h:02d}" for h in hours])
     ax.set_xlim(-0.6, 23.6)

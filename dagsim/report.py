@@ -282,7 +282,7 @@ def _client_outages(records: Sequence) -> str:
     names = [f.name for f in fields(records[0])] if is_dataclass(records[0]) else list(vars(records[0]))
     rows = []
     for record in records:
-        values = asdict(record) if is_dataclass(record) else dict(vars(record))
+        values = asdict(record) if is_dataclass(record) and not isinstance(record, type) else dict(vars(record))
         row = []
         for name in names:
             value = values[name]
@@ -302,7 +302,7 @@ def _client_outages(records: Sequence) -> str:
     header = [n.replace("_", " ") for n in names]
     totals: dict[str, list[float]] = {}
     for record in records:
-        values = asdict(record) if is_dataclass(record) else dict(vars(record))
+        values = asdict(record) if is_dataclass(record) and not isinstance(record, type) else dict(vars(record))
         entry = totals.setdefault(values["protocol"], [0.0, 0.0, 0])
         entry[0] += values["user_minutes"]
         entry[1] = max(entry[1], values["max"])
@@ -335,7 +335,7 @@ def _plots(result: RunResult, fmt: str) -> str:
             ),
         )
     )
-    moved = list(dict.fromkeys(r.database for r in result.failover_records))
+    moved: list[str | None] = list(dict.fromkeys(r.database for r in result.failover_records))
     for name in (moved or [None])[:MAX_TIMELINES]:
         ax = plots.database_timeline(result, name)
         figures.append(
