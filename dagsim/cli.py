@@ -402,6 +402,7 @@ def report(
     """Write one self-contained HTML report: summary, failovers, copy status and plots."""
     from dagsim.model.simulation import Simulation
     from dagsim.report import read_status_tables, write_report
+    from dagsim.status_watch import StatusWatch
 
     scenario = _load_for_run(file, seed=seed, mode=mode)
     times = [_duration_option(text, "--at") for text in at or ()]
@@ -413,11 +414,14 @@ def report(
         )
         raise typer.Exit(EXIT_INVALID)
     _check_out(out, file=True)
-    # Moments named on the command line are read during the one run; default moments depend
-    # on the result and come from one more simulation.
+    # Copy status is read during the one run: at the moments named on the command line, or
+    # at those the default moments can be (a StatusWatch follows the run for them).
     simulation = Simulation(scenario)
+    watch = None if times else StatusWatch(simulation)
     tables = read_status_tables(simulation, times)
     result = _simulate(simulation)
+    if watch is not None:
+        tables = watch.tables()
     try:
         path = write_report(result, out, status_times=times or None, status_tables=tables)
     except OSError as error:

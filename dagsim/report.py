@@ -99,7 +99,8 @@ def write_report(
 
 def default_status_times(result: RunResult) -> list[float]:
     """Moments worth a copy status table: just after the first failure, just after its mount,
-    the moment of the longest passive copy queue, and the end of the run (at most four)."""
+    the sample time of the longest copy queue (10 logs or more), and the end of the run (at
+    most four). :class:`dagsim.status_watch.StatusWatch` takes these tables during the run."""
     duration = result.duration
     times: list[float] = []
     records = [r for r in result.failover_records if r.mounted is not None] or list(result.failover_records)
@@ -108,9 +109,9 @@ def default_status_times(result: RunResult) -> list[float]:
         times.append(first.failure + 1.0)
         if first.mounted is not None:
             times.append(first.mounted + 1.0)
-    passive = [i for i, active in enumerate(result.active_copies) if not active]
-    if passive and len(result.sample_times):
-        peaks = result.copy_queue_samples[:, passive].max(axis=1)
+    # An active copy's samples are zero, so this is the longest queue of the copies passive then.
+    if result.copy_queue_samples.size:
+        peaks = result.copy_queue_samples.max(axis=1)
         if peaks.max() >= plots.COPY_QUEUE_THRESHOLD:
             times.append(float(result.sample_times[int(peaks.argmax())]))
     times.append(duration)
