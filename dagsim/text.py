@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dagsim.config.units import format_duration
+from dagsim.config.units import format_duration, short_duration
 from dagsim.records import format_clock
 from dagsim.results import RunResult
 
@@ -151,13 +151,6 @@ def _databases_table(result: RunResult) -> pd.DataFrame:
 
 def _offset(value: float | None, start: float) -> str:
     return "-" if value is None else short_duration(value - start)
-
-
-def short_duration(seconds: float) -> str:
-    """A duration for tables: ``'26s'``, ``'2.5s'``, ``'44m'``, ``'2h10m'`` (whole seconds from a minute)."""
-    if seconds < 60:
-        return f"{seconds:.3g}s"
-    return format_duration(round(seconds))
 
 
 def render_failovers(records) -> str:

@@ -7,16 +7,28 @@ behind it exceed 10 logs, for up to 7h12m".
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from dagsim.config.units import format_duration
+from dagsim.config.schema import Scenario
+from dagsim.config.units import format_duration, short_duration
 from dagsim.domain import COPY_QUEUE_THRESHOLD
-from dagsim.records import LinkRecord, format_clock
+from dagsim.records import CopyStats, LinkRecord, format_clock
 
-if TYPE_CHECKING:
-    from dagsim.results import RunResult
+__all__ = ["RunOutcome", "batch_digest", "format_bits", "link_verdict", "link_verdicts", "move_verdicts"]
 
-__all__ = ["batch_digest", "format_bits", "link_verdict", "link_verdicts", "move_verdicts"]
+
+class RunOutcome(Protocol):
+    """What verdicts read of a run; :class:`dagsim.results.RunResult` is one (and this module
+    does not import it, because a result's summary is made of verdicts)."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def copy_records(self) -> tuple[CopyStats, ...]: ...
+    @property
+    def link_records(self) -> tuple[LinkRecord, ...]: ...
+    @property
+    def move_records(self) -> tuple[Any, ...]: ...
 
 
 def format_bits(bytes_per_second: float) -> str:
@@ -28,7 +40,7 @@ def format_bits(bytes_per_second: float) -> str:
     return f"{bits:.3g} bit/s"
 
 
-def link_verdict(record: LinkRecord, result: RunResult) -> str:
+def link_verdict(record: LinkRecord, result: RunOutcome) -> str:
     """One line on one link direction: its peak against its bandwidth, and the copies behind it."""
     head = f"{record.link} {record.from_site}→{record.to_site}"
     if record.peak_demand <= 0:
@@ -62,12 +74,12 @@ def link_verdict(record: LinkRecord, result: RunResult) -> str:
     )
 
 
-def link_verdicts(result: RunResult) -> list[str]:
+def link_verdicts(result: RunOutcome) -> list[str]:
     """A verdict per link direction, in scenario order."""
     return [link_verdict(record, result) for record in result.link_records]
 
 
-def batch_digest(result: RunResult) -> list[dict]:
+def batch_digest(result: RunOutcome) -> list[dict]:
     """Per migration batch: request counts by status, when the last finished, time stalled."""
     from collections import Counter
 
@@ -96,9 +108,8 @@ def batch_digest(result: RunResult) -> list[dict]:
     return out
 
 
-def move_verdicts(result: RunResult) -> list[str]:
+def move_verdicts(result: RunOutcome) -> list[str]:
     """One line per migration batch: how many moved, by when, and how long they stalled."""
-    from dagsim.text import short_duration
 
     lines = []
     for digest in batch_digest(result):

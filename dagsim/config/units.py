@@ -29,6 +29,7 @@ __all__ = [
     "parse_bandwidth",
     "parse_duration",
     "parse_moment",
+    "short_duration",
     "parse_size",
 ]
 
@@ -312,3 +313,10 @@ def _strict_number(value: object) -> object:
 Count = Annotated[int, BeforeValidator(_strict_int)]
 #: A plain number in a scenario: finite, not a boolean, at most 1e15 in size.
 Number = Annotated[float, BeforeValidator(_strict_number)]
+
+
+def short_duration(seconds: float) -> str:
+    """A duration for tables: ``'26s'``, ``'2.5s'``, ``'44m'``, ``'2h10m'`` (whole seconds from a minute)."""
+    if seconds < 60:
+        return f"{seconds:.3g}s"
+    return format_duration(round(seconds))

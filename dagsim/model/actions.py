@@ -7,18 +7,54 @@ loss...). Actions themselves never choose copies or mount databases.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dagsim.config.schema import Action
 from dagsim.model.selection import SwitchoverChecks
 
 if TYPE_CHECKING:
-    from dagsim.model.simulation import Simulation
+    import simpy
 
-__all__ = ["apply_action"]
+    from dagsim.config.schema import Scenario
+    from dagsim.model.active_manager import ActiveManager
+    from dagsim.model.client_access import ClientAccess
+    from dagsim.model.cluster import Cluster
+    from dagsim.model.engine import LogFlow
+    from dagsim.model.layout import Layout
+    from dagsim.model.reseed import Reseeder
+    from dagsim.model.topology import Topology
 
 
-def apply_action(sim: Simulation, action: Action) -> None:
+class ActionContext(Protocol):
+    """What a timeline action acts on: the parts of one run (a Simulation is one; typed by
+    shape so that this module and the simulation do not import each other)."""
+
+    @property
+    def env(self) -> simpy.Environment: ...
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def layout(self) -> Layout: ...
+    @property
+    def topology(self) -> Topology: ...
+    @property
+    def replication(self) -> LogFlow: ...
+    @property
+    def manager(self) -> ActiveManager | None: ...
+    @property
+    def cluster(self) -> Cluster | None: ...
+    @property
+    def client_access(self) -> ClientAccess | None: ...
+    @property
+    def reseeder(self) -> Reseeder: ...
+    @property
+    def activation_suspended(self) -> set[int]: ...
+    def record(self, kind: str, database: str = "", server: str = "", detail: str = "", **fields: Any) -> None: ...
+
+__all__ = ["ActionContext", "apply_action"]
+
+
+def apply_action(sim: ActionContext, action: Action) -> None:
     """Carry out ``action`` at the simulation's current time."""
     handler = _HANDLERS[action.action]
     database, server = getattr(action, "database", None), getattr(action, "server", None)
@@ -31,11 +67,11 @@ def apply_action(sim: Simulation, action: Action) -> None:
 
 
 # ------------------------------------------------------------------ networks
-def _links_between(sim: Simulation, a: str, b: str) -> list[str]:
+def _links_between(sim: ActionContext, a: str, b: str) -> list[str]:
     return [link.name for link in sim.scenario.links if set(link.sites) == {a, b}]
 
 
-def _set_links(sim: Simulation, links: list[str], up: bool, cause: str) -> None:
+def _set_links(sim: ActionContext, links: list[str], up: bool, cause: str) -> None:
     for link in links:
         sim.topology.set_link_up(link, up)
     if sim.manager is None:

@@ -185,7 +185,7 @@ class ActiveManager:
         self._held_resubmits: list[list] = []
         self.failovers: list[FailoverRecord] = []
         self.decisions: list[DecisionRecord] = []
-        self.invariants = Invariants(self)
+        self.invariants = Invariants(env, layout, cluster, engine, self.mounted_row)
         self.stale = StaleActiveManager(self)
         self._changed = env.event()
         self._messages_per_log = [_messages_per_log(d) for d in scenario.databases]

@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING
 from dagsim.model.selection import DIAL_LIMITS
 
 if TYPE_CHECKING:
-    from dagsim.model.active_manager import ActiveManager
+    import simpy
+
+    from dagsim.model.cluster import Cluster
+    from dagsim.model.engine import LogFlow
+    from dagsim.model.layout import Layout
 
 __all__ = ["InvariantViolation", "Invariants"]
 
@@ -23,47 +27,56 @@ class InvariantViolation(AssertionError):
 class Invariants:
     """Checks Active Manager calls at each mount and after each change of the cluster."""
 
-    def __init__(self, manager: ActiveManager) -> None:
-        self.manager = manager
+    def __init__(
+        self,
+        env: simpy.Environment,
+        layout: Layout,
+        cluster: Cluster,
+        engine: LogFlow,
+        mounted_row: list[int | None],
+    ) -> None:
+        self.env, self.layout, self.cluster, self.engine = env, layout, cluster, engine
+        self.mounted_row = mounted_row  # Active Manager's own list, read as it changes
         self.checks = 0
         self.split_brains: list[tuple[float, str, str]] = []  # (time, database, what was mounted where)
 
+    def _server(self, row: int) -> str:
+        return self.layout.copy_names[row][1]
+
     def _fail(self, database: str, message: str) -> None:
-        raise InvariantViolation(f"t={self.manager.env.now:g}s {database}: {message}")
+        raise InvariantViolation(f"t={self.env.now:g}s {database}: {message}")
 
     def check_mount(self, d: int, row: int, *, automatic: bool, lost: float, dial: str) -> None:
         """Before ``row`` mounts database ``d``."""
         self.checks += 1
-        am = self.manager
-        name = am.database_name(d)
-        mounted = am.mounted_row[d]
+        name = self.layout.database_names[d]
+        mounted = self.mounted_row[d]
         if mounted is not None and mounted != row:
-            self._fail(name, f"two mounted copies ({am.server_of(mounted)} and {am.server_of(row)})")
-        blocker = am.cluster.mount_blocker(am.server_of(row))
+            self._fail(name, f"two mounted copies ({self._server(mounted)} and {self._server(row)})")
+        blocker = self.cluster.mount_blocker(self._server(row))
         if blocker is not None:
-            self._fail(name, f"mounted on {am.server_of(row)} although {blocker}")
+            self._fail(name, f"mounted on {self._server(row)} although {blocker}")
         if automatic and lost > DIAL_LIMITS[dial] + 1e-9:
             self._fail(name, f"automatic mount lost {lost:g} logs, AutoDatabaseMountDial {dial} allows {DIAL_LIMITS[dial]:g}")
 
     def record_split_brain(self, d: int, server: str, detail: str) -> None:
         """Two copies of ``d`` are mounted, one by a stale partition on ``server``: an outcome a
         scenario can reach (so recorded, not raised), but never on a server whose DACP bit is 0."""
-        am = self.manager
-        name = am.database_name(d)
-        if not am.cluster.dac.may_mount(server):
+        name = self.layout.database_names[d]
+        if not self.cluster.dac.may_mount(server):
             self._fail(name, f"split brain from {server}, whose DACP bit is 0: {detail}")
-        self.split_brains.append((am.env.now, name, detail))
+        self.split_brains.append((self.env.now, name, detail))
 
     def check_mounted(self) -> None:
         """After a change of hosts, networks or quorum: every mounted copy may still be mounted."""
         self.checks += 1
-        am = self.manager
-        for d, row in enumerate(am.mounted_row):
+        for d, row in enumerate(self.mounted_row):
             if row is None:
                 continue
-            server = am.server_of(row)
-            if row != am.active_row(d):
-                self._fail(am.database_name(d), f"mounted copy on {server} is not the active copy")
-            blocker = am.cluster.mount_blocker(server)
-            if blocker is not None and am.cluster.up(server):
-                self._fail(am.database_name(d), f"still mounted on {server} although {blocker}")
+            server = self._server(row)
+            name = self.layout.database_names[d]
+            if row != int(self.engine.active[d]):
+                self._fail(name, f"mounted copy on {server} is not the active copy")
+            blocker = self.cluster.mount_blocker(server)
+            if blocker is not None and self.cluster.up(server):
+                self._fail(name, f"still mounted on {server} although {blocker}")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dagsim.model.engine import ControllableEngine
-
 if TYPE_CHECKING:
-    from dagsim.model.simulation import Simulation
+    import simpy
+
+    from dagsim.config.schema import Scenario
+    from dagsim.model.active_manager import ActiveManager
+    from dagsim.model.cluster import Cluster
+    from dagsim.model.engine import ControllableEngine
+    from dagsim.model.layout import Layout
 
 __all__ = ["Reseeder"]
 
@@ -15,66 +20,71 @@ __all__ = ["Reseeder"]
 class Reseeder:
     """AutoReseed: wait, try to resume a few times, then reseed onto a spare volume."""
 
-    def __init__(self, sim: Simulation) -> None:
-        if sim.manager is None or sim.cluster is None or not isinstance(sim.replication, ControllableEngine):
-            raise ValueError("reseeding needs Active Manager and an engine it can drive (fluid mode)")
-        self.sim = sim
-        self.manager = sim.manager
-        self.cluster = sim.cluster
-        self.engine: ControllableEngine = sim.replication
-        self.spec = sim.scenario.reseed
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        layout: Layout,
+        manager: ActiveManager,
+        cluster: Cluster,
+        engine: ControllableEngine,
+        record: Callable[..., None],
+    ) -> None:
+        self.env, self.scenario, self.layout = env, scenario, layout
+        self.manager, self.cluster, self.engine = manager, cluster, engine
+        self.record = record  # the simulation's event recorder, at the current time
+        self.spec = scenario.reseed
         self._running: set[int] = set()
 
     def start(self, row: int) -> None:
         """A copy went FailedAndSuspended."""
         if self.spec.auto_reseed and row not in self._running:
             self._running.add(row)
-            self.sim.env.process(self._auto_reseed(row))
+            self.env.process(self._auto_reseed(row))
 
     def resume(self, row: int) -> None:
         """An operator resumed a FailedAndSuspended copy whose volume is back: reseed it now."""
         if row not in self._running:
             self._running.add(row)
-            self.sim.env.process(self._seed(row, "Update-MailboxDatabaseCopy"))
+            self.env.process(self._seed(row, "Update-MailboxDatabaseCopy"))
 
     def update(self, row: int, how: str = "Update-MailboxDatabaseCopy") -> None:
         """Update-MailboxDatabaseCopy: discard the copy and seed it again from the active copy."""
         if row not in self._running:
             self._running.add(row)
-            self.sim.env.process(self._seed(row, how))
+            self.env.process(self._seed(row, how))
 
     def _auto_reseed(self, row: int):
-        sim, spec = self.sim, self.spec
+        spec = self.spec
         health = self.manager.health[row]
-        database, server = sim.layout.copy_names[row]
-        yield sim.env.timeout(spec.auto_reseed_wait)
+        database, server = self.layout.copy_names[row]
+        yield self.env.timeout(spec.auto_reseed_wait)
         for attempt in range(1, spec.auto_reseed_resume_attempts + 1):
             if not health.failed_and_suspended:
                 self._running.discard(row)
                 return
             if not health.volume_failed and self.cluster.up(server):
-                sim.record("copy_resumed", database, server, f"AutoReseed resume attempt {attempt} succeeded")
+                self.record("copy_resumed", database, server, f"AutoReseed resume attempt {attempt} succeeded")
                 health.failed_and_suspended = False
                 self.manager.sync_copy(row)
                 self.manager.changed()
                 self._running.discard(row)
                 return
-            sim.record("auto_reseed_resume_failed", database, server, f"resume attempt {attempt} failed")
-            yield sim.env.timeout(spec.auto_reseed_retry_interval)
+            self.record("auto_reseed_resume_failed", database, server, f"resume attempt {attempt} failed")
+            yield self.env.timeout(spec.auto_reseed_retry_interval)
         # The failed disk is given up: AutoReseed formats a spare and seeds onto it.
         health.database_volume_failed = health.log_volume_failed = False
         yield from self._seed(row, "AutoReseed onto a spare volume")
 
     def _seed(self, row: int, how: str):
-        sim = self.sim
         health = self.manager.health[row]
-        database, server = sim.layout.copy_names[row]
-        size = sim.scenario.database(database).database_size
+        database, server = self.layout.copy_names[row]
+        size = self.scenario.database(database).database_size
         seconds = size / self.spec.seeding_rate
         health.failed_and_suspended = False
         health.seeding = True
         self.manager.sync_copy(row)
-        sim.record(
+        self.record(
             "seeding_started", database, server,
             f"{how}: {size / 1024**3:.0f} GB, {seconds / 3600:.1f} h at the seeding rate if the network allows",
         )  # fmt: skip
@@ -85,6 +95,6 @@ class Reseeder:
         health.diverged_logs = 0.0
         self.engine.reposition(row)
         self.manager.sync_copy(row)
-        sim.record("seeding_completed", database, server, how)
+        self.record("seeding_completed", database, server, how)
         self.manager.changed()
         self._running.discard(row)

@@ -87,7 +87,9 @@ class Simulation:
             self.manager = ActiveManager(
                 self.env, scenario, self.layout, self.topology, self.workload, self.replication, self.cluster, self.recorder
             )
-            self.reseeder = Reseeder(self)
+            self.reseeder = Reseeder(
+                self.env, scenario, self.layout, self.manager, self.cluster, self.replication, self.record
+            )
             initial = {name: server for name, server in (self.layout.copy_names[r] for r in self.layout.initial_active)}
             self.client_access = ClientAccess(scenario, initial)
             self.manager.client_access = self.client_access

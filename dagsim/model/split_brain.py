@@ -16,7 +16,8 @@ diverged and resynchronizes when it rejoins.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from dagsim.config.units import format_duration
 from dagsim.domain import whole_logs
@@ -24,15 +25,60 @@ from dagsim.model.cluster import StalePartition
 from dagsim.model.selection import DIAL_LIMITS, CandidateCopy, select_copies
 
 if TYPE_CHECKING:
-    from dagsim.model.active_manager import ActiveManager
+    import simpy
 
-__all__ = ["StaleActiveManager"]
+    from dagsim.config.schema import ActiveManagerSpec, Scenario, ServerSpec
+    from dagsim.model.cluster import Cluster
+    from dagsim.model.copy_health import CopyHealth
+    from dagsim.model.engine import ControllableEngine
+    from dagsim.model.invariants import Invariants
+    from dagsim.model.layout import Layout
+    from dagsim.model.recorder import Recorder
+    from dagsim.model.topology import Topology
+
+__all__ = ["ManagerView", "StaleActiveManager"]
+
+
+class ManagerView(Protocol):
+    """What the stale partition's Primary Active Manager uses of the DAG's Active Manager,
+    which owns it (typed by shape, so this module does not import active_manager)."""
+
+    @property
+    def env(self) -> simpy.Environment: ...
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def timing(self) -> ActiveManagerSpec: ...
+    @property
+    def layout(self) -> Layout: ...
+    @property
+    def topology(self) -> Topology: ...
+    @property
+    def cluster(self) -> Cluster: ...
+    @property
+    def engine(self) -> ControllableEngine: ...
+    @property
+    def recorder(self) -> Recorder: ...
+    @property
+    def invariants(self) -> Invariants: ...
+    @property
+    def health(self) -> Sequence[CopyHealth]: ...
+    @property
+    def servers(self) -> Mapping[str, ServerSpec]: ...
+    @property
+    def mounted_row(self) -> Sequence[int | None]: ...
+    def server_of(self, row: int) -> str: ...
+    def database_name(self, d: int) -> str: ...
+    def rows_of(self, d: int) -> range: ...
+    def rows_on(self, server: str) -> list[int]: ...
+    def decide(self, d: int, text: str) -> None: ...
+    def sync_copy(self, row: int) -> None: ...
 
 
 class StaleActiveManager:
     """What Active Manager does in partitions that hold quorum by an old configuration."""
 
-    def __init__(self, manager: ActiveManager) -> None:
+    def __init__(self, manager: ManagerView) -> None:
         self.am = manager
         self.mounts: dict[int, tuple[int, float]] = {}  # database -> (row, since)
         self.activations: list[tuple[float, int, int]] = []  # (time, database, row) of every mount

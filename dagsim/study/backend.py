@@ -1,27 +1,10 @@
-"""The backend interface and the choice of a backend from command-line style options."""
+"""The choice of a backend from command-line style options (the interface is in protocol.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from dagsim.study.protocol import Backend, BatchCallback
 
 __all__ = ["Backend", "BatchCallback", "make_backend"]
-
-BatchCallback = Callable[[int, Any], None]
-"""Called with (batch index, result) as each batch finishes, in completion order."""
-
-
-class Backend(Protocol):
-    """Runs a picklable ``batch_fn`` on every batch; results ordered by batch index."""
-
-    name: str
-
-    def map(
-        self, batch_fn: Callable[[Any], Any], batches: Sequence[Any], on_result: BatchCallback | None = None
-    ) -> list[Any]: ...
-
-    def close(self) -> None: ...
-
 
 def make_backend(workers: int = 1, dask: str | None = None) -> Backend:
     """Serial for one worker, a process pool for several, Dask when ``dask`` is given

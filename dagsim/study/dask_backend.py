@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dagsim.study.backend import BatchCallback
+from dagsim.study.protocol import BatchCallback
 
 __all__ = ["DaskBackend"]
 

@@ -8,7 +8,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from dagsim.study.backend import BatchCallback
+from dagsim.study.protocol import BatchCallback
 
 __all__ = ["ProcessPoolBackend", "WorkerLost"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dagsim.study.backend import BatchCallback
+from dagsim.study.protocol import BatchCallback
 
 __all__ = ["SerialBackend"]
 
