@@ -13,6 +13,7 @@ a fixed, small number of numpy calls whatever the size of the DAG.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 import simpy
@@ -22,7 +23,6 @@ from dagsim.model.delay import DelayTracker
 from dagsim.model.engine import ReplicationEngine
 from dagsim.model.layout import Layout
 from dagsim.model.queue_stats import QueueStats
-from dagsim.model.quiet import FIRST_SPAN_BREAKPOINTS, Span, land_span, plan_span
 from dagsim.model.recorder import Recorder
 from dagsim.model.topology import LOG_BYTES, Topology
 from dagsim.model.workload import Workload
@@ -41,6 +41,27 @@ _LEVELS = np.array([[0.0], [0.0], [COPY_QUEUE_THRESHOLD], [REPLAY_QUEUE_THRESHOL
 _CAN_RISE = np.array([[False], [False], [True], [True], [True]])  # rows 0-1 only ever fall to 0
 
 
+FIRST_SPAN_BREAKPOINTS = 8
+"""Breakpoints of the first quiet span planned after a change (later spans grow)."""
+
+
+class PlannedSpan(Protocol):
+    """A quiet span as the engine holds it (:class:`dagsim.model.quiet.Span`)."""
+
+    @property
+    def end(self) -> float: ...
+    def landing(self, now: float) -> int: ...
+    def queues_at(self, e: FluidReplication, now: float, row: int) -> tuple[float, float]: ...
+
+
+class SpanPlanner(Protocol):
+    """Plans quiet spans and lands on them (:class:`dagsim.model.quiet.QuietSpans`); handed to
+    the engine, so that the engine does not import the planner that reads its arrays."""
+
+    def plan(self, e: FluidReplication) -> PlannedSpan | None: ...
+    def land(self, e: FluidReplication, span: PlannedSpan, m: int) -> None: ...
+
+
 class FluidReplication(ReplicationEngine):
     """Log flow of every database copy of one run, advanced from event to event."""
 
@@ -55,8 +76,11 @@ class FluidReplication(ReplicationEngine):
         topology: Topology,
         workload: Workload,
         recorder: Recorder,
+        spans: SpanPlanner | None = None,
     ) -> None:
+        """``spans`` plans the quiet spans; without one the engine steps at every hour boundary."""
         super().__init__(env, layout, topology, workload, recorder)
+        self.spans = spans
         n, d = layout.n_copies, layout.n_databases
         self.halted = np.zeros(n, dtype=bool)  # neither copies nor replays
         self.absent = np.zeros(n, dtype=bool)  # declared added: false and not added yet: no queues at all
@@ -105,7 +129,7 @@ class FluidReplication(ReplicationEngine):
         self.history: list[tuple[float, np.ndarray, np.ndarray]] = [(0.0, self.generated.copy(), self.g.copy())]
         self._waiting = False
         self._poked = False
-        self._span: Span | None = None
+        self._span: PlannedSpan | None = None
         self.span_breakpoints = FIRST_SPAN_BREAKPOINTS
         self._breakpoint = -np.inf  # when the profile or a delayed view last changed
         self.process: simpy.Process | None = None
@@ -358,8 +382,8 @@ class FluidReplication(ReplicationEngine):
         self._predict()
         # Spans start at profile breakpoints only: within a burst of failover steps, each
         # change would cut a span planned after the one before. Seeding is never quiet.
-        if plan and self.quiet_spans and self._breakpoint == now and not self.seeding:
-            self._span = plan_span(self)
+        if plan and self.spans is not None and self.quiet_spans and self._breakpoint == now and not self.seeding:
+            self._span = self.spans.plan(self)
             if self._span is not None:
                 self.next_time = self._span.end
 
@@ -369,7 +393,8 @@ class FluidReplication(ReplicationEngine):
             span, self._span = self._span, None
             landing = span.landing(now)
             if landing >= 1:
-                land_span(self, span, landing)
+                assert self.spans is not None  # only a planner makes spans
+                self.spans.land(self, span, landing)
                 self._breakpoint = self.t
                 self._handle_due(plan=False)
             if now < span.end:

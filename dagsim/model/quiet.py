@@ -22,18 +22,15 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from dagsim.model.fluid import FluidReplication
+from dagsim.model.fluid import FIRST_SPAN_BREAKPOINTS, FluidReplication, PlannedSpan
 
-__all__ = ["MAX_SPAN_BREAKPOINTS", "Span", "land_span", "plan_span"]
+__all__ = ["MAX_SPAN_BREAKPOINTS", "QuietSpans", "Span", "land_span", "plan_span"]
 
 MAX_SPAN_BREAKPOINTS = 512
 """Breakpoints planned at once: about three weeks of hourly profile, a few MB of arrays."""
-FIRST_SPAN_BREAKPOINTS = 8
 """Breakpoints planned after a span ended early: planning grows by doubling, so a busy run
 (queues crossing levels every few hours) pays little for the spans it cannot take."""
 _TOL = 1e-6  # the fluid engine's empty-queue tolerance, in logs
@@ -446,3 +443,14 @@ def _queues_at(e: FluidReplication, span: Span, rows: np.ndarray, m: int) -> np.
     mine = np.flatnonzero(rows[at] == span.row) if len(rows) else np.zeros(0, dtype=int)
     out[span.kind[mine], at[mine]] = span.moving[mine, 1 : m + 1]
     return out
+
+
+class QuietSpans:
+    """The planner the fluid engine is given (:class:`dagsim.model.fluid.SpanPlanner`)."""
+
+    def plan(self, e: FluidReplication) -> Span | None:
+        return plan_span(e)
+
+    def land(self, e: FluidReplication, span: PlannedSpan, m: int) -> None:
+        assert isinstance(span, Span)  # the engine holds only spans this planner made
+        land_span(e, span, m)

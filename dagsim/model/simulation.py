@@ -24,6 +24,7 @@ from dagsim.model.engine import ControllableEngine, LogFlow
 from dagsim.model.fluid import FluidReplication
 from dagsim.model.layout import Layout
 from dagsim.model.per_log import PerLogReplication
+from dagsim.model.quiet import QuietSpans
 from dagsim.model.recorder import Recorder
 from dagsim.model.reseed import Reseeder
 from dagsim.model.topology import Topology
@@ -72,10 +73,11 @@ class Simulation:
         self.topology = parts.new_topology() if parts is not None else Topology.from_scenario(scenario)
         self.workload = Workload(scenario)
         self.recorder = Recorder(self.layout, self.duration, scenario.run.sample_interval)
-        engine: type[FluidReplication] | type[PerLogReplication] = (
-            FluidReplication if self.mode == "fluid" else PerLogReplication
+        self.replication: LogFlow = (
+            FluidReplication(self.env, self.layout, self.topology, self.workload, self.recorder, spans=QuietSpans())
+            if self.mode == "fluid"
+            else PerLogReplication(self.env, self.layout, self.topology, self.workload, self.recorder)
         )
-        self.replication: LogFlow = engine(self.env, self.layout, self.topology, self.workload, self.recorder)
         self._actions = 0
         self.activation_suspended: set[int] = set()  # per_log mode's own record of it
         self.cluster: Cluster | None = None
