@@ -7,9 +7,50 @@ loss...). Actions themselves never choose copies or mount databases.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, assert_never
 
-from dagsim.config.schema import Action
+from dagsim.config.schema import (
+    Action,
+    AddDatabaseCopy,
+    CrashStore,
+    DismountDatabase,
+    FailCas,
+    FailDatabaseVolume,
+    FailLink,
+    FailLoadBalancer,
+    FailLogVolume,
+    FailMapiNetwork,
+    FailReplicationNetwork,
+    FailServer,
+    FailSite,
+    FailWitness,
+    HealWan,
+    LogVolumeFull,
+    MountDatabase,
+    PartitionWan,
+    RedistributeActiveDatabases,
+    RestoreCas,
+    RestoreDag,
+    RestoreDatabaseVolume,
+    RestoreLink,
+    RestoreLoadBalancer,
+    RestoreLogVolume,
+    RestoreMapiNetwork,
+    RestoreReplicationNetwork,
+    RestoreServer,
+    RestoreSite,
+    RestoreWitness,
+    ResumeCopy,
+    SeedCopy,
+    SetContentIndexState,
+    SetServerHealth,
+    StartDag,
+    StopDag,
+    SuspendCopy,
+    SwitchNamespace,
+    SwitchoverDatabase,
+    SwitchoverServer,
+)
 from dagsim.model.selection import SwitchoverChecks
 
 if TYPE_CHECKING:
@@ -56,14 +97,13 @@ __all__ = ["ActionContext", "apply_action"]
 
 def apply_action(sim: ActionContext, action: Action) -> None:
     """Carry out ``action`` at the simulation's current time."""
-    handler = _HANDLERS[action.action]
     database, server = getattr(action, "database", None), getattr(action, "server", None)
     if sim.manager is not None and database and server and action.action != "add_database_copy":
         row = sim.layout.copy_row(database, server)
         if sim.manager.health[row].absent:
             sim.record("operator_error", database, server, f"{action.action}: the copy has not been added yet")
             return
-    handler(sim, action)
+    _dispatch(sim, action)
 
 
 # ------------------------------------------------------------------ networks
@@ -517,44 +557,86 @@ def _set_server_health(sim, action):
     am.changed()
 
 
-_HANDLERS = {
-    "fail_link": _fail_link,
-    "restore_link": _restore_link,
-    "suspend_copy": _suspend_copy,
-    "seed_copy": _seed_copy,
-    "add_database_copy": _add_database_copy,
-    "resume_copy": _resume_copy,
-    "fail_server": _fail_server,
-    "restore_server": _restore_server,
-    "crash_store": _crash_store,
-    "fail_database_volume": _fail_database_volume,
-    "restore_database_volume": _restore_database_volume,
-    "fail_log_volume": _fail_log_volume,
-    "restore_log_volume": _restore_log_volume,
-    "log_volume_full": _log_volume_full,
-    "fail_mapi_network": _fail_mapi,
-    "restore_mapi_network": _restore_mapi,
-    "fail_replication_network": _fail_replication,
-    "restore_replication_network": _restore_replication,
-    "fail_site": _fail_site,
-    "restore_site": _restore_site,
-    "partition_wan": _partition_wan,
-    "heal_wan": _heal_wan,
-    "fail_witness": lambda sim, action: _witness(sim, False),
-    "restore_witness": lambda sim, action: _witness(sim, True),
-    "switchover_database": _switchover_database,
-    "switchover_server": _switchover_server,
-    "redistribute_active_databases": _redistribute,
-    "dismount_database": _dismount_database,
-    "mount_database": _mount_database,
-    "stop_dag": _stop_dag,
-    "restore_dag": _restore_dag,
-    "start_dag": _start_dag,
-    "set_content_index_state": _set_content_index,
-    "set_server_health": _set_server_health,
-    "fail_cas": _fail_cas,
-    "restore_cas": _restore_cas,
-    "fail_load_balancer": _fail_load_balancer,
-    "restore_load_balancer": _restore_load_balancer,
-    "switch_namespace": _switch_namespace,
-}
+def _dispatch(sim: ActionContext, action: Action) -> None:
+    # One case per action type of the schema: mypy reports an action without a handler.
+    match action:
+        case FailLink():
+            _fail_link(sim, action)
+        case RestoreLink():
+            _restore_link(sim, action)
+        case SuspendCopy():
+            _suspend_copy(sim, action)
+        case SeedCopy():
+            _seed_copy(sim, action)
+        case AddDatabaseCopy():
+            _add_database_copy(sim, action)
+        case ResumeCopy():
+            _resume_copy(sim, action)
+        case FailServer():
+            _fail_server(sim, action)
+        case RestoreServer():
+            _restore_server(sim, action)
+        case CrashStore():
+            _crash_store(sim, action)
+        case FailDatabaseVolume():
+            _fail_database_volume(sim, action)
+        case RestoreDatabaseVolume():
+            _restore_database_volume(sim, action)
+        case FailLogVolume():
+            _fail_log_volume(sim, action)
+        case RestoreLogVolume():
+            _restore_log_volume(sim, action)
+        case LogVolumeFull():
+            _log_volume_full(sim, action)
+        case FailMapiNetwork():
+            _fail_mapi(sim, action)
+        case RestoreMapiNetwork():
+            _restore_mapi(sim, action)
+        case FailReplicationNetwork():
+            _fail_replication(sim, action)
+        case RestoreReplicationNetwork():
+            _restore_replication(sim, action)
+        case FailSite():
+            _fail_site(sim, action)
+        case RestoreSite():
+            _restore_site(sim, action)
+        case PartitionWan():
+            _partition_wan(sim, action)
+        case HealWan():
+            _heal_wan(sim, action)
+        case FailWitness():
+            _witness(sim, False)
+        case RestoreWitness():
+            _witness(sim, True)
+        case SwitchoverDatabase():
+            _switchover_database(sim, action)
+        case SwitchoverServer():
+            _switchover_server(sim, action)
+        case RedistributeActiveDatabases():
+            _redistribute(sim, action)
+        case DismountDatabase():
+            _dismount_database(sim, action)
+        case MountDatabase():
+            _mount_database(sim, action)
+        case StopDag():
+            _stop_dag(sim, action)
+        case RestoreDag():
+            _restore_dag(sim, action)
+        case StartDag():
+            _start_dag(sim, action)
+        case SetContentIndexState():
+            _set_content_index(sim, action)
+        case SetServerHealth():
+            _set_server_health(sim, action)
+        case FailCas():
+            _fail_cas(sim, action)
+        case RestoreCas():
+            _restore_cas(sim, action)
+        case FailLoadBalancer():
+            _fail_load_balancer(sim, action)
+        case RestoreLoadBalancer():
+            _restore_load_balancer(sim, action)
+        case SwitchNamespace():
+            _switch_namespace(sim, action)
+        case _:
+            assert_never(action)
