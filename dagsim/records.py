@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dagsim.domain import Outcome
+
 __all__ = [
     "CandidateVerdict",
     "ClientOutageRecord",
@@ -102,7 +104,7 @@ class FailoverRecord:
     cause: str
     source: str
     target: str | None
-    outcome: str
+    outcome: Outcome  # a str: compares equal to its words
     failure: float
     detected: float | None
     selection_done: float | None

@@ -64,7 +64,7 @@ class _Draft:
     source: str
     failure: float
     target: str | None = None
-    outcome: str = Outcome.IN_PROGRESS.value
+    outcome: Outcome = Outcome.IN_PROGRESS
     detected: float | None = None
     selection_done: float | None = None
     last_logs_copied: float | None = None
@@ -328,7 +328,7 @@ class ActiveManager:
             while True:
                 choice = yield from self._choose(d, draft, automatic=True, override=None)
                 if choice is None:
-                    draft.outcome = Outcome.NO_ACCEPTABLE_COPY.value
+                    draft.outcome = Outcome.NO_ACCEPTABLE_COPY
                     self.decide(d, f"No copy of {draft.database} can be mounted: it stays dismounted until one can.")
                     self.recorder.event(self.env.now, "failover_blocked", draft.database, draft.source, "no acceptable copy")
                     self.pending[d] = draft
@@ -338,7 +338,7 @@ class ActiveManager:
                     try:
                         yield self._changed
                     except simpy.Interrupt:
-                        draft.outcome = Outcome.SUPERSEDED.value  # the only interrupt is an operator switchover
+                        draft.outcome = Outcome.SUPERSEDED  # the only interrupt is an operator switchover
                         self.failovers.append(draft.freeze())
                         return
                     finally:
@@ -534,7 +534,7 @@ class ActiveManager:
             self.health[old].diverged_logs += lost
             self.sync_copy(old)
         draft.mounted = self.env.now
-        draft.outcome = Outcome.MOUNTED.value
+        draft.outcome = Outcome.MOUNTED
         draft.logs_lost = lost
         if lost > 0:
             self._safety_net(d, draft, lost)
@@ -658,11 +658,11 @@ class ActiveManager:
                 health_triggered=health_triggered,
             )  # fmt: skip
             if choice is None:
-                draft.outcome = Outcome.SWITCHOVER_REFUSED.value
+                draft.outcome = Outcome.SWITCHOVER_REFUSED
                 self.decide(d, f"No acceptable target: {draft.database} stays mounted on {draft.source}.")
                 self.recorder.event(self.env.now, "switchover_failed", draft.database, draft.source, "no acceptable target")
                 if health_triggered:
-                    draft.outcome = Outcome.NO_HEALTHIER_COPY.value
+                    draft.outcome = Outcome.NO_HEALTHIER_COPY
                 self.failovers.append(draft.freeze())
                 return
             if was_mounted:
@@ -673,7 +673,7 @@ class ActiveManager:
             if not done and was_mounted and self.cluster.mount_blocker(draft.source) is None:
                 self.invariants.check_mount(d, source_row, automatic=False, lost=0.0, dial="lossless")
                 self.mark_mounted(d, source_row, "switchover failed: remounted on the source")
-                draft.outcome = Outcome.SWITCHOVER_FAILED.value
+                draft.outcome = Outcome.SWITCHOVER_FAILED
                 self.failovers.append(draft.freeze())
         finally:
             self.busy.discard(d)
