@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, overload
 
 import typer
 
@@ -267,6 +267,10 @@ def new(
     typer.echo(f"wrote {out}: {databases} databases x {copies} copies on {servers} servers in {sites} site(s)")
 
 
+@overload
+def _duration_option(value: str, option: str) -> float: ...
+@overload
+def _duration_option(value: str | None, option: str) -> float | None: ...
 def _duration_option(value: str | None, option: str) -> float | None:
     if value is None:
         return None

@@ -7,7 +7,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -53,7 +53,7 @@ _HEADLINES = (
 )
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(EXIT_INVALID)
 
@@ -235,7 +235,7 @@ def availability(
         typer.echo(f"\nwrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written))
 
 
-def _markov_refused(file: Path, what: str, refusal: Exception, hint: str) -> None:
+def _markov_refused(file: Path, what: str, refusal: Exception, hint: str) -> NoReturn:
     reasons = getattr(refusal, "reasons", (str(refusal),))
     lines = [f"{file}: {what} cannot express this scenario:"] + [f"  - {r}" for r in reasons]
     if not any("--rare" in r for r in reasons):
@@ -271,15 +271,15 @@ def _markov(file, scenario, *, exact, seed, years, workers, dask, plots, precisi
         from dagsim.availability.render import render_exact
 
         try:
-            result = exact_availability(scenario)
+            solved = exact_availability(scenario)
         except NotMarkovian as refusal:
             _markov_refused(file, "the exact Markov model", refusal,
                             "Run the Monte Carlo study instead: dagsim availability FILE")  # fmt: skip
-        typer.echo(render_exact(result))
+        typer.echo(render_exact(solved))
         if out is not None:
-            summary = {"scenario": scenario.name, "method": result.method, "states": result.states,
-                       "unavailability": result.unavailability, "left_out": list(result.left_out)}  # fmt: skip
-            _write_table(out, "availability-exact.csv", result.table(), summary)
+            summary = {"scenario": scenario.name, "method": solved.method, "states": solved.states,
+                       "unavailability": solved.unavailability, "left_out": list(solved.left_out)}  # fmt: skip
+            _write_table(out, "availability-exact.csv", solved.table(), summary)
         return
     from tqdm import tqdm
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -22,7 +22,7 @@ size_app = typer.Typer(
 app.add_typer(size_app, name="size")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(EXIT_INVALID)
 

@@ -22,10 +22,14 @@ from dagsim.plots import figure_bytes
 __all__ = ["convergence_plot", "downtime_distribution", "write_availability_plots"]
 
 
+def _new_figure() -> Figure:
+    return Figure(figsize=(8, 4.5), layout="constrained")
+
+
 def _new_axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
-    return Figure(figsize=(8, 4.5), layout="constrained").add_subplot()
+    return _new_figure().add_subplot()
 
 
 def convergence_plot(result: AvailabilityResult, ax: Axes | None = None) -> Axes:
@@ -66,14 +70,17 @@ def downtime_distribution(result: AvailabilityResult, database: str | None = Non
     positive = minutes[minutes > 0]
     if len(positive):
         low, high = positive.min(), positive.max()
-        bins = np.geomspace(low, high * 1.0001, 30) if high > low else np.array([low * 0.9, high * 1.1])
+        bins = np.geomspace(low, high * 1.0001, 30).tolist() if high > low else [low * 0.9, high * 1.1]
         ax.hist(positive, bins=bins, color="tab:orange", edgecolor="white")
         ax.set_xscale("log")
     ax.set_xlabel("downtime per replica, minutes")
     ax.set_ylabel("replicas" if database else "replica × database")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     zero = len(minutes) - len(positive)
-    length = result.scenario.failures.replica_duration / 86400
+    failures = result.scenario.failures
+    # A study refuses a scenario without failures: (dagsim.availability.study), so every result has one.
+    assert failures is not None, "an availability result always comes from a scenario with failures:"
+    length = failures.replica_duration / 86400
     ax.set_title(
         f"{database or 'all databases'}: downtime per {length:g}-day replica "
         f"({zero} of {len(minutes)} without any)"
@@ -90,7 +97,9 @@ def write_availability_plots(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, draw in (("convergence", convergence_plot), ("downtime", downtime_distribution)):
-        figure = draw(result).figure
+        # The Figure is made here, not read back from the Axes, whose .figure may be a SubFigure.
+        figure = _new_figure()
+        draw(result, ax=figure.add_subplot())
         for fmt in formats:
             path = out / f"{stem}.{fmt}"
             path.write_bytes(figure_bytes(figure, fmt, dpi=dpi))

@@ -18,9 +18,13 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagsim.config.schema import Scenario
 from dagsim.sweep.spec import SweepError, Variation, apply_point, grid, latin_hypercube
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["RUN_METRICS", "SweepResult", "SweepTask", "sweep"]
 
@@ -89,7 +93,7 @@ def _availability_rows(scenario: Scenario, seed: int, years: float) -> list[dict
 class SweepResult:
     """The tidy table of a sweep and how much of it this call computed."""
 
-    table: object
+    table: pd.DataFrame
     """pandas DataFrame: point, one column per varied path, metric, value, low, high."""
     points: int
     computed: int
