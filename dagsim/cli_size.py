@@ -9,7 +9,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from dagsim.cli import EXIT_INVALID, ScenarioFile, SeedOption, _load_for_run, app
+from dagsim.cli_common import EXIT_INVALID, ScenarioFile, SeedOption, _load_for_run, app
 
 __all__ = ["size_app"]
 

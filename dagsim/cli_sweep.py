@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from dagsim.cli import (
+from dagsim.cli_common import (
     EXIT_INVALID,
     ScenarioFile,
     SeedOption,

@@ -9,7 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dagsim.cli import _load_or_exit, app
+from dagsim.cli import app
+from dagsim.cli_common import _load_or_exit
 
 VALID = """\
 sites: [{name: A}]

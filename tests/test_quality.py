@@ -19,7 +19,7 @@ def test_ruff_finds_nothing():
 
 
 def test_mypy_finds_nothing_in_the_checked_packages(tmp_path):
-    """`mypy` over the files of [tool.mypy] (the model, moves, the domain vocabulary) reports no error."""
+    """`mypy` over the whole package ([tool.mypy] in pyproject.toml) reports no error."""
     done = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache")],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
