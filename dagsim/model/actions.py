@@ -194,8 +194,7 @@ def _servers_down(sim, servers: list[str], cause: str) -> None:
     for server in servers:
         sim.cluster.set_host_up(server, False)
         sim.client_access.cas_changed(server, False, sim.env.now, cause)
-        for row in am.rows_on(server):
-            am.sync_copy(row)
+        am.sync_copies(am.rows_on(server))
     # Only once all of them are down: a site's servers are noticed from the other sites.
     for server in servers:
         detection = am.heartbeat_detection(server)
@@ -209,8 +208,7 @@ def _server_up(sim, server: str) -> None:
     sim.cluster.set_host_up(server, True)
     sim.client_access.cas_changed(server, True, sim.env.now, "server restored")
     am.store_down.discard(server)
-    for row in am.rows_on(server):
-        am.sync_copy(row)
+    am.sync_copies(am.rows_on(server))
 
 
 def _resynchronize(sim, row: int) -> None:
@@ -509,8 +507,7 @@ def _mount_database(sim, action):
 
 def _sync_servers(sim, servers: list[str]) -> None:
     for server in servers:
-        for row in sim.manager.rows_on(server):
-            sim.manager.sync_copy(row)
+        sim.manager.sync_copies(sim.manager.rows_on(server))
 
 
 def _stop_dag(sim, action):

@@ -11,6 +11,7 @@ whenever the DAG's state changes.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -234,6 +235,12 @@ class ActiveManager:
         running = health.running(self.cluster.up(server)) and server not in self.cluster.stopped
         if running != (not self.engine.halted[row]) or health.holds_truncation != bool(self.engine.suspended[row]):
             self.engine.set_copy_running(row, running, freeze_truncation=health.holds_truncation)
+
+    def sync_copies(self, rows: Iterable[int]) -> None:
+        """:meth:`sync_copy` for several copies at one moment, re-planned by the engine once."""
+        with self.engine.deferred():
+            for row in rows:
+                self.sync_copy(row)
 
     def changed(self) -> None:
         """Something in the DAG changed: wake failovers waiting for an acceptable copy."""
@@ -521,18 +528,19 @@ class ActiveManager:
         if blocker is not None:
             self.decide(d, f"{server} can no longer mount {draft.database}: {blocker}; selecting again.")
             return False
-        # A partly written log is not a log yet: losses count whole logs, as copy queues do.
-        lost = whole_logs(self.engine.activate(d, row, last_logs_copied=choice.last_logs))
-        if self.engine.source_blocked[d] != self.health[row].log_volume_failed:
-            self.engine.set_source_blocked(d, self.health[row].log_volume_failed)
-        dial = override or self.servers[server].auto_database_mount_dial
-        self.invariants.check_mount(d, row, automatic=automatic, lost=lost, dial=dial)
-        moved = f"{draft.kind} from {draft.source}" if server != draft.source else f"remounted on {server}"
-        self.mark_mounted(d, row, moved)
-        old = self.layout.copy_row(draft.database, draft.source)
-        if old != row:
-            self.health[old].diverged_logs += lost
-            self.sync_copy(old)
+        with self.engine.deferred():  # one re-plan for the new roles, the mount and the old copy
+            # A partly written log is not a log yet: losses count whole logs, as copy queues do.
+            lost = whole_logs(self.engine.activate(d, row, last_logs_copied=choice.last_logs))
+            if self.engine.source_blocked[d] != self.health[row].log_volume_failed:
+                self.engine.set_source_blocked(d, self.health[row].log_volume_failed)
+            dial = override or self.servers[server].auto_database_mount_dial
+            self.invariants.check_mount(d, row, automatic=automatic, lost=lost, dial=dial)
+            moved = f"{draft.kind} from {draft.source}" if server != draft.source else f"remounted on {server}"
+            self.mark_mounted(d, row, moved)
+            old = self.layout.copy_row(draft.database, draft.source)
+            if old != row:
+                self.health[old].diverged_logs += lost
+                self.sync_copy(old)
         draft.mounted = self.env.now
         draft.outcome = Outcome.MOUNTED
         draft.logs_lost = lost

@@ -10,6 +10,7 @@ why ``resolve_run`` refuses failure actions, moves and added copies in per_log m
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -87,6 +88,8 @@ class ControllableEngine(LogFlow, Protocol):
     def activate(self, database: int, row: int, *, last_logs_copied: float) -> float: ...
 
     def set_copy_running(self, row: int, running: bool, *, freeze_truncation: bool = False) -> None: ...
+
+    def deferred(self) -> AbstractContextManager[None]: ...
 
     def set_mounted(self, database: int, mounted: bool) -> None: ...
 

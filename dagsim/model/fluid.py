@@ -12,7 +12,8 @@ a fixed, small number of numpy calls whatever the size of the DAG.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 import numpy as np
@@ -129,6 +130,8 @@ class FluidReplication(ReplicationEngine):
         self.history: list[tuple[float, np.ndarray, np.ndarray]] = [(0.0, self.generated.copy(), self.g.copy())]
         self._waiting = False
         self._poked = False
+        self._deferring = 0  # depth of deferred() blocks
+        self._deferred_change = False
         self._span: PlannedSpan | None = None
         self.span_breakpoints = FIRST_SPAN_BREAKPOINTS
         self._breakpoint = -np.inf  # when the profile or a delayed view last changed
@@ -190,8 +193,26 @@ class FluidReplication(ReplicationEngine):
         self.process = self.env.process(self._run())
         return self.process
 
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Changes made inside re-plan once, on leaving: a server's copies stop or start
+        together, and nothing between them lasts any time."""
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
+            if not self._deferring and self._deferred_change:
+                self._deferred_change = False
+                self.changed()
+
     def changed(self) -> None:
         """Something outside (an action, a failure) changed state at ``env.now``: re-plan."""
+        if self._deferring:
+            self._deferred_change = True
+            # What was predicted no longer holds; nothing is landed on it before the re-plan.
+            self._when = np.full_like(self._when, _NEVER)
+            return
         if self._span is not None:
             self.advance(self.env.now)
             self._span = None  # planned for the state before the change
