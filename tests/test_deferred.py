@@ -58,3 +58,19 @@ def test_nothing_lands_on_predictions_a_deferred_change_made_stale():
         engine.advance(simulation.env.now)
         assert engine.q[0, row] == 5.0
     assert engine.q[0, row] == 5.0
+
+
+def test_a_wake_with_nothing_due_keeps_the_plan_it_was_woken_for():
+    """After a change the engine wakes at the same moment; with nothing due it does not re-plan again."""
+    simulation = _paused()
+    engine = simulation.replication
+    row = int(np.flatnonzero(~engine.is_active)[0])
+    engine.set_copy_running(row, False)  # re-plans, and pokes the engine's process
+    replans = []
+    original = engine.recompute
+    engine.recompute = lambda: (replans.append(simulation.env.now), original())[1]
+    now = simulation.env.now
+    while simulation.env.peek() == now:
+        simulation.env.step()
+    assert replans == []
+    assert engine.t == now and engine.next_time > now

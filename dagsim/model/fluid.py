@@ -132,6 +132,9 @@ class FluidReplication(ReplicationEngine):
         self._poked = False
         self._deferring = 0  # depth of deferred() blocks
         self._deferred_change = False
+        # The rates and predictions were worked out from the state as it is now: a wake at this
+        # same moment with nothing due (the engine's answer to a poke) need not redo them.
+        self._fresh = False
         self._span: PlannedSpan | None = None
         self.span_breakpoints = FIRST_SPAN_BREAKPOINTS
         self._breakpoint = -np.inf  # when the profile or a delayed view last changed
@@ -212,13 +215,13 @@ class FluidReplication(ReplicationEngine):
             self._deferred_change = True
             # What was predicted no longer holds; nothing is landed on it before the re-plan.
             self._when = np.full_like(self._when, _NEVER)
+            self._fresh = False
             return
         if self._span is not None:
             self.advance(self.env.now)
             self._span = None  # planned for the state before the change
         self.paths.refresh(self.t, self.active, self.is_active)
-        self.recompute()
-        self._predict()
+        self._replan()
         self._poke()
 
     def _poke(self) -> None:
@@ -384,23 +387,33 @@ class FluidReplication(ReplicationEngine):
             self.advance(self.env.now)
             self._handle_due()
 
+    def _replan(self) -> None:
+        self.recompute()
+        self._predict()
+        self._fresh = True
+
     def _handle_due(self, *, plan: bool = True) -> None:
         now = self.t
         eps = 1e-9 * max(1.0, now)
+        due = False
         if now + eps >= self.next_rate_change:
             self.base_rates = self.workload.rates(now)
             self.next_rate_change = self.workload.next_change(now)
             self._breakpoint = now
+            due = True
         for tracker in self.trackers:
             if tracker.take_due(now, eps):
                 self._breakpoint = now
+                due = True
         if self._t_full_min <= now + eps:
             for d in np.flatnonzero((self._t_full <= now + eps) & ~self.volume_full):
                 self._log_volume_full(int(d))
+                due = True
         for row in [r for r, entry in self.seeding.items() if entry[0] <= max(1.0, entry[1] * eps)]:
             self.seeding.pop(row)[2].succeed()
-        self.recompute()
-        self._predict()
+            due = True
+        if due or not self._fresh:
+            self._replan()
         # Spans start at profile breakpoints only: within a burst of failover steps, each
         # change would cut a span planned after the one before. Seeding is never quiet.
         if plan and self.spans is not None and self.quiet_spans and self._breakpoint == now and not self.seeding:
@@ -416,6 +429,7 @@ class FluidReplication(ReplicationEngine):
             if landing >= 1:
                 assert self.spans is not None  # only a planner makes spans
                 self.spans.land(self, span, landing)
+                self._fresh = False
                 self._breakpoint = self.t
                 self._handle_due(plan=False)
             if now < span.end:
@@ -446,6 +460,7 @@ class FluidReplication(ReplicationEngine):
             self.seeding[row][0] = max(self.seeding[row][0] - rate * dt, 0.0)
         self.t = now
         self.steps += 1
+        self._fresh = False
         self._settle(now)
         self._track_volume_peaks()
 
@@ -455,6 +470,7 @@ class FluidReplication(ReplicationEngine):
         rows = np.asarray(due.any(axis=1))
         if not rows.any():
             return
+        self._fresh = False
         q = self.q
         if rows[_EMPTY]:
             q[0, due[_EMPTY]] = 0.0
