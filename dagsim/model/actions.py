@@ -340,7 +340,7 @@ def _store_restart(sim, server: str, delay: float):
     if server in sim.manager.store_down and sim.cluster.up(server):
         sim.manager.store_down.discard(server)
         sim.record("store_restarted", server=server)
-        sim.manager.changed()
+        sim.manager.recheck_waiting()
 
 
 # ------------------------------------------------------------------ volumes
@@ -363,7 +363,7 @@ def _volume_failure(sim, action, flag: str, kind: str) -> None:
     am.sync_copy(row)
     if active:
         am.fail_active(d, kind.replace("_", " "), sim.scenario.active_manager.failure_item_detection)
-    am.changed()
+    am.recheck_waiting()
 
 
 def _volume_restored(sim, action, flag: str, kind: str) -> None:
@@ -376,7 +376,7 @@ def _volume_restored(sim, action, flag: str, kind: str) -> None:
         sim.replication.set_source_blocked(d, False)
     sim.record(kind, action.database, action.server)
     am.sync_copy(row)
-    am.changed()
+    am.recheck_waiting()
 
 
 def _fail_database_volume(sim, action):
@@ -439,7 +439,7 @@ def _resume_copy(sim, action):
     if health.failed_and_suspended and not health.volume_failed:
         sim.reseeder.resume(row)
     am.sync_copy(row)
-    am.changed()
+    am.recheck_waiting()
 
 
 def _seed_copy(sim, action):
@@ -539,7 +539,7 @@ def _set_content_index(sim, action):
     row = _copy_row(sim, action)
     sim.manager.health[row].content_index = action.state
     sim.record("content_index_changed", action.database, action.server, f"ContentIndexState {action.state.capitalize()}")
-    sim.manager.changed()
+    sim.manager.recheck_waiting()
 
 
 def _set_server_health(sim, action):
@@ -551,7 +551,7 @@ def _set_server_health(sim, action):
     )  # fmt: skip
     if action.failover:
         sim.env.process(am.health_failover(action.server))
-    am.changed()
+    am.recheck_waiting()
 
 
 def _dispatch(sim: ActionContext, action: Action) -> None:

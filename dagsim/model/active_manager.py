@@ -188,7 +188,7 @@ class ActiveManager:
         self.decisions: list[DecisionRecord] = []
         self.invariants = Invariants(env, layout, cluster, engine, self.mounted_row)
         self.stale = StaleActiveManager(self)
-        self._changed = env.event()
+        self._dag_changed = env.event()
         self._messages_per_log = [_messages_per_log(d) for d in scenario.databases]
         engine.on_volume_full = self._volume_filled
         self.client_access: ClientAccess | None = None  # set by the simulation when client access is modelled
@@ -242,11 +242,11 @@ class ActiveManager:
             for row in rows:
                 self.sync_copy(row)
 
-    def changed(self) -> None:
-        """Something in the DAG changed: wake failovers waiting for an acceptable copy."""
-        if not self._changed.triggered:
-            self._changed.succeed()
-        self._changed = self.env.event()
+    def recheck_waiting(self) -> None:
+        """Something in the DAG changed: failovers waiting for an acceptable copy look again."""
+        if not self._dag_changed.triggered:
+            self._dag_changed.succeed()
+        self._dag_changed = self.env.event()
 
     # ------------------------------------------------------------------ failures
     def mark_mounted(self, d: int, row: int, how: str) -> None:
@@ -313,7 +313,7 @@ class ActiveManager:
             self.decide(d, f"{server} can no longer keep {self.database_name(d)} mounted: {blocker}.")
             self.fail_active(d, f"{cause}: {blocker}", detection)
         self.invariants.check_mounted()
-        self.changed()
+        self.recheck_waiting()
 
     def _volume_filled(self, d: int) -> None:
         row = self.active_row(d)
@@ -343,7 +343,7 @@ class ActiveManager:
                     assert process is not None  # a failover is a process
                     self._waiting[d] = process
                     try:
-                        yield self._changed
+                        yield self._dag_changed
                     except simpy.Interrupt:
                         draft.outcome = Outcome.SUPERSEDED  # the only interrupt is an operator switchover
                         self.failovers.append(draft.freeze())
@@ -553,7 +553,7 @@ class ActiveManager:
             + (f"; {lost:.0f} logs lost." if lost else "; no logs lost."),
         )
         self.failovers.append(draft.freeze())
-        self.changed()
+        self.recheck_waiting()
         return True
 
     def _still_mountable(self, d: int, row: int) -> str | None:

@@ -140,6 +140,10 @@ class FluidReplication(ReplicationEngine):
         self._breakpoint = -np.inf  # when the profile or a delayed view last changed
         self.process: simpy.Process | None = None
 
+        # When each queue next reaches a level, and each active log volume fills (_predict).
+        self._when: np.ndarray = np.full((5, n), _NEVER)
+        self._t_full: np.ndarray = np.full(d, _NEVER)
+        self._t_full_min: float = _NEVER
         self.paths.refresh(0.0, self.active, self.is_active, record=False)
         self.recompute()
         self.copy_high = self.q[0] > COPY_QUEUE_THRESHOLD
@@ -207,10 +211,11 @@ class FluidReplication(ReplicationEngine):
             self._deferring -= 1
             if not self._deferring and self._deferred_change:
                 self._deferred_change = False
-                self.changed()
+                self.replan()
 
-    def changed(self) -> None:
-        """Something outside (an action, a failure) changed state at ``env.now``: re-plan."""
+    def replan(self) -> None:
+        """Something outside (an action, a failure) changed state at ``env.now``: work out the
+        routes, rates and the next moment again."""
         if self._deferring:
             self._deferred_change = True
             # What was predicted no longer holds; nothing is landed on it before the re-plan.
@@ -221,7 +226,7 @@ class FluidReplication(ReplicationEngine):
             self.advance(self.env.now)
             self._span = None  # planned for the state before the change
         self.paths.refresh(self.t, self.active, self.is_active)
-        self._replan()
+        self._rates_and_predictions()
         self._poke()
 
     def _poke(self) -> None:
@@ -244,7 +249,7 @@ class FluidReplication(ReplicationEngine):
         self.suspended[row] = freeze_truncation and not running
         self._structure += 1
         self._sync_truncation_freeze()
-        self.changed()
+        self.replan()
 
     def set_mounted(self, database: int, mounted: bool) -> None:
         """Mount or dismount a database's active copy (generation runs only while mounted)."""
@@ -252,14 +257,14 @@ class FluidReplication(ReplicationEngine):
         self.mounted[database] = mounted
         if mounted:
             self.volume_full[database] = False
-        self.changed()
+        self.replan()
 
     def set_source_blocked(self, database: int, blocked: bool) -> None:
         """The active copy's logs can (not) be read: its log volume failed."""
         self.advance(self.env.now)
         self.source_blocked[database] = blocked
         self._structure += 1
-        self.changed()
+        self.replan()
 
     def activate(self, database: int, row: int, *, last_logs_copied: float) -> float:
         """Make ``row`` the active copy of ``database``; return the logs lost.
@@ -286,7 +291,7 @@ class FluidReplication(ReplicationEngine):
             self.paths.resumed(old)  # a new passive copy starts on the preferred network
         self._sync_truncation_freeze()
         self._structure += 1
-        self.changed()
+        self.replan()
         return gap
 
     def set_absent(self, row: int, absent: bool) -> None:
@@ -296,13 +301,13 @@ class FluidReplication(ReplicationEngine):
         self.q[:, row] = 0.0
         self._roles_changed()
         self._structure += 1
-        self.changed()
+        self.replan()
 
     def reposition(self, row: int, copy_queue: float = 0.0, replay_queue: float = 0.0) -> None:
         """Set a passive copy's queues outright (after a reseed or a resynchronization)."""
         self.advance(self.env.now)
         self.q[0, row], self.q[1, row] = copy_queue, replay_queue
-        self.changed()
+        self.replan()
 
     def start_seeding(self, row: int, size: float, rate: float) -> simpy.Event:
         """Copy ``size`` bytes of the database to ``row`` over the network, at most ``rate``
@@ -310,7 +315,7 @@ class FluidReplication(ReplicationEngine):
         self.advance(self.env.now)
         done = self.env.event()
         self.seeding[row] = [float(size), float(rate), done]
-        self.changed()
+        self.replan()
         return done
 
     def seeding_left(self, row: int) -> float:
@@ -325,7 +330,7 @@ class FluidReplication(ReplicationEngine):
         self.advance(self.env.now)
         self.base_rates = self.workload.rates(self.t)
         self.next_rate_change = self.workload.next_change(self.t)
-        self.changed()
+        self.replan()
 
     def logs_generated_since(self, database: int, start: float, end: float) -> float:
         """Logs the active copies of ``database`` wrote between ``start`` and ``end`` (<= now)."""
@@ -353,7 +358,7 @@ class FluidReplication(ReplicationEngine):
 
     def topology_changed(self) -> None:
         self.advance(self.env.now)
-        self.changed()
+        self.replan()
 
     def queues(self) -> tuple[np.ndarray, np.ndarray]:
         """Copy and replay queue of every copy now (zero for active copies)."""
@@ -387,7 +392,7 @@ class FluidReplication(ReplicationEngine):
             self.advance(self.env.now)
             self._handle_due()
 
-    def _replan(self) -> None:
+    def _rates_and_predictions(self) -> None:
         self.recompute()
         self._predict()
         self._fresh = True
@@ -413,7 +418,7 @@ class FluidReplication(ReplicationEngine):
             self.seeding.pop(row)[2].succeed()
             due = True
         if due or not self._fresh:
-            self._replan()
+            self._rates_and_predictions()
         # Spans start at profile breakpoints only: within a burst of failover steps, each
         # change would cut a span planned after the one before. Seeding is never quiet.
         if plan and self.spans is not None and self.quiet_spans and self._breakpoint == now and not self.seeding:

@@ -67,7 +67,7 @@ class Reseeder:
                 self.record("copy_resumed", database, server, f"AutoReseed resume attempt {attempt} succeeded")
                 health.failed_and_suspended = False
                 self.manager.sync_copy(row)
-                self.manager.changed()
+                self.manager.recheck_waiting()
                 self._running.discard(row)
                 return
             self.record("auto_reseed_resume_failed", database, server, f"resume attempt {attempt} failed")
@@ -96,5 +96,5 @@ class Reseeder:
         self.engine.reposition(row)
         self.manager.sync_copy(row)
         self.record("seeding_completed", database, server, how)
-        self.manager.changed()
+        self.manager.recheck_waiting()
         self._running.discard(row)

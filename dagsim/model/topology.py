@@ -290,7 +290,7 @@ class Topology:
         for graph, u, v in self._link_edges[link]:
             graph.edges[u, v, link]["up"] = up
         self._edge_up[list(self._link_ids[link])] = up
-        self._changed()
+        self._forget_routes()
 
     def set_nic_up(self, name: str, network: str, up: bool) -> None:
         """Bring a server's (or witness host's) NIC on one network up or down."""
@@ -302,9 +302,9 @@ class Topology:
         node = (self._kind[name], name)
         self._graphs[network].edges[node, ("site", self._site_of[name]), "nic"]["up"] = up
         self._edge_up[list(self._nic_ids[key])] = up
-        self._changed()
+        self._forget_routes()
 
-    def _changed(self) -> None:
+    def _forget_routes(self) -> None:
         self._state_version += 1
         self._route_cache.clear()
         self._partition_cache.clear()
