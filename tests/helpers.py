@@ -171,3 +171,18 @@ run: {duration: 1h}
 def worker_pid(_batch: object) -> int:
     """A batch function that reports which process ran it (for pool tests)."""
     return os.getpid()
+
+
+def count_simulations(monkeypatch) -> list:
+    """A list that grows by one each time a Simulation is built."""
+    from dagsim.model.simulation import Simulation
+
+    built = []
+    original = Simulation.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Simulation, "__init__", counting)
+    return built

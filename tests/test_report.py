@@ -9,6 +9,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from helpers import count_simulations
 
 import dagsim
 from dagsim.report import default_status_times, render_report, write_report
@@ -231,19 +232,6 @@ def test_report_is_deterministic(server_failure):
     assert render_report(server_failure, status_times=[40000]) == render_report(server_failure, status_times=[40000])
 
 
-def _count_simulations(monkeypatch) -> list:
-    """A list that grows by one each time a Simulation is built."""
-    from dagsim.model.simulation import Simulation
-
-    built = []
-    original = Simulation.__init__
-
-    def counting(self, *args, **kwargs):
-        built.append(1)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Simulation, "__init__", counting)
-    return built
 
 
 def test_report_at_named_moments_runs_the_scenario_once(tmp_path, monkeypatch):
@@ -253,7 +241,7 @@ def test_report_at_named_moments_runs_the_scenario_once(tmp_path, monkeypatch):
     import dagsim
     from dagsim.cli import app
 
-    built = _count_simulations(monkeypatch)
+    built = count_simulations(monkeypatch)
     scenario_path = Path(__file__).resolve().parent.parent / "scenarios" / "server-failure.yaml"
     out = tmp_path / "r.html"
     result = CliRunner().invoke(app, ["report", str(scenario_path), "--out", str(out), "--at", "10:00:30", "--at", "12h"])
@@ -273,7 +261,7 @@ def test_default_moments_cost_one_more_simulation(monkeypatch):
 
     result = dagsim.simulate(Path(__file__).resolve().parent.parent / "scenarios" / "server-failure.yaml")
     assert len(default_status_times(result)) >= 3
-    built = _count_simulations(monkeypatch)
+    built = count_simulations(monkeypatch)
     render_report(result)
     assert len(built) == 1
 

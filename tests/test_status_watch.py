@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import count_simulations
 
 import dagsim
 from dagsim.model.simulation import Simulation
@@ -61,14 +62,7 @@ def test_report_command_runs_the_scenario_once(tmp_path, monkeypatch):
 
     from dagsim.cli import app
 
-    built = []
-    original = Simulation.__init__
-
-    def counting(self, *args, **kwargs):
-        built.append(1)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Simulation, "__init__", counting)
+    built = count_simulations(monkeypatch)
     out = tmp_path / "r.html"
     invoked = CliRunner().invoke(app, ["report", str(SCENARIOS / "server-failure.yaml"), "--out", str(out)])
     assert invoked.exit_code == 0, invoked.output
