@@ -20,7 +20,6 @@ import io
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -36,9 +35,7 @@ from matplotlib.ticker import FuncFormatter, MultipleLocator
 from dagsim import domain
 from dagsim.config.units import format_duration
 from dagsim.history import active_spans
-from dagsim.model.topology import Topology
-from dagsim.model.workload import Workload
-from dagsim.records import FailoverRecord, format_clock
+from dagsim.records import FailoverRecord, LinkHop, format_clock
 from dagsim.results import RunResult
 
 __all__ = [
@@ -256,33 +253,13 @@ def _quorum_lost(result: RunResult) -> list[tuple[float, float, str]]:
 
 
 # ------------------------------------------------------------------ log streams and links
-@dataclass(frozen=True)
-class _Stream:
-    database: str
-    server: str  # the passive copy's server
-    edges: tuple[int, ...]  # directed link edge ids crossed
-    bytes_per_log: float
+def _hop_name(hop: LinkHop) -> str:
+    return f"{hop.link} {hop.from_site}→{hop.to_site}"
 
 
-def _streams(result: RunResult, topology: Topology) -> list[_Stream]:
-    """Every passive copy's log stream from its database's initially active copy, as routed
-    when every network is up."""
-    streams = []
-    for spec in result.scenario.databases:
-        copies = sorted(spec.copies, key=lambda c: c.activation_preference)
-        active = copies[0].server
-        for copy in copies[1:]:
-            route = topology.shipping_route(active, copy.server)
-            if route is None:
-                continue
-            links = tuple(e for e in route.edges if topology.edge(e).kind == "link")
-            streams.append(_Stream(spec.name, copy.server, links, topology.bytes_per_log(route)))
-    return streams
-
-
-def _edge_name(topology: Topology, edge_id: int) -> str:
-    info = topology.edge(edge_id)
-    return f"{info.name} {info.tail[1]}→{info.head[1]}"
+def _hop_key(hop: LinkHop) -> tuple[str, bool]:
+    """A link direction, the link's first-to-second direction first."""
+    return hop.link, not hop.forward
 
 
 # ====================================================================== timeline
@@ -599,7 +576,7 @@ def queue_lengths(
     # Queues in front of the rates: the twin axes is drawn first, with no background.
     top.set_zorder(twin.get_zorder() + 1)
     top.patch.set_visible(False)
-    gen = Workload(result.scenario).hourly_rates()[[d.name for d in result.scenario.databases].index(name)]
+    gen = result.hourly_rates[[d.name for d in result.scenario.databases].index(name)]
     steps = np.arange(0, math.ceil(result.duration / HOUR) + 1)
     profile = gen[steps.astype(int) % 24]
     twin.step(steps, profile, where="post", color="#444444", linewidth=1.0, alpha=0.7,
@@ -644,20 +621,17 @@ def queue_lengths(
 def _capacity_shares(result: RunResult, database: str) -> list[tuple[str, str, float, int, float]]:
     """(server, link label, link capacity logs/s, copies sharing it, equal share logs/s) for each
     passive copy of ``database`` fed across an inter-site link (its tightest link)."""
-    topology = Topology.from_scenario(result.scenario)
-    streams = _streams(result, topology)
-    users: dict[int, int] = {}
-    for stream in streams:
-        for edge in stream.edges:
-            users[edge] = users.get(edge, 0) + 1
+    users: dict[tuple[str, bool], int] = {}
+    for stream in result.log_streams:
+        for hop in stream.links:
+            users[_hop_key(hop)] = users.get(_hop_key(hop), 0) + 1
     found = []
-    for stream in streams:
-        if stream.database != database or not stream.edges:
+    for stream in result.log_streams:
+        if stream.database != database or not stream.links:
             continue
-        shares = [(topology.capacity[e] / stream.bytes_per_log / users[e], e) for e in stream.edges]
-        share, edge = min(shares)
-        capacity = topology.capacity[edge] / stream.bytes_per_log
-        found.append((stream.server, _edge_name(topology, edge), capacity, users[edge], share))
+        shares = [(hop.capacity / stream.bytes_per_log / users[_hop_key(hop)], _hop_key(hop), hop) for hop in stream.links]
+        share, key, hop = min(shares, key=lambda s: (s[0], s[1]))
+        found.append((stream.server, _hop_name(hop), hop.capacity / stream.bytes_per_log, users[key], share))
     return found
 
 
@@ -808,47 +782,50 @@ def generation_vs_capacity(result: RunResult, ax: Axes | None = None) -> Axes:
     """
     ax = _new_axes(ax, (11, 6))
     scenario = result.scenario
-    topology = Topology.from_scenario(scenario)
-    rates = Workload(scenario).hourly_rates()  # databases x 24, logs/s
+    rates = result.hourly_rates  # databases x 24, logs/s
     index = {d.name: i for i, d in enumerate(scenario.databases)}
-    demand: dict[int, np.ndarray] = {}
-    per_log: dict[int, float] = {}
-    for stream in _streams(result, topology):
-        for edge in stream.edges:
-            demand[edge] = demand.get(edge, np.zeros(24)) + rates[index[stream.database]]
-            per_log[edge] = stream.bytes_per_log
+    demand: dict[tuple[str, bool], np.ndarray] = {}
+    per_log: dict[tuple[str, bool], float] = {}
+    hop_of: dict[tuple[str, bool], LinkHop] = {}
+    for stream in result.log_streams:
+        for hop in stream.links:
+            key = _hop_key(hop)
+            demand[key] = demand.get(key, np.zeros(24)) + rates[index[stream.database]]
+            per_log[key] = stream.bytes_per_log
+            hop_of[key] = hop
     hours = np.arange(24)
     total = rates.sum(axis=0)
-    edges = sorted(demand, key=lambda e: (topology.edge(e).name, e))
+    edges = sorted(demand)
     colours = _tab10()
     width = 0.8 / max(len(edges), 1)
     link_colour: dict[str, tuple] = {}
     for edge in edges:
-        link_colour.setdefault(topology.edge(edge).name, colours[len(link_colour) % len(colours)])
+        link_colour.setdefault(hop_of[edge].link, colours[len(link_colour) % len(colours)])
     peak_demand = max([float(d.max()) for d in demand.values()] + [float(total.max()), 1e-9])
-    capacities = {topology.edge(e).name: topology.capacity[e] / per_log[e] for e in edges}
+    capacities = {hop_of[e].link: hop_of[e].capacity / per_log[e] for e in edges}
     log_scale = bool(capacities) and max(capacities.values()) > 12 * peak_demand
     warnings: list[str] = []
     for i, edge in enumerate(edges):
-        info = topology.edge(edge)
-        forward = info.id == topology.link_edges(info.name)[0]
+        info = hop_of[edge]
+        forward = info.forward
+        label = _hop_name(info)
         container = ax.bar(
             hours + (i - (len(edges) - 1) / 2) * width,
             demand[edge],
             width=width * 0.95,
-            color=link_colour[info.name],
+            color=link_colour[info.link],
             alpha=0.9 if forward else 0.55,
             hatch=None if forward else "//",
             edgecolor="white",
             linewidth=0.3,
-            label=f"{_edge_name(topology, edge)}: logs to ship (peak {demand[edge].max():,.2f} logs/s, "
-            f"{demand[edge].max() / capacities[info.name]:.0%} of capacity)",
+            label=f"{label}: logs to ship (peak {demand[edge].max():,.2f} logs/s, "
+            f"{demand[edge].max() / capacities[info.link]:.0%} of capacity)",
         )
         for patch in container.patches:
-            patch.set_gid(f"demand:{_edge_name(topology, edge)}")
-        over = demand[edge] > capacities[info.name] * (1 + 1e-9)
+            patch.set_gid(f"demand:{label}")
+        over = demand[edge] > capacities[info.link] * (1 + 1e-9)
         if over.any():
-            warnings.append(f"{_edge_name(topology, edge)} over capacity {_hour_ranges(over)}")
+            warnings.append(f"{label} over capacity {_hour_ranges(over)}")
     for name, capacity in capacities.items():
         link = next(link for link in scenario.links if link.name == name)
         line = ax.axhline(capacity, color=link_colour[name], linestyle="--", linewidth=1.6,

@@ -14,7 +14,9 @@ __all__ = [
     "DecisionRecord",
     "EventRecord",
     "FailoverRecord",
+    "LinkHop",
     "LinkRecord",
+    "LogStream",
     "format_clock",
 ]
 
@@ -175,4 +177,25 @@ class LinkRecord:
     def utilization(self) -> float:
         """Peak demand as a fraction of the bandwidth."""
         return self.peak_demand / self.capacity if self.capacity > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHop:
+    """One direction of an inter-site link that a log stream crosses."""
+
+    link: str
+    from_site: str
+    to_site: str
+    capacity: float  # bytes/s
+    forward: bool  # from the link's first site to its second
+
+
+@dataclass(frozen=True, slots=True)
+class LogStream:
+    """A passive copy's log stream as routed at the start of the run, every network up."""
+
+    database: str
+    server: str  # the passive copy's server
+    bytes_per_log: float  # on the wire, after network compression
+    links: tuple[LinkHop, ...]  # the inter-site links crossed, in travel order
 

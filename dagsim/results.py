@@ -27,6 +27,7 @@ from dagsim.records import (
     EventRecord,
     FailoverRecord,
     LinkRecord,
+    LogStream,
     format_clock,
 )
 
@@ -83,6 +84,10 @@ class RunResult:
     link_records: tuple[LinkRecord, ...] = ()
     move_records: tuple = ()
     """:class:`dagsim.mrs.MoveRecord` per move request (empty without ``mrs.batches``)."""
+    log_streams: tuple[LogStream, ...] = ()
+    """Every passive copy's log stream as routed at the start, with the links it crosses."""
+    hourly_rates: np.ndarray = field(default_factory=lambda: np.zeros((0, 24)))
+    """Log generation of each database in each hour of the day (logs/s), databases in scenario order."""
     copy_status: Mapping[float, pd.DataFrame] = field(default_factory=dict)
     """The copy status table at each moment the run was asked to observe (``observe_at``)."""
     versions: dict[str, str] = field(default_factory=versions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from helpers import two_site_scenario
 
 import dagsim
@@ -75,3 +76,37 @@ def test_every_verdict_is_also_said_in_words():
         assert [v.text for v in record.selection] == [
             line for line in record.candidates if any(line.startswith(f"{v.server}: ") for v in record.selection)
         ]
+
+
+def test_log_streams_name_the_links_each_copy_crosses():
+    """The result lists each passive copy's stream as routed at the start, with each link's direction and capacity."""
+    result = _run("thin-wan.yaml")
+    streams = {(s.database, s.server): s for s in result.log_streams}
+    remote = [s for s in streams.values() if s.links]
+    assert remote and all(len(s.links) == 1 for s in remote)
+    hop = remote[0].links[0]
+    assert (hop.link, hop.from_site, hop.to_site, hop.forward) == ("WAN-HQ-DR", "HQ", "DR", True)
+    assert hop.capacity == pytest.approx(20e6 / 8)
+    local = [s for s in streams.values() if not s.links]
+    assert local and all(s.bytes_per_log == 1024**2 for s in local)  # compressed only between sites
+
+
+def test_hourly_rates_are_the_generation_profile_of_each_database():
+    """hourly_rates holds logs/s per database and hour; a day of them is the database's daily logs."""
+    result = _run("thin-wan.yaml")
+    assert result.hourly_rates.shape == (len(result.scenario.databases), 24)
+    # thin-wan.yaml: 1,250 mailboxes x 150 messages a day / 5 messages per 1 MiB log, per database.
+    assert result.hourly_rates.sum(axis=1) * 3600 == pytest.approx([1250 * 150 / 5] * 4)
+
+
+def test_readers_of_a_result_do_not_rebuild_the_model():
+    """plots, history, verdicts and text import nothing from dagsim.model."""
+    import ast
+    import inspect
+
+    from dagsim import history, plots, text, verdicts
+
+    for module in (plots, history, verdicts, text):
+        tree = ast.parse(inspect.getsource(module))
+        imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        assert not [m for m in imported if m.startswith("dagsim.model")], module.__name__

@@ -29,7 +29,7 @@ from dagsim.model.recorder import Recorder
 from dagsim.model.reseed import Reseeder
 from dagsim.model.topology import Topology
 from dagsim.model.workload import LOG_SIZE, Workload
-from dagsim.records import CopyStats, DatabaseStats, LinkRecord
+from dagsim.records import CopyStats, DatabaseStats, LinkHop, LinkRecord, LogStream
 from dagsim.results import RunResult
 
 __all__ = ["SharedParts", "Simulation"]
@@ -100,6 +100,8 @@ class Simulation:
             from dagsim.mrs import MailboxReplicationService
 
             self.mrs = MailboxReplicationService(self)
+        # Taken before anything fails: plots draw what each link carries with every network up.
+        self._log_streams = self._initial_log_streams()
         self._ran = False
 
     # ------------------------------------------------------------------ running
@@ -161,6 +163,25 @@ class Simulation:
         self.recorder.event(self.env.now, kind, database, server, detail, **fields)
 
     # ------------------------------------------------------------------ results
+    def _initial_log_streams(self) -> tuple[LogStream, ...]:
+        """Each passive copy's stream from its database's activation preference 1 copy."""
+        topology = self.topology
+        streams = []
+        for spec in self.scenario.databases:
+            copies = sorted(spec.copies, key=lambda c: c.activation_preference)
+            for copy in copies[1:]:
+                route = topology.shipping_route(copies[0].server, copy.server)
+                if route is None:
+                    continue
+                hops = []
+                for edge in route.edges:
+                    info = topology.edge(edge)
+                    if info.kind == "link":
+                        forward = edge == topology.link_edges(info.name)[0]
+                        hops.append(LinkHop(info.name, info.tail[1], info.head[1], float(topology.capacity[edge]), forward))
+                streams.append(LogStream(spec.name, copy.server, topology.bytes_per_log(route), tuple(hops)))
+        return tuple(streams)
+
     def _link_records(self) -> tuple[LinkRecord, ...]:
         """Peak shipping demand per link direction (the fluid engine tracks it; per_log does not)."""
         engine = self.replication
@@ -237,4 +258,6 @@ class Simulation:
             decision_records=tuple(self.manager.decisions) if self.manager else (),
             client_outage_records=tuple(self.client_access.outages()) if self.client_access else (),
             move_records=self.mrs.records() if self.mrs is not None else (),
+            log_streams=self._log_streams,
+            hourly_rates=self.workload.hourly_rates(),
         )
