@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,7 +153,7 @@ class ClientAccess:
                 totals[key] = totals.get(key, 0.0) + users * float(np.array(samples).mean()) / 60.0
         return totals
 
-    def _answers(self):
+    def _answers(self) -> Iterator[tuple[str, str, ProtocolSpec, float, set[str], list[float], int]]:
         """Per interruption, database and protocol: its causes and the clients' waits."""
         probe = self.spec.probe_interval * self.spec.probe_failures
         shared = [t for steps in (*self.cas_up.values(), *self.lb_up.values(), *self.namespace.values()) for t in steps.times]
