@@ -51,6 +51,7 @@ from dagsim.config.schema import (
     SwitchoverDatabase,
     SwitchoverServer,
 )
+from dagsim.model.copy_health import Volume
 from dagsim.model.selection import SwitchoverChecks
 
 if TYPE_CHECKING:
@@ -348,16 +349,16 @@ def _copy_row(sim, action) -> int:
     return sim.layout.copy_row(action.database, action.server)
 
 
-def _volume_failure(sim, action, flag: str, kind: str) -> None:
+def _volume_failure(sim, action, volume: Volume, kind: str) -> None:
     am = sim.manager
     row = _copy_row(sim, action)
     d = int(sim.layout.copy_db[row])
-    setattr(am.health[row], flag, True)
+    am.health[row].set_volume(volume, True)
     sim.record(kind, action.database, action.server)
     active = am.active_row(d) == row
-    if flag == "log_volume_failed" and active:
+    if volume is Volume.LOG and active:
         sim.replication.set_source_blocked(d, True)
-    if flag != "log_volume_full":
+    if volume is not Volume.LOG_FULL:
         am.health[row].failed_and_suspended = True
         sim.reseeder.start(row)
     am.sync_copy(row)
@@ -366,12 +367,12 @@ def _volume_failure(sim, action, flag: str, kind: str) -> None:
     am.recheck_waiting()
 
 
-def _volume_restored(sim, action, flag: str, kind: str) -> None:
+def _volume_restored(sim, action, volume: Volume, kind: str) -> None:
     am = sim.manager
     row = _copy_row(sim, action)
     d = int(sim.layout.copy_db[row])
-    setattr(am.health[row], flag, False)
-    if flag == "log_volume_failed":
+    am.health[row].set_volume(volume, False)
+    if volume is Volume.LOG:
         am.health[row].log_volume_full = False
         sim.replication.set_source_blocked(d, False)
     sim.record(kind, action.database, action.server)
@@ -380,23 +381,23 @@ def _volume_restored(sim, action, flag: str, kind: str) -> None:
 
 
 def _fail_database_volume(sim, action):
-    _volume_failure(sim, action, "database_volume_failed", "database_volume_failed")
+    _volume_failure(sim, action, Volume.DATABASE, "database_volume_failed")
 
 
 def _restore_database_volume(sim, action):
-    _volume_restored(sim, action, "database_volume_failed", "database_volume_restored")
+    _volume_restored(sim, action, Volume.DATABASE, "database_volume_restored")
 
 
 def _fail_log_volume(sim, action):
-    _volume_failure(sim, action, "log_volume_failed", "log_volume_failed")
+    _volume_failure(sim, action, Volume.LOG, "log_volume_failed")
 
 
 def _restore_log_volume(sim, action):
-    _volume_restored(sim, action, "log_volume_failed", "log_volume_restored")
+    _volume_restored(sim, action, Volume.LOG, "log_volume_restored")
 
 
 def _log_volume_full(sim, action):
-    _volume_failure(sim, action, "log_volume_full", "log_volume_full")
+    _volume_failure(sim, action, Volume.LOG_FULL, "log_volume_full")
 
 
 # ------------------------------------------------------------------ operator

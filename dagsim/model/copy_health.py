@@ -4,8 +4,17 @@ content index — and the copy status string an administrator reads (docs/active
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-__all__ = ["CopyHealth"]
+__all__ = ["CopyHealth", "Volume"]
+
+
+class Volume(StrEnum):
+    """What went wrong with a copy's disks."""
+
+    DATABASE = "database"  # the database volume failed
+    LOG = "log"  # the log volume failed
+    LOG_FULL = "log_full"  # the log volume ran out of space
 
 
 @dataclass
@@ -23,6 +32,16 @@ class CopyHealth:
     content_index: str = "Healthy"
     absent: bool = False  # declared with added: false and not added yet
     notes: list[str] = field(default_factory=list)
+
+    def set_volume(self, volume: Volume, failed: bool) -> None:
+        """Mark ``volume`` failed (or full), or back."""
+        match volume:
+            case Volume.DATABASE:
+                self.database_volume_failed = failed
+            case Volume.LOG:
+                self.log_volume_failed = failed
+            case Volume.LOG_FULL:
+                self.log_volume_full = failed
 
     @property
     def volume_failed(self) -> bool:
