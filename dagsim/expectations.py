@@ -44,6 +44,7 @@ from dagsim.config.expect import (
     NoSplitBrain,
     QuorumLost,
 )
+from dagsim.config.failures import copy_name
 from dagsim.config.loader import Marks, load_scenario_with_marks
 from dagsim.config.schema import Scenario
 from dagsim.config.units import format_duration
@@ -243,9 +244,9 @@ class _Run:
     def mounted_at(self, database: str, moment: float) -> tuple[list[str], list[str]]:
         """(servers whose copy of ``database`` is Mounted, ``server Status`` of every copy)."""
         table = self.status[min(max(moment, 0.0), self.result.duration)]
-        prefix = database + "\\"
-        rows = table[table["Name"].str.startswith(prefix)]
-        servers = [name[len(prefix) :] for name in rows["Name"]]
+        server_of = {copy_name(database, c.server): c.server for c in self.scenario.database(database).copies}
+        rows = table[table["Name"].isin(list(server_of))]
+        servers = [server_of[name] for name in rows["Name"]]
         mounted = [s for s, status in zip(servers, rows["Status"], strict=True) if status == "Mounted"]
         every = [f"{s} {status}" for s, status in zip(servers, rows["Status"], strict=True)]
         return mounted, every

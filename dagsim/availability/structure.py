@@ -127,15 +127,13 @@ class FailureModel:
                 figures = component_failures(spec, kind, name)
                 if figures is None:
                     continue
-                where = f"failures.{kind} ({name})"
+                where = f"failures.{kind}"  # one line per class: overrides repeat the same law
                 fail = _rate(figures.time_to_failure, f"{where} time_to_failure", reasons)
                 repair = _rate(figures.time_to_repair, f"{where} time_to_repair", reasons)
                 if fail is not None and repair is not None:
                     components.append(Component(kind, name, fail, repair, crews is not None and kind not in _NO_CREW))
         if reasons:
-            # One line per class is enough: overrides repeat the same law many times.
-            unique = list(dict.fromkeys(r if "(" not in r else r.split(" (")[0] + r.split(")", 1)[1] for r in reasons))
-            raise NotMarkovian(unique)
+            raise NotMarkovian(list(dict.fromkeys(reasons)))
         index = {(c.kind, c.name): i for i, c in enumerate(components)}
         databases = tuple(d.name for d in scenario.databases)
         copy_database, copy_server, copy_preference, copy_local = [], [], [], []

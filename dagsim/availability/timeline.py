@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from dagsim.availability.sampling import draw
 from dagsim.availability.streams import component_generator
-from dagsim.config.failures import COMPONENT_CLASSES, component_failures, component_names
+from dagsim.config.failures import COMPONENT_CLASSES, component_failures, component_names, copy_name
 from dagsim.config.schema import (
     Action,
     CrashStore,
@@ -162,6 +162,8 @@ class _Actions:
         self.out: list[Action] = []
         self.server_site = {s.name: s.site for s in scenario.servers}
         self.servers = [s.name for s in scenario.servers]
+        # Volume components are named as copies are: look the pair up rather than split the name.
+        self.copies = {copy_name(d.name, c.server): (d.name, c.server) for d in scenario.databases for c in d.copies}
         self.site_down = {s.name: False for s in scenario.sites}
         self.server_reasons: dict[str, set[str]] = {s: set() for s in self.servers}
         witness = scenario.dag.witness
@@ -197,7 +199,7 @@ class _Actions:
             if down and self._server_up(name):
                 self._emit(CrashStore, at=time, action="crash_store", server=name, restart_after=restart)
         elif kind in ("database_volumes", "log_volumes"):
-            database, server = name.split("\\", 1)
+            database, server = self.copies[name]
             model = {
                 ("database_volumes", True): FailDatabaseVolume,
                 ("database_volumes", False): RestoreDatabaseVolume,

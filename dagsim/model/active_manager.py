@@ -603,15 +603,15 @@ class ActiveManager:
     def _shadow_resubmit(self, held: list):
         yield self.env.timeout(SHADOW_RESUBMIT_WAIT)
         if held in self._held_resubmits:
-            self._resubmit(held, f"The shadow Safety Net resubmits the lost mail ({held[1]} is still down).")
+            self._resubmit(held, f"The shadow Safety Net resubmits the lost mail ({held[1]} is still down).", shadow=True)
 
-    def _resubmit(self, held: list, note: str | None) -> None:
+    def _resubmit(self, held: list, note: str | None, *, shadow: bool = False) -> None:
         d, server, logs = held
         if held in self._held_resubmits:
             self._held_resubmits.remove(held)
         if note:
             self.decide(d, note)
-        source = "shadow Safety Net" if note and note.startswith("The shadow") else f"Safety Net on {server}"
+        source = "shadow Safety Net" if shadow else f"Safety Net on {server}"
         self.recorder.event(
             self.env.now, "safety_net_resubmitted", self.database_name(d), server,
             f"{source} resubmits {logs:,.1f} logs of lost mail",

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dagsim.config.failures import copy_name
 from dagsim.config.schema import Scenario
 from dagsim.model.topology import LOG_BYTES
 
@@ -162,7 +163,8 @@ def _static(scenario: Scenario, copies: tuple[str, ...], bytes_per_log: float) -
 
     hourly = Workload(scenario).hourly_rates()  # (databases × 24) logs/s
     index = {d.name: i for i, d in enumerate(scenario.databases)}
-    rows = [index[name.split("\\", 1)[0]] for name in copies]
+    database_of = {copy_name(d.name, c.server): d.name for d in scenario.databases for c in d.copies}
+    rows = [index[database_of[name]] for name in copies]
     per_hour = hourly[rows].sum(axis=0) if rows else np.zeros(24)
     return float(per_hour.max()) * bytes_per_log, float(per_hour.mean()) * bytes_per_log, int(per_hour.argmax())
 
