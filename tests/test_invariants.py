@@ -157,7 +157,7 @@ def test_mount_without_quorum_is_caught():
     timeline = [{"at": "1m", "action": "fail_server", "server": s} for s in ("MBX1", "MBX2", "MBX3")]
     sim = Simulation(_scenario(timeline))
     sim.run_until(3600)
-    sim.manager.mounted_row[0] = None
+    sim.replication.mounted[0] = False  # as if DB1 were dismounted, to reach the next check
     with pytest.raises(InvariantViolation, match="not in the partition that holds quorum|server is down"):
         sim.manager.invariants.check_mount(0, 3, automatic=False, lost=0, dial="best_effort")
 
@@ -181,6 +181,6 @@ def test_lossy_automatic_mount_beyond_the_dial_is_caught():
     """An automatic mount losing more logs than the dial allows raises an invariant violation."""
     sim = Simulation(_scenario([]))
     sim.run_until(60)
-    sim.manager.mounted_row[0] = None
+    sim.replication.mounted[0] = False  # as if DB1 were dismounted, to reach the next check
     with pytest.raises(InvariantViolation, match="allows 6"):
         sim.manager.invariants.check_mount(0, 1, automatic=True, lost=7, dial="good_availability")

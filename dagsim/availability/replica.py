@@ -104,8 +104,7 @@ class _Watch:
 
     def _state(self) -> tuple[np.ndarray, np.ndarray]:
         engine = self.engine
-        rows = self.manager.mounted_row
-        mounted = np.fromiter((row is not None for row in rows), dtype=bool, count=len(rows))
+        mounted = engine.mounted.astype(bool)
         # A passive copy is healthy when it runs (Active Manager halts the copies of a down or
         # stopped server, and failed, suspended or seeding copies) and logs reach it.
         passive = ~engine.is_active & ~engine.halted & engine.has_route

@@ -173,7 +173,6 @@ class ActiveManager:
         self.server_health: dict[str, str] = {s.name: "healthy" for s in scenario.servers}
         self.cas_unhealthy: set[str] = set()
         self.operator_dismounted = np.zeros(layout.n_databases, dtype=bool)
-        self.mounted_row: list[int | None] = [int(r) for r in layout.initial_active]
         self.busy: set[int] = set()
         self.incoming: dict[str, int] = {}  # databases being activated on each server
         self.pending: dict[int, _Draft] = {}
@@ -186,7 +185,7 @@ class ActiveManager:
         self._held_resubmits: list[list] = []
         self.failovers: list[FailoverRecord] = []
         self.decisions: list[DecisionRecord] = []
-        self.invariants = Invariants(env, layout, cluster, engine, self.mounted_row)
+        self.invariants = Invariants(env, layout, cluster, engine)
         self.stale = StaleActiveManager(self)
         self._dag_changed = env.event()
         self._messages_per_log = [_messages_per_log(d) for d in scenario.databases]
@@ -210,7 +209,7 @@ class ActiveManager:
         return int(self.engine.active[d])
 
     def is_mounted(self, d: int) -> bool:
-        return self.mounted_row[d] is not None
+        return bool(self.engine.mounted[d])
 
     def health_of(self, server: str) -> str:
         """The server's health for best copy and server selection (the worse of the set level and a stopped CAS role)."""
@@ -249,9 +248,22 @@ class ActiveManager:
         self._dag_changed = self.env.event()
 
     # ------------------------------------------------------------------ failures
+    @property
+    def mounted_row(self) -> list[int | None]:
+        """Each database's mounted copy, None while it is dismounted. The engine holds which copy
+        is active and whether it is mounted; this is read from there, not kept beside it."""
+        engine = self.engine
+        return [int(row) if mounted else None for row, mounted in zip(engine.active, engine.mounted, strict=True)]
+
+    def mounted_on(self, server: str) -> int:
+        """How many databases are mounted on ``server``."""
+        engine = self.engine
+        rows = engine.active[engine.mounted.astype(bool)]
+        return int(np.count_nonzero(self.layout.copy_server[rows] == self.layout.server_names.index(server)))
+
     def mark_mounted(self, d: int, row: int, how: str) -> None:
-        """Record that ``row`` now serves database ``d``."""
-        self.mounted_row[d] = row
+        """Mount database ``d`` on ``row``, its active copy."""
+        self.invariants.check_active(d, row)
         self.engine.set_mounted(d, True)
         server = self.server_of(row)
         self.recorder.event(self.env.now, "database_mounted", self.database_name(d), server, how)
@@ -263,7 +275,6 @@ class ActiveManager:
         """Take database ``d`` offline (``record=False``: the engine already recorded it)."""
         if not self.is_mounted(d):
             return
-        self.mounted_row[d] = None
         self.engine.set_mounted(d, False)
         if record:
             self.recorder.event(
@@ -448,9 +459,7 @@ class ActiveManager:
                 excluded = "Information Store is not running"
             if health.absent:
                 excluded = "the copy has not been added yet (add_database_copy)"
-            active_here = self.incoming.get(server, 0) + sum(
-                1 for mounted in self.mounted_row if mounted is not None and self.server_of(mounted) == server
-            )
+            active_here = self.incoming.get(server, 0) + self.mounted_on(server)
             copies.append(
                 CandidateCopy(
                     server=server,
@@ -563,7 +572,7 @@ class ActiveManager:
         health = self.health[row]
         if health.volume_failed or health.log_volume_full:
             return "its volume failed"
-        if self.is_mounted(d) and self.mounted_row[d] != row:
+        if self.is_mounted(d) and self.active_row(d) != row:
             return "another copy is mounted"
         return self.cluster.mount_blocker(server)
 
@@ -696,7 +705,7 @@ class ActiveManager:
             if self.is_mounted(d) and self.active_row(d) != first and self.cluster.up(self.server_of(first)):
                 target = self.server_of(first)
                 limit = self.servers[target].maximum_preferred_active_databases
-                active_there = sum(1 for r in self.mounted_row if r is not None and self.server_of(r) == target)
+                active_there = self.mounted_on(target)
                 if limit is not None and active_there >= limit:
                     # Set-MailboxServer: MaximumPreferredActiveDatabases is honoured when rebalancing.
                     self.decide(

@@ -697,8 +697,9 @@ class FluidReplication(ReplicationEngine):
         database = self.layout.database_names[d]
         server = self.layout.copy_names[self.active[d]][1]
         self.volume_full[d] = True
-        self.mounted[d] = False
         self.recorder.event(self.t, "log_volume_full", database, server, "the active copy's log volume is full")
         self.recorder.event(self.t, "database_dismounted", database, server, "dismounted: log volume out of space")
         if self.on_volume_full is not None:
-            self.on_volume_full(d)
+            self.on_volume_full(d)  # Active Manager dismounts it and starts a failover
+        else:
+            self.mounted[d] = False

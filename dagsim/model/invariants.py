@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from dagsim.model.selection import DIAL_LIMITS
 
 if TYPE_CHECKING:
@@ -33,10 +35,8 @@ class Invariants:
         layout: Layout,
         cluster: Cluster,
         engine: LogFlow,
-        mounted_row: list[int | None],
     ) -> None:
         self.env, self.layout, self.cluster, self.engine = env, layout, cluster, engine
-        self.mounted_row = mounted_row  # Active Manager's own list, read as it changes
         self.checks = 0
         self.split_brains: list[tuple[float, str, str]] = []  # (time, database, what was mounted where)
 
@@ -50,7 +50,7 @@ class Invariants:
         """Before ``row`` mounts database ``d``."""
         self.checks += 1
         name = self.layout.database_names[d]
-        mounted = self.mounted_row[d]
+        mounted = int(self.engine.active[d]) if self.engine.mounted[d] else None
         if mounted is not None and mounted != row:
             self._fail(name, f"two mounted copies ({self._server(mounted)} and {self._server(row)})")
         blocker = self.cluster.mount_blocker(self._server(row))
@@ -58,6 +58,11 @@ class Invariants:
             self._fail(name, f"mounted on {self._server(row)} although {blocker}")
         if automatic and lost > DIAL_LIMITS[dial] + 1e-9:
             self._fail(name, f"automatic mount lost {lost:g} logs, AutoDatabaseMountDial {dial} allows {DIAL_LIMITS[dial]:g}")
+
+    def check_active(self, d: int, row: int) -> None:
+        """Before mounting ``row``: only the active copy of ``d`` is ever mounted."""
+        if row != int(self.engine.active[d]):
+            self._fail(self.layout.database_names[d], f"mounting {self._server(row)}, which is not the active copy")
 
     def record_split_brain(self, d: int, server: str, detail: str) -> None:
         """Two copies of ``d`` are mounted, one by a stale partition on ``server``: an outcome a
@@ -70,13 +75,9 @@ class Invariants:
     def check_mounted(self) -> None:
         """After a change of hosts, networks or quorum: every mounted copy may still be mounted."""
         self.checks += 1
-        for d, row in enumerate(self.mounted_row):
-            if row is None:
-                continue
-            server = self._server(row)
+        for d in np.flatnonzero(self.engine.mounted):
+            server = self._server(int(self.engine.active[d]))
             name = self.layout.database_names[d]
-            if row != int(self.engine.active[d]):
-                self._fail(name, f"mounted copy on {server} is not the active copy")
             blocker = self.cluster.mount_blocker(server)
             if blocker is not None and self.cluster.up(server):
                 self._fail(name, f"still mounted on {server} although {blocker}")
