@@ -149,7 +149,9 @@ class ActiveManager:
         engine: ControllableEngine,
         cluster: Cluster,
         recorder: Recorder,
+        client_access: ClientAccess | None = None,
     ) -> None:
+        """``client_access`` hears of every mount and dismount (None: clients are not modelled)."""
         self.env = env
         self.scenario = scenario
         self.layout = layout
@@ -190,7 +192,7 @@ class ActiveManager:
         self._dag_changed = env.event()
         self._messages_per_log = [_messages_per_log(d) for d in scenario.databases]
         engine.on_volume_full = self._volume_filled
-        self.client_access: ClientAccess | None = None  # set by the simulation when client access is modelled
+        self.client_access = client_access
 
     # ------------------------------------------------------------------ helpers
     def server_of(self, row: int) -> str:

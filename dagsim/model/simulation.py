@@ -86,15 +86,15 @@ class Simulation:
         if self.mode == "fluid":
             assert isinstance(self.replication, ControllableEngine)
             self.cluster = Cluster(self.env, scenario, self.topology, self.recorder)
+            initial = {name: server for name, server in (self.layout.copy_names[r] for r in self.layout.initial_active)}
+            self.client_access = ClientAccess(scenario, initial)
             self.manager = ActiveManager(
-                self.env, scenario, self.layout, self.topology, self.workload, self.replication, self.cluster, self.recorder
-            )
+                self.env, scenario, self.layout, self.topology, self.workload, self.replication, self.cluster,
+                self.recorder, self.client_access,
+            )  # fmt: skip
             self.reseeder = Reseeder(
                 self.env, scenario, self.layout, self.manager, self.cluster, self.replication, self.record
             )
-            initial = {name: server for name, server in (self.layout.copy_names[r] for r in self.layout.initial_active)}
-            self.client_access = ClientAccess(scenario, initial)
-            self.manager.client_access = self.client_access
         self.mrs = None
         if self.mode == "fluid" and scenario.mrs.batches:
             from dagsim.mrs import MailboxReplicationService
