@@ -97,6 +97,8 @@ class PerLogReplication(ReplicationEngine):
         self._truncation_floor: list[int] = [0] * d
         self.frozen_at: list[int] = [-1] * d  # truncation point while frozen
         self._suspended: list[bool] = self.suspended.tolist()
+        # The event an idle copy waits on; whoever triggers it clears the slot, so an event
+        # found here has not been triggered yet.
         self._wake: list[simpy.Event | None] = [None] * n
         self._replay_wake: list[simpy.Event | None] = [None] * n
         # Busy copies as bit masks: the key of the share caches below in one integer.
@@ -165,8 +167,10 @@ class PerLogReplication(ReplicationEngine):
         while True:
             remaining = 1.0 - fraction[d]
             now = env.now
-            rate = self._rates_at(now)[d] if mounted[d] else 0.0
-            change = self._rates_until if mounted[d] else self.workload.next_change(now)
+            if mounted[d]:
+                rate, change = self._rates_at(now)[d], self._rates_until
+            else:
+                rate, change = 0.0, self.workload.next_change(now)
             if rate * (change - now) >= remaining:
                 yield env.timeout(remaining / rate)
                 fraction[d] = 0.0
@@ -180,11 +184,15 @@ class PerLogReplication(ReplicationEngine):
         self.steps += 1
         closed = self.closed[d] = self.closed[d] + 1
         self.close_times[d].append(now)
-        wake = self._wake
+        wake, copied, copy_queue, copy_high = self._wake, self.copied, self._cq, self.copy_high
         for row in self._db_passive[d]:
-            self._update(row, now)
+            # A close moves only the copy queue: _update, less the replay queue's half.
+            self._account(row, now)
+            cq = copy_queue[row] = closed - copied[row]
+            if (cq > _COPY_LEVEL) != copy_high[row]:
+                self._crossed(row, cq > _COPY_LEVEL, copy_high, "copy_queue", "CopyQueueLength", _COPY_LEVEL)
             event = wake[row]
-            if event is not None and not event.triggered:
+            if event is not None:
                 wake[row] = None
                 event.succeed()
         if not self._volume_seen[d]:
@@ -201,12 +209,13 @@ class PerLogReplication(ReplicationEngine):
 
     def _ship(self, row: int):
         env, d, bit = self.env, self._row_db[row], self._bit[row]
+        clear = ~bit
         suspended, has_route, copied, closed = self._suspended, self._has_route, self.copied, self.closed
         wake, replay_wake = self._wake, self._replay_wake
         lagged = self._row_lagged[row]
         while True:
             if suspended[row] or not has_route[row] or copied[row] >= closed[d]:
-                self._busy_ship &= ~bit
+                self._busy_ship &= clear
                 idle = wake[row] = env.event()
                 yield idle
                 continue
@@ -223,7 +232,7 @@ class PerLogReplication(ReplicationEngine):
             copied[row] += 1
             self._update(row, env.now)
             event = replay_wake[row]
-            if event is not None and not event.triggered:
+            if event is not None:
                 replay_wake[row] = None
                 event.succeed()
             # The copy's own volume grew by this log (see _first_volume).
@@ -239,13 +248,15 @@ class PerLogReplication(ReplicationEngine):
 
     def _replay(self, row: int):
         env, d, bit = self.env, self._row_db[row], self._bit[row]
+        clear = ~bit
         lag = self._row_lag[row]
         suspended, copied, replayed, replay_wake = self._suspended, self.copied, self.replayed, self._replay_wake
         close_times = self.close_times[d]
+        replay_queue, replay_high = self._rq, self.replay_high
         while True:
             next_log = replayed[row] + 1
             if suspended[row] or next_log > copied[row]:
-                self._busy_replay &= ~bit
+                self._busy_replay &= clear
                 idle = replay_wake[row] = env.event()
                 yield idle
                 continue
@@ -253,7 +264,7 @@ class PerLogReplication(ReplicationEngine):
             if lag:
                 ready = (close_times[next_log - 1] if next_log > 0 else self._close_time(d, next_log)) + lag
                 if ready > env.now:
-                    self._busy_replay &= ~bit
+                    self._busy_replay &= clear
                     yield env.timeout(ready - env.now)
                     continue
             self._busy_replay |= bit
@@ -265,7 +276,11 @@ class PerLogReplication(ReplicationEngine):
                 continue
             self.steps += 1
             replayed[row] += 1
-            self._update(row, env.now)
+            # A replay moves only the replay queue: _update, less the copy queue's half.
+            self._account(row, env.now)
+            rq = replay_queue[row] = copied[row] - replayed[row]
+            if (rq > _REPLAY_LEVEL) != replay_high[row]:
+                self._crossed(row, rq > _REPLAY_LEVEL, replay_high, "replay_queue", "ReplayQueueLength", _REPLAY_LEVEL)
             if not self._volume_seen[d]:
                 self._first_volume(d)
 
@@ -307,27 +322,37 @@ class PerLogReplication(ReplicationEngine):
     # ------------------------------------------------------------ bookkeeping
     def _update(self, row: int, now: float) -> None:
         """Account the time copy ``row`` spent at its old queue lengths until ``now``, then take the new."""
-        dt = now - self._since[row]
-        self._since[row] = now
-        value = self._cq[row]
-        self._copy_integral[row] += value * dt
-        if value > self._copy_peak[row]:
-            self._copy_peak[row] = value
-        if value > COPY_QUEUE_THRESHOLD:
-            self._copy_above[row] += dt
-        value = self._rq[row]
-        self._replay_integral[row] += value * dt
-        if value > self._replay_peak[row]:
-            self._replay_peak[row] = value
-        if value > REPLAY_QUEUE_THRESHOLD:
-            self._replay_above[row] += dt
+        self._account(row, now)
         copied = self.copied[row]
         cq = self._cq[row] = self.closed[self._row_db[row]] - copied
         rq = self._rq[row] = copied - self.replayed[row]
-        if (cq > _COPY_LEVEL) != self.copy_high[row]:
-            self._crossed(row, cq > _COPY_LEVEL, self.copy_high, "copy_queue", "CopyQueueLength", _COPY_LEVEL)
-        if (rq > _REPLAY_LEVEL) != self.replay_high[row]:
-            self._crossed(row, rq > _REPLAY_LEVEL, self.replay_high, "replay_queue", "ReplayQueueLength", _REPLAY_LEVEL)
+        above = cq > _COPY_LEVEL
+        if above != self.copy_high[row]:
+            self._crossed(row, above, self.copy_high, "copy_queue", "CopyQueueLength", _COPY_LEVEL)
+        above = rq > _REPLAY_LEVEL
+        if above != self.replay_high[row]:
+            self._crossed(row, above, self.replay_high, "replay_queue", "ReplayQueueLength", _REPLAY_LEVEL)
+
+    def _account(self, row: int, now: float) -> None:
+        """Add the time since the last update at copy ``row``'s queue lengths to its statistics."""
+        since = self._since
+        dt = now - since[row]
+        since[row] = now
+        # Most updates find one of the two queues empty, which adds nothing (exactly).
+        value = self._cq[row]
+        if value:
+            self._copy_integral[row] += value * dt
+            if value > self._copy_peak[row]:
+                self._copy_peak[row] = value
+            if value > COPY_QUEUE_THRESHOLD:
+                self._copy_above[row] += dt
+        value = self._rq[row]
+        if value:
+            self._replay_integral[row] += value * dt
+            if value > self._replay_peak[row]:
+                self._replay_peak[row] = value
+            if value > REPLAY_QUEUE_THRESHOLD:
+                self._replay_above[row] += dt
 
     def _crossed(self, row: int, above: bool, high: list[bool], kind: str, column: str, level: int) -> None:
         high[row] = above
@@ -410,7 +435,7 @@ class PerLogReplication(ReplicationEngine):
     @staticmethod
     def _signal(events: list, row: int) -> None:
         event = events[row]
-        if event is not None and not event.triggered:
+        if event is not None:
             events[row] = None
             event.succeed()
 
