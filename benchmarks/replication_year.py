@@ -12,10 +12,14 @@ a loop, before and after the per_log run (the faster of the two is the reference
 count SimPy events the same way, as the events the environment took off its queue (one per
 ``env.step``), and the script prints per_log's SimPy event rate as a fraction of bare
 SimPy's: the cost of the model's own work per event, on this machine, in this process.
+SimPy events are not the engine events of the table (logs closed, copied and replayed):
+they also count an idle copy's wake-ups and a lagged copy's waits, about 13 per log of a
+database with three passive copies against 7 engine events.
 
     python benchmarks/replication_year.py [--fluid-days 365] [--per-log-days 1]
 
-``--per-log-days 0`` skips the per_log case (about 200 s per simulated day).
+``--per-log-days 0`` skips the per_log case (about a minute per simulated day). The run
+starts at midnight, so a fraction of a day measures mostly the quiet night hours.
 """
 
 from __future__ import annotations
