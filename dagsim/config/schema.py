@@ -62,7 +62,7 @@ MIN_LOG_VOLUME = 1024**2  # room for one 1 MB log
 # sample time is also an engine wake-up, so their number is bounded on its own.
 MAX_SAMPLED_VALUES = 50_000_000
 MAX_SAMPLE_TIMES = 1_000_000
-# per_log mode simulates every log on every copy (about 50,000 a second): 20 million
+# per_log mode simulates every log on every copy (about 100,000 a second): 20 million
 # bounds a run to minutes; fluid mode has no such cost.
 MAX_PER_LOG_LOG_COPIES = 20_000_000
 # Generation from a message profile (sizing guidance): five messages per log at 75 KB,
