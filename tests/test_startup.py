@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "matplotlib", "scipy", "simpy", "dagsim.model.simulation")
+HEAVY = ("numpy", "pandas", "matplotlib", "scipy", "simpy", "dagsim.model.simulation")
 
 
 def _imported_after(statement: str) -> set[str]:
@@ -18,7 +18,7 @@ def _imported_after(statement: str) -> set[str]:
 
 @pytest.mark.parametrize("statement", ["import dagsim.cli", "import dagsim"])
 def test_importing_the_cli_or_the_package_loads_no_heavy_module(statement):
-    """`import dagsim.cli` and `import dagsim` do not import pandas, matplotlib, scipy, simpy or the engine."""
+    """`import dagsim.cli` and `import dagsim` do not import numpy, pandas, matplotlib, scipy, simpy or the engine."""
     assert _imported_after(statement).isdisjoint(HEAVY)
 
 

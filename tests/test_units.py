@@ -160,3 +160,14 @@ def test_duration_serialization_round_trips(seconds):
     from dagsim.config.units import _serialize_duration
 
     assert parse_duration(_serialize_duration(seconds)) == seconds
+
+
+@pytest.mark.parametrize(
+    "value,text",
+    [(2.0, "2"), (0.1, "0.1"), (1e-5, "0.00001"), (1e20, "100000000000000000000"), (1 / 3, "0.3333333333333333")],
+)
+def test_plain_numbers_are_the_shortest_exact_decimal_without_exponent(value, text):
+    """Numbers written back into scenarios read back exactly and never use exponent notation."""
+    from dagsim.config.units import _plain
+
+    assert _plain(value) == text and float(_plain(value)) == value

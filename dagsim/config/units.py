@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Annotated
 
-import numpy as np
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 __all__ = [
@@ -209,7 +209,12 @@ def format_duration(seconds: float) -> str:
 
 def _plain(number: float) -> str:
     # Shortest exact decimal, never in exponent form (scenario files do not take exponents).
-    return np.format_float_positional(number, trim="-")
+    # repr is the shortest text that reads back as the same float; Decimal writes it out.
+    number = float(number)
+    if not math.isfinite(number):
+        return repr(number)
+    text = format(Decimal(repr(number)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _exact(value: float, units: tuple[tuple[str, float], ...], base: str) -> str:
