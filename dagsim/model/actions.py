@@ -326,22 +326,7 @@ def _witness(sim, up: bool) -> None:
 
 
 def _crash_store(sim, action):
-    am = sim.manager
-    server = action.server
-    sim.record("store_crashed", server=server, detail=f"restarts after {action.restart_after:g}s")
-    am.store_down.add(server)
-    for d in range(sim.layout.n_databases):
-        if am.server_of(am.active_row(d)) == server:
-            am.fail_active(d, "Information Store crash", sim.scenario.active_manager.failure_item_detection)
-    sim.env.process(_store_restart(sim, server, action.restart_after))
-
-
-def _store_restart(sim, server: str, delay: float):
-    yield sim.env.timeout(delay)
-    if server in sim.manager.store_down and sim.cluster.up(server):
-        sim.manager.store_down.discard(server)
-        sim.record("store_restarted", server=server)
-        sim.manager.recheck_waiting()
+    sim.manager.store_crashed(action.server, action.restart_after)
 
 
 # ------------------------------------------------------------------ volumes
@@ -349,55 +334,32 @@ def _copy_row(sim, action) -> int:
     return sim.layout.copy_row(action.database, action.server)
 
 
-def _volume_failure(sim, action, volume: Volume, kind: str) -> None:
-    am = sim.manager
-    row = _copy_row(sim, action)
-    d = int(sim.layout.copy_db[row])
-    am.health[row].set_volume(volume, True)
-    sim.record(kind, action.database, action.server)
-    active = am.active_row(d) == row
-    if volume is Volume.LOG and active:
-        sim.replication.set_source_blocked(d, True)
-    if volume is not Volume.LOG_FULL:
-        am.health[row].failed_and_suspended = True
-        sim.reseeder.start(row)
-    am.sync_copy(row)
-    if active:
-        am.fail_active(d, kind.replace("_", " "), sim.scenario.active_manager.failure_item_detection)
-    am.recheck_waiting()
+def _volume_failure(sim, action, volume: Volume) -> None:
+    sim.manager.volume_failed(_copy_row(sim, action), volume, reseed=sim.reseeder.start)
 
 
-def _volume_restored(sim, action, volume: Volume, kind: str) -> None:
-    am = sim.manager
-    row = _copy_row(sim, action)
-    d = int(sim.layout.copy_db[row])
-    am.health[row].set_volume(volume, False)
-    if volume is Volume.LOG:
-        am.health[row].log_volume_full = False
-        sim.replication.set_source_blocked(d, False)
-    sim.record(kind, action.database, action.server)
-    am.sync_copy(row)
-    am.recheck_waiting()
+def _volume_restored(sim, action, volume: Volume) -> None:
+    sim.manager.volume_restored(_copy_row(sim, action), volume)
 
 
 def _fail_database_volume(sim, action):
-    _volume_failure(sim, action, Volume.DATABASE, "database_volume_failed")
+    _volume_failure(sim, action, Volume.DATABASE)
 
 
 def _restore_database_volume(sim, action):
-    _volume_restored(sim, action, Volume.DATABASE, "database_volume_restored")
+    _volume_restored(sim, action, Volume.DATABASE)
 
 
 def _fail_log_volume(sim, action):
-    _volume_failure(sim, action, Volume.LOG, "log_volume_failed")
+    _volume_failure(sim, action, Volume.LOG)
 
 
 def _restore_log_volume(sim, action):
-    _volume_restored(sim, action, Volume.LOG, "log_volume_restored")
+    _volume_restored(sim, action, Volume.LOG)
 
 
 def _log_volume_full(sim, action):
-    _volume_failure(sim, action, Volume.LOG_FULL, "log_volume_full")
+    _volume_failure(sim, action, Volume.LOG_FULL)
 
 
 # ------------------------------------------------------------------ operator
@@ -537,10 +499,7 @@ def _start_dag(sim, action):
 
 
 def _set_content_index(sim, action):
-    row = _copy_row(sim, action)
-    sim.manager.health[row].content_index = action.state
-    sim.record("content_index_changed", action.database, action.server, f"ContentIndexState {action.state.capitalize()}")
-    sim.manager.recheck_waiting()
+    sim.manager.content_index_changed(_copy_row(sim, action), action.state)
 
 
 def _set_server_health(sim, action):

@@ -11,7 +11,7 @@ whenever the DAG's state changes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ from dagsim.config.schema import Scenario
 from dagsim.config.units import format_duration
 from dagsim.domain import Outcome, SelectionVerdict, whole_logs
 from dagsim.model.cluster import Cluster
-from dagsim.model.copy_health import CopyHealth
+from dagsim.model.copy_health import CopyHealth, Volume
 from dagsim.model.engine import ControllableEngine
 from dagsim.model.invariants import Invariants
 from dagsim.model.layout import Layout
@@ -111,6 +111,11 @@ class _Choice:
 
 
 CAS_STOPPED_HEALTH = "low_priority_unhealthy"
+_VOLUME_FAILED = {
+    Volume.DATABASE: "database_volume_failed",
+    Volume.LOG: "log_volume_failed",
+    Volume.LOG_FULL: "log_volume_full",
+}
 
 SHADOW_RESUBMIT_WAIT = 12 * 3600.0
 """A resubmit request whose primary Safety Net stays unavailable this long is served by the
@@ -250,6 +255,63 @@ class ActiveManager:
         self._dag_changed = self.env.event()
 
     # ------------------------------------------------------------------ failures
+    def store_crashed(self, server: str, restart_after: float) -> None:
+        """The Information Store on ``server`` stopped: its active databases fail over, and it
+        restarts after ``restart_after`` seconds if the server is still up."""
+        self.recorder.event(self.env.now, "store_crashed", server=server, detail=f"restarts after {restart_after:g}s")
+        self.store_down.add(server)
+        for d in range(self.layout.n_databases):
+            if self.server_of(self.active_row(d)) == server:
+                self.fail_active(d, "Information Store crash", self.timing.failure_item_detection)
+        self.env.process(self._store_restart(server, restart_after))
+
+    def _store_restart(self, server: str, delay: float):
+        yield self.env.timeout(delay)
+        if server in self.store_down and self.cluster.up(server):
+            self.store_down.discard(server)
+            self.recorder.event(self.env.now, "store_restarted", server=server)
+            self.recheck_waiting()
+
+    def volume_failed(self, row: int, volume: Volume, *, reseed: Callable[[int], None]) -> None:
+        """A copy's database or log volume failed, or its log volume filled up. A failed volume
+        makes the copy FailedAndSuspended and calls ``reseed`` (AutoReseed); an active copy
+        fails over."""
+        d = int(self.layout.copy_db[row])
+        kind = _VOLUME_FAILED[volume]
+        self.health[row].set_volume(volume, True)
+        self.recorder.event(self.env.now, kind, self.database_name(d), self.server_of(row))
+        active = self.active_row(d) == row
+        if volume is Volume.LOG and active:
+            self.engine.set_source_blocked(d, True)  # its logs cannot be read for shipping
+        if volume is not Volume.LOG_FULL:
+            self.health[row].failed_and_suspended = True
+            reseed(row)
+        self.sync_copy(row)
+        if active:
+            self.fail_active(d, kind.replace("_", " "), self.timing.failure_item_detection)
+        self.recheck_waiting()
+
+    def volume_restored(self, row: int, volume: Volume) -> None:
+        """A failed volume of a copy is back (a restored log volume also has room again)."""
+        d = int(self.layout.copy_db[row])
+        self.health[row].set_volume(volume, False)
+        if volume is Volume.LOG:
+            self.health[row].log_volume_full = False
+            self.engine.set_source_blocked(d, False)
+        kind = "database_volume_restored" if volume is Volume.DATABASE else "log_volume_restored"
+        self.recorder.event(self.env.now, kind, self.database_name(d), self.server_of(row))
+        self.sync_copy(row)
+        self.recheck_waiting()
+
+    def content_index_changed(self, row: int, state: str) -> None:
+        """The copy's content index changed state, which best copy selection weighs."""
+        self.health[row].content_index = state
+        self.recorder.event(
+            self.env.now, "content_index_changed", self.database_name(int(self.layout.copy_db[row])),
+            self.server_of(row), f"ContentIndexState {state.capitalize()}",
+        )  # fmt: skip
+        self.recheck_waiting()
+
     @property
     def mounted_row(self) -> list[int | None]:
         """Each database's mounted copy, None while it is dismounted. The engine holds which copy
