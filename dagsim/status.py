@@ -10,7 +10,7 @@ from dagsim.domain import whole_logs
 from dagsim.model.simulation import Simulation
 from dagsim.records import format_clock
 
-__all__ = ["copy_status", "COPY_STATUS_COLUMNS"]
+__all__ = ["COPY_STATUS_COLUMNS", "copy_status", "status_rows", "status_table"]
 
 COPY_STATUS_COLUMNS = (
     "Name",
@@ -44,6 +44,11 @@ def copy_status(
 
 def status_table(sim: Simulation) -> pd.DataFrame:
     """The copy status table of a simulation at the moment it has reached."""
+    return pd.DataFrame(status_rows(sim), columns=list(COPY_STATUS_COLUMNS))
+
+
+def status_rows(sim: Simulation) -> list[dict]:
+    """The rows of :func:`status_table`, one dict per copy (cheap to keep; a table is not)."""
     engine = sim.replication
     copy_queue, replay_queue = engine.queues()
     manager = sim.manager
@@ -88,6 +93,6 @@ def status_table(sim: Simulation) -> pd.DataFrame:
                 "ActivationSuspended": activation_suspended,
             }
         )
-    return pd.DataFrame(rows, columns=list(COPY_STATUS_COLUMNS))
+    return rows
 
 

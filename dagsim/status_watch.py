@@ -18,7 +18,8 @@ import simpy
 from simpy.events import URGENT
 
 from dagsim.domain import COPY_QUEUE_THRESHOLD, EventKind
-from dagsim.status import status_table
+from dagsim.model.fluid import FluidReplication
+from dagsim.status import COPY_STATUS_COLUMNS, status_rows, status_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,7 +51,7 @@ class StatusWatch:
 
     def __init__(self, simulation: Simulation) -> None:
         self.simulation = simulation
-        self._tables: dict[float, pd.DataFrame] = {}
+        self._tables: dict[float, list[dict]] = {}  # rows; made into tables once, at the end
         self._planned: set[float] = set()
         self._high: set[tuple[str, str]] = set()
         self._walking = False
@@ -60,8 +61,11 @@ class StatusWatch:
 
     def tables(self) -> dict[float, pd.DataFrame]:
         """The tables taken, with the end of the run's (call after the run)."""
+        import pandas as pd
+
         sim = self.simulation
-        return {**self._tables, sim.env.now: status_table(sim)}
+        taken = {moment: pd.DataFrame(rows, columns=list(COPY_STATUS_COLUMNS)) for moment, rows in self._tables.items()}
+        return {**taken, sim.env.now: status_table(sim)}
 
     # ------------------------------------------------------------------ following the run
     def _seen(self, event: EventRecord) -> None:
@@ -82,11 +86,18 @@ class StatusWatch:
         self._planned.add(moment)
         sim.env.process(self._take(moment))
 
+    def _copy_queues(self) -> np.ndarray:
+        engine = self.simulation.replication
+        if isinstance(engine, FluidReplication):
+            return engine.copy_queues_now()  # a read that leaves the engine where it is
+        engine.advance(self.simulation.env.now)
+        return engine.queues()[0]
+
     def _take(self, moment: float):
         sim = self.simulation
         yield _Before(sim.env, moment - sim.env.now)
         sim.replication.advance(sim.env.now)
-        self._tables[moment] = status_table(sim)
+        self._tables[moment] = status_rows(sim)
 
     def _walk(self):
         """Visit each sample time while a copy queue is high; keep the table at the longest."""
@@ -95,13 +106,13 @@ class StatusWatch:
         i = int(np.searchsorted(times, sim.env.now, side="left"))
         while self._high and i < len(times) and times[i] < sim.duration:
             yield _Before(sim.env, float(times[i]) - sim.env.now)
-            sim.replication.advance(sim.env.now)
             # As stored in the samples, so the longest here is the longest the report finds.
-            longest = float(np.float32(sim.replication.queues()[0].max(initial=0.0)))
+            longest = float(np.float32(self._copy_queues().max(initial=0.0)))
             if longest > self._longest and longest >= COPY_QUEUE_THRESHOLD:
+                sim.replication.advance(sim.env.now)
                 if self._longest_at is not None and self._longest_at not in self._planned:
                     self._tables.pop(self._longest_at, None)
                 self._longest, self._longest_at = longest, float(times[i])
-                self._tables[self._longest_at] = status_table(sim)
+                self._tables[self._longest_at] = status_rows(sim)
             i += 1
         self._walking = False

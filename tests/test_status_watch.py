@@ -69,3 +69,17 @@ def test_report_command_runs_the_scenario_once(tmp_path, monkeypatch):
     assert len(built) == 1
     html = out.read_text()
     assert "At 0d 10:00:01" in html and "At 0d 10:00:27" in html
+
+
+@pytest.mark.parametrize("moment", [3600.0 + 17.0, 10 * 3600.0 + 600.0])
+def test_reading_copy_queues_now_moves_nothing_and_agrees_with_advancing(moment):
+    """copy_queues_now() leaves the engine's clock alone and gives what advancing to now would."""
+    simulation = Simulation(dagsim.load_scenario(SCENARIOS / "thin-wan.yaml"))
+    simulation.run_until(moment - 600.0)
+    engine = simulation.replication
+    simulation.env.run(until=moment)  # the engine may still be behind, or inside a quiet span
+    before = engine.t
+    read = engine.copy_queues_now()
+    assert engine.t == before
+    engine.advance(simulation.env.now)
+    assert read == pytest.approx(engine.queues()[0], rel=1e-9, abs=1e-9)

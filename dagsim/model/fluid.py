@@ -53,6 +53,7 @@ class PlannedSpan(Protocol):
     def end(self) -> float: ...
     def landing(self, now: float) -> int: ...
     def queues_at(self, e: FluidReplication, now: float, row: int) -> tuple[float, float]: ...
+    def copy_queues_at(self, e: FluidReplication, now: float) -> np.ndarray: ...
 
 
 class SpanPlanner(Protocol):
@@ -345,6 +346,13 @@ class FluidReplication(ReplicationEngine):
             if when <= t:
                 return float(generated[database] + rate[database] * (t - when))
         return 0.0
+
+    def copy_queues_now(self) -> np.ndarray:
+        """Every copy's copy queue at ``env.now``, read without moving the engine (for observers,
+        which must not change the run)."""
+        if self._span is not None:
+            return self._span.copy_queues_at(self, self.env.now)
+        return self.q[0] + self.dq[0] * (self.env.now - self.t)
 
     def queues_of(self, row: int) -> tuple[float, float]:
         """Copy queue and replay queue of one copy now."""

@@ -88,6 +88,21 @@ class Span:
         """
         return min(int(np.searchsorted(self.times, now, side="left")) - 1, self.usable)
 
+    def copy_queues_at(self, e: FluidReplication, now: float) -> np.ndarray:
+        """Every copy's copy queue at ``now`` (within the span), without landing."""
+        j = self.landing(now)
+        out = e.q[0].copy()
+        moving = self.kind == 0
+        if j >= self.usable:
+            values = self.moving[moving, self.usable]
+        elif now == self.times[j + 1]:
+            values = self.moving[moving, j + 1]
+        else:
+            a, b = self.moving[moving, j], self.moving[moving, j + 1]
+            values = a + (b - a) / (self.times[j + 1] - self.times[j]) * (now - self.times[j])
+        out[self.row[moving]] = values
+        return out
+
     def queues_at(self, e: FluidReplication, now: float, row: int) -> tuple[float, float]:
         """Copy and replay queue of one copy at ``now`` (within the span), without landing."""
         j = self.landing(now)
