@@ -55,8 +55,8 @@ def status_rows(sim: Simulation) -> list[dict]:
     rows = []
     for row, (database, server) in enumerate(sim.layout.copy_names):
         d = int(sim.layout.copy_db[row])
-        health = manager.health[row] if manager else None
-        if health is not None and health.absent:
+        health = sim.state.health[row]
+        if health.absent:
             continue  # not added yet: Exchange has no such copy to list
         if manager is not None and manager.stale.serves(d, row):
             status = "Mounted"  # by a partition with a stale cluster configuration: a split brain
@@ -66,7 +66,7 @@ def status_rows(sim: Simulation) -> list[dict]:
             status = "Mounted" if mounted else "Dismounted"
             inspected = ""
         else:
-            if health is not None:
+            if manager is not None:  # fluid mode keeps every health flag; per_log only suspensions
                 server_up = sim.cluster is not None and sim.cluster.up(server)
                 status = health.passive_status(server_up=server_up, connected=bool(engine.has_route[row]))
             elif engine.suspended[row]:
@@ -75,11 +75,11 @@ def status_rows(sim: Simulation) -> list[dict]:
                 status = "Healthy" if engine.has_route[row] else "DisconnectedAndHealthy"
             copied = engine.generated[d] - copy_queue[row]
             inspected = format_clock(max(engine.log_position_time(d, copied), 0.0))
-        if health is not None:
+        if manager is not None:
             activation_suspended = health.activation_suspended or health.operator_suspended
             content_index = health.content_index.capitalize()
         else:
-            activation_suspended = row in sim.activation_suspended or bool(engine.suspended[row])
+            activation_suspended = health.activation_suspended or bool(engine.suspended[row])
             content_index = "Healthy"
         stale_mount = manager is not None and manager.stale.serves(d, row)
         rows.append(

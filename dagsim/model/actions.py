@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from dagsim.model.engine import LogFlow
     from dagsim.model.layout import Layout
     from dagsim.model.reseed import Reseeder
+    from dagsim.model.state import DagState
     from dagsim.model.topology import Topology
 
 
@@ -90,7 +91,7 @@ class ActionContext(Protocol):
     @property
     def reseeder(self) -> Reseeder: ...
     @property
-    def activation_suspended(self) -> set[int]: ...
+    def state(self) -> DagState: ...
     def record(self, kind: str, database: str = "", server: str = "", detail: str = "", **fields: Any) -> None: ...
 
 __all__ = ["ActionContext", "apply_action"]
@@ -367,7 +368,7 @@ def _suspend_copy(sim, action):
     row = _copy_row(sim, action)
     if sim.manager is None:
         if action.activation_only:
-            sim.activation_suspended.add(row)
+            sim.state.health[row].activation_suspended = True
             sim.record("copy_activation_suspended", action.database, action.server, "ActivationSuspended")
         else:
             sim.record("copy_suspended", action.database, action.server, "Suspend-MailboxDatabaseCopy")
@@ -391,7 +392,7 @@ def _resume_copy(sim, action):
     row = _copy_row(sim, action)
     sim.record("copy_resumed", action.database, action.server, "Resume-MailboxDatabaseCopy")
     if sim.manager is None:
-        sim.activation_suspended.discard(row)
+        sim.state.health[row].activation_suspended = False
         sim.replication.resume(row)
         return
     am = sim.manager

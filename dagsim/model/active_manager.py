@@ -22,7 +22,7 @@ from dagsim.config.schema import Scenario
 from dagsim.config.units import format_duration
 from dagsim.domain import Outcome, SelectionVerdict, whole_logs
 from dagsim.model.cluster import Cluster
-from dagsim.model.copy_health import CopyHealth, Volume
+from dagsim.model.copy_health import Volume
 from dagsim.model.engine import ControllableEngine
 from dagsim.model.invariants import Invariants
 from dagsim.model.layout import Layout
@@ -38,6 +38,7 @@ from dagsim.model.selection import (
     verdicts,
 )
 from dagsim.model.split_brain import StaleActiveManager
+from dagsim.model.state import DagState
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
 from dagsim.records import CandidateVerdict, DecisionRecord, FailoverRecord
@@ -154,9 +155,11 @@ class ActiveManager:
         engine: ControllableEngine,
         cluster: Cluster,
         recorder: Recorder,
+        state: DagState,
         client_access: ClientAccess | None = None,
     ) -> None:
-        """``client_access`` hears of every mount and dismount (None: clients are not modelled)."""
+        """``state`` is the run's copy and server state, which Active Manager acts on;
+        ``client_access`` hears of every mount and dismount (None: clients are not modelled)."""
         self.env = env
         self.scenario = scenario
         self.layout = layout
@@ -166,20 +169,18 @@ class ActiveManager:
         self.cluster = cluster
         self.recorder = recorder
         self.timing = scenario.active_manager
-        self.health = [CopyHealth() for _ in range(layout.n_copies)]
-        for row, (database, server) in enumerate(layout.copy_names):
-            spec = next(c for c in scenario.database(database).copies if c.server == server)
-            if not spec.added:
-                self.health[row].absent = True
+        self.state = state
+        # Active Manager acts on the run's shared state; these names are the parts it uses.
+        self.health = state.health
+        self.store_down = state.store_down
+        self.server_health = state.server_health
+        self.cas_unhealthy = state.cas_unhealthy
+        self.operator_dismounted = state.operator_dismounted
+        for row, health in enumerate(self.health):
+            if health.absent:
                 engine.set_absent(row, True)
                 engine.set_copy_running(row, False)
         self.servers = {s.name: s for s in scenario.servers}
-        self.store_down: set[str] = set()
-        # Managed Availability's view of each server, as set from the timeline; a stopped
-        # Client Access role makes its protocol health sets unhealthy as well.
-        self.server_health: dict[str, str] = {s.name: "healthy" for s in scenario.servers}
-        self.cas_unhealthy: set[str] = set()
-        self.operator_dismounted = np.zeros(layout.n_databases, dtype=bool)
         self.busy: set[int] = set()
         self.incoming: dict[str, int] = {}  # databases being activated on each server
         self.pending: dict[int, _Draft] = {}

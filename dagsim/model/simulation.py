@@ -27,6 +27,7 @@ from dagsim.model.per_log import PerLogReplication
 from dagsim.model.quiet import QuietSpans
 from dagsim.model.recorder import Recorder
 from dagsim.model.reseed import Reseeder
+from dagsim.model.state import DagState
 from dagsim.model.topology import Topology
 from dagsim.model.workload import LOG_SIZE, Workload
 from dagsim.records import CopyStats, DatabaseStats, LinkHop, LinkRecord, LogStream
@@ -79,7 +80,7 @@ class Simulation:
             else PerLogReplication(self.env, self.layout, self.topology, self.workload, self.recorder)
         )
         self._actions = 0
-        self.activation_suspended: set[int] = set()  # per_log mode's own record of it
+        self.state = DagState.from_scenario(scenario, self.layout)
         self.cluster: Cluster | None = None
         self.client_access: ClientAccess | None = None
         self.manager: ActiveManager | None = None
@@ -90,7 +91,7 @@ class Simulation:
             self.client_access = ClientAccess(scenario, initial)
             self.manager = ActiveManager(
                 self.env, scenario, self.layout, self.topology, self.workload, self.replication, self.cluster,
-                self.recorder, self.client_access,
+                self.recorder, self.state, self.client_access,
             )  # fmt: skip
             self.reseeder = Reseeder(
                 self.env, scenario, self.layout, self.manager, self.cluster, self.replication, self.record
