@@ -88,35 +88,30 @@ class Span:
         """
         return min(int(np.searchsorted(self.times, now, side="left")) - 1, self.usable)
 
+    def _moving_at(self, now: float, index: np.ndarray) -> np.ndarray:
+        """Moving queues ``index`` at ``now`` (within the span), without landing."""
+        j = self.landing(now)
+        if j >= self.usable:
+            return self.moving[index, self.usable]
+        if now == self.times[j + 1]:
+            return self.moving[index, j + 1]
+        a, b = self.moving[index, j], self.moving[index, j + 1]
+        # Queues are linear between breakpoints: q(b_j) + rate * elapsed, as advance() moves them.
+        return a + (b - a) / (self.times[j + 1] - self.times[j]) * (now - self.times[j])
+
     def copy_queues_at(self, e: FluidReplication, now: float) -> np.ndarray:
         """Every copy's copy queue at ``now`` (within the span), without landing."""
-        j = self.landing(now)
         out = e.q[0].copy()
-        moving = self.kind == 0
-        if j >= self.usable:
-            values = self.moving[moving, self.usable]
-        elif now == self.times[j + 1]:
-            values = self.moving[moving, j + 1]
-        else:
-            a, b = self.moving[moving, j], self.moving[moving, j + 1]
-            values = a + (b - a) / (self.times[j + 1] - self.times[j]) * (now - self.times[j])
-        out[self.row[moving]] = values
+        moving = np.flatnonzero(self.kind == 0)
+        out[self.row[moving]] = self._moving_at(now, moving)
         return out
 
     def queues_at(self, e: FluidReplication, now: float, row: int) -> tuple[float, float]:
         """Copy and replay queue of one copy at ``now`` (within the span), without landing."""
-        j = self.landing(now)
         values = [float(e.q[0, row]), float(e.q[1, row])]
-        for index in np.flatnonzero(self.row == row):
-            if j >= self.usable:
-                value = self.moving[index, self.usable]
-            elif now == self.times[j + 1]:
-                value = self.moving[index, j + 1]
-            else:
-                a, b = self.moving[index, j], self.moving[index, j + 1]
-                # Queues are linear between breakpoints: q(b_j) + rate * elapsed, as advance() moves them.
-                value = a + (b - a) / (self.times[j + 1] - self.times[j]) * (now - self.times[j])
-            values[int(self.kind[index])] = float(value)
+        index = np.flatnonzero(self.row == row)
+        for kind, value in zip(self.kind[index], self._moving_at(now, index), strict=True):
+            values[int(kind)] = float(value)
         return values[0], values[1]
 
 
