@@ -374,18 +374,7 @@ def _suspend_copy(sim, action):
             sim.record("copy_suspended", action.database, action.server, "Suspend-MailboxDatabaseCopy")
             sim.replication.suspend(row)
         return
-    am = sim.manager
-    if sim.replication.is_active[row]:
-        sim.record("operator_error", action.database, action.server, "the active copy cannot be suspended")
-        return
-    health = am.health[row]
-    health.activation_suspended = True
-    if action.activation_only:
-        sim.record("copy_activation_suspended", action.database, action.server, "ActivationSuspended")
-        return
-    health.operator_suspended = True
-    sim.record("copy_suspended", action.database, action.server, "Suspend-MailboxDatabaseCopy")
-    am.sync_copy(row)
+    sim.manager.suspend_copy(row, activation_only=action.activation_only)
 
 
 def _resume_copy(sim, action):
@@ -395,15 +384,7 @@ def _resume_copy(sim, action):
         sim.state.health[row].activation_suspended = False
         sim.replication.resume(row)
         return
-    am = sim.manager
-    health = am.health[row]
-    health.activation_suspended = False
-    health.operator_suspended = False
-    sim.replication.paths.resumed(row)
-    if health.failed_and_suspended and not health.volume_failed:
-        sim.reseeder.resume(row)
-    am.sync_copy(row)
-    am.recheck_waiting()
+    sim.manager.resume_copy(row, reseed=sim.reseeder.resume)
 
 
 def _seed_copy(sim, action):
@@ -448,25 +429,11 @@ def _checks(action) -> SwitchoverChecks:
 
 
 def _dismount_database(sim, action):
-    am = sim.manager
-    d = sim.layout.database_names.index(action.database)
-    am.operator_dismounted[d] = True
-    am.dismount(d, "Dismount-Database")
+    sim.manager.dismount_database(sim.layout.database_names.index(action.database))
 
 
 def _mount_database(sim, action):
-    am = sim.manager
-    d = sim.layout.database_names.index(action.database)
-    am.operator_dismounted[d] = False
-    row = am.active_row(d)
-    blocker = sim.cluster.mount_blocker(am.server_of(row))
-    if am.is_mounted(d):
-        return
-    if blocker is not None or d in am.busy:
-        sim.record("operator_error", action.database, am.server_of(row), f"Mount-Database failed: {blocker or 'moving'}")
-        return
-    am.invariants.check_mount(d, row, automatic=False, lost=0.0, dial="best_effort")
-    am.mark_mounted(d, row, "Mount-Database")
+    sim.manager.mount_database(sim.layout.database_names.index(action.database))
 
 
 def _sync_servers(sim, servers: list[str]) -> None:
@@ -504,15 +471,7 @@ def _set_content_index(sim, action):
 
 
 def _set_server_health(sim, action):
-    am = sim.manager
-    am.server_health[action.server] = action.health
-    sim.record(
-        "server_health_changed", server=action.server,
-        detail=action.health + ("; Failover responder" if action.failover else ""),
-    )  # fmt: skip
-    if action.failover:
-        sim.env.process(am.health_failover(action.server))
-    am.recheck_waiting()
+    sim.manager.server_health_changed(action.server, action.health, failover=action.failover)
 
 
 def _dispatch(sim: ActionContext, action: Action) -> None:

@@ -304,6 +304,63 @@ class ActiveManager:
         self.sync_copy(row)
         self.recheck_waiting()
 
+    def suspend_copy(self, row: int, *, activation_only: bool) -> None:
+        """Suspend-MailboxDatabaseCopy (``-ActivationOnly``: it keeps copying and replaying)."""
+        database, server = self.layout.copy_names[row]
+        if self.engine.is_active[row]:
+            self.recorder.event(self.env.now, "operator_error", database, server, "the active copy cannot be suspended")
+            return
+        health = self.health[row]
+        health.activation_suspended = True
+        if activation_only:
+            self.recorder.event(self.env.now, "copy_activation_suspended", database, server, "ActivationSuspended")
+            return
+        health.operator_suspended = True
+        self.recorder.event(self.env.now, "copy_suspended", database, server, "Suspend-MailboxDatabaseCopy")
+        self.sync_copy(row)
+
+    def resume_copy(self, row: int, *, reseed: Callable[[int], None]) -> None:
+        """Resume-MailboxDatabaseCopy; a FailedAndSuspended copy whose volume is back is ``reseed``ed."""
+        health = self.health[row]
+        health.activation_suspended = False
+        health.operator_suspended = False
+        self.engine.paths.resumed(row)
+        if health.failed_and_suspended and not health.volume_failed:
+            reseed(row)
+        self.sync_copy(row)
+        self.recheck_waiting()
+
+    def dismount_database(self, d: int) -> None:
+        """Dismount-Database: it stays dismounted, and no failover starts, until Mount-Database."""
+        self.operator_dismounted[d] = True
+        self.dismount(d, "Dismount-Database")
+
+    def mount_database(self, d: int) -> None:
+        """Mount-Database on the active copy's server, if that server may mount it."""
+        self.operator_dismounted[d] = False
+        row = self.active_row(d)
+        blocker = self.cluster.mount_blocker(self.server_of(row))
+        if self.is_mounted(d):
+            return
+        if blocker is not None or d in self.busy:
+            self.recorder.event(
+                self.env.now, "operator_error", self.database_name(d), self.server_of(row),
+                f"Mount-Database failed: {blocker or 'moving'}",
+            )  # fmt: skip
+            return
+        self.invariants.check_mount(d, row, automatic=False, lost=0.0, dial="best_effort")
+        self.mark_mounted(d, row, "Mount-Database")
+
+    def server_health_changed(self, server: str, level: str, *, failover: bool) -> None:
+        """Managed Availability rates ``server`` at ``level``; ``failover``: a Failover responder
+        moves its active databases to healthier servers."""
+        self.server_health[server] = level
+        detail = level + ("; Failover responder" if failover else "")
+        self.recorder.event(self.env.now, "server_health_changed", server=server, detail=detail)
+        if failover:
+            self.env.process(self.health_failover(server))
+        self.recheck_waiting()
+
     def content_index_changed(self, row: int, state: str) -> None:
         """The copy's content index changed state, which best copy selection weighs."""
         self.health[row].content_index = state

@@ -77,6 +77,7 @@ class ControllableEngine(LogFlow, Protocol):
 
     halted: np.ndarray
     source_blocked: np.ndarray
+    paths: ShippingPaths  # each copy's shipping route, and the network it prefers
     on_volume_full: Callable[[int], None] | None
     link_edge: np.ndarray
     link_peak: np.ndarray
