@@ -206,29 +206,14 @@ def _servers_down(sim, servers: list[str], cause: str) -> None:
 
 
 def _server_up(sim, server: str) -> None:
-    am = sim.manager
     sim.cluster.set_host_up(server, True)
     sim.client_access.cas_changed(server, True, sim.env.now, "server restored")
-    am.store_down.discard(server)
-    am.sync_copies(am.rows_on(server))
+    sim.manager.server_restarted(server)
 
 
 def _resynchronize(sim, row: int) -> None:
     """A returning copy that diverged discards its extra logs, or needs a reseed."""
-    am = sim.manager
-    health = am.health[row]
-    if health.diverged_logs <= 0:
-        return
-    database, server = sim.layout.copy_names[row]
-    if health.volume_failed:
-        health.failed_and_suspended = True
-        sim.record("copy_failed_and_suspended", database, server, "cannot resynchronize: volume failed")
-        sim.reseeder.start(row)
-    else:
-        sim.record(
-            "copy_resynchronized", database, server, f"discarded {health.diverged_logs:.0f} diverged logs"
-        )
-    health.diverged_logs = 0.0
+    sim.manager.resynchronize(row, reseed=sim.reseeder.start)
 
 
 def _rejoin(sim) -> None:
@@ -290,14 +275,14 @@ def _standalone_cas(sim, site: str) -> list[str]:
 def _fail_cas(sim, action):
     sim.record("cas_failed", server=action.server, detail="Client Access role stopped")
     if sim.manager is not None:
-        sim.manager.cas_unhealthy.add(action.server)
+        sim.manager.cas_changed(action.server, up=False)
     sim.client_access.cas_changed(action.server, False, sim.env.now, f"CAS {action.server} failure")
 
 
 def _restore_cas(sim, action):
     sim.record("cas_restored", server=action.server)
     if sim.manager is not None:
-        sim.manager.cas_unhealthy.discard(action.server)
+        sim.manager.cas_changed(action.server, up=True)
     sim.client_access.cas_changed(action.server, True, sim.env.now, f"CAS {action.server} restored")
 
 
@@ -397,10 +382,7 @@ def _seed_copy(sim, action):
 
 def _add_database_copy(sim, action):
     row = _copy_row(sim, action)
-    health = sim.manager.health[row]
-    health.absent = False
-    sim.replication.set_absent(row, False)
-    sim.record("copy_added", action.database, action.server, "Add-MailboxDatabaseCopy")
+    sim.manager.copy_added(row)
     sim.reseeder.update(row, "Add-MailboxDatabaseCopy")
 
 

@@ -361,6 +361,74 @@ class ActiveManager:
             self.env.process(self.health_failover(server))
         self.recheck_waiting()
 
+    def cas_changed(self, server: str, *, up: bool) -> None:
+        """The Client Access role on ``server`` stopped or started (Managed Availability sees it)."""
+        if up:
+            self.cas_unhealthy.discard(server)
+        else:
+            self.cas_unhealthy.add(server)
+
+    def server_restarted(self, server: str) -> None:
+        """``server`` is back: its Information Store runs and its copies run again if they may."""
+        self.store_down.discard(server)
+        self.sync_copies(self.rows_on(server))
+
+    def resynchronize(self, row: int, *, reseed: Callable[[int], None]) -> None:
+        """A returning copy that diverged discards its extra logs, or, on a failed volume, waits
+        FailedAndSuspended for ``reseed``."""
+        health = self.health[row]
+        if health.diverged_logs <= 0:
+            return
+        database, server = self.layout.copy_names[row]
+        if health.volume_failed:
+            health.failed_and_suspended = True
+            self.recorder.event(self.env.now, "copy_failed_and_suspended", database, server, "cannot resynchronize: volume failed")
+            reseed(row)
+        else:
+            self.recorder.event(
+                self.env.now, "copy_resynchronized", database, server, f"discarded {health.diverged_logs:.0f} diverged logs"
+            )
+        health.diverged_logs = 0.0
+
+    def copy_added(self, row: int) -> None:
+        """Add-MailboxDatabaseCopy: the copy exists from now on (and is seeded next)."""
+        database, server = self.layout.copy_names[row]
+        self.health[row].absent = False
+        self.engine.set_absent(row, False)
+        self.recorder.event(self.env.now, "copy_added", database, server, "Add-MailboxDatabaseCopy")
+
+    def copy_resumed(self, row: int, detail: str) -> None:
+        """A FailedAndSuspended copy resumed (AutoReseed's resume attempt worked)."""
+        database, server = self.layout.copy_names[row]
+        self.recorder.event(self.env.now, "copy_resumed", database, server, detail)
+        self.health[row].failed_and_suspended = False
+        self.sync_copy(row)
+        self.recheck_waiting()
+
+    def volume_replaced(self, row: int) -> None:
+        """AutoReseed gave up the failed disk and formatted a spare in its place."""
+        self.health[row].database_volume_failed = self.health[row].log_volume_failed = False
+
+    def seeding_started(self, row: int, detail: str) -> None:
+        """The copy is being seeded from the active copy: it neither copies nor replays meanwhile."""
+        health = self.health[row]
+        health.failed_and_suspended = False
+        health.seeding = True
+        self.sync_copy(row)
+        database, server = self.layout.copy_names[row]
+        self.recorder.event(self.env.now, "seeding_started", database, server, detail)
+
+    def seeding_completed(self, row: int, how: str) -> None:
+        """Seeding is done: the copy starts empty at the active copy's position."""
+        health = self.health[row]
+        health.seeding = False
+        health.diverged_logs = 0.0
+        self.engine.reposition(row)
+        self.sync_copy(row)
+        database, server = self.layout.copy_names[row]
+        self.recorder.event(self.env.now, "seeding_completed", database, server, how)
+        self.recheck_waiting()
+
     def content_index_changed(self, row: int, state: str) -> None:
         """The copy's content index changed state, which best copy selection weighs."""
         self.health[row].content_index = state

@@ -64,37 +64,24 @@ class Reseeder:
                 self._running.discard(row)
                 return
             if not health.volume_failed and self.cluster.up(server):
-                self.record("copy_resumed", database, server, f"AutoReseed resume attempt {attempt} succeeded")
-                health.failed_and_suspended = False
-                self.manager.sync_copy(row)
-                self.manager.recheck_waiting()
+                self.manager.copy_resumed(row, f"AutoReseed resume attempt {attempt} succeeded")
                 self._running.discard(row)
                 return
             self.record("auto_reseed_resume_failed", database, server, f"resume attempt {attempt} failed")
             yield self.env.timeout(spec.auto_reseed_retry_interval)
         # The failed disk is given up: AutoReseed formats a spare and seeds onto it.
-        health.database_volume_failed = health.log_volume_failed = False
+        self.manager.volume_replaced(row)
         yield from self._seed(row, "AutoReseed onto a spare volume")
 
     def _seed(self, row: int, how: str):
-        health = self.manager.health[row]
-        database, server = self.layout.copy_names[row]
+        database, _ = self.layout.copy_names[row]
         size = self.scenario.database(database).database_size
         seconds = size / self.spec.seeding_rate
-        health.failed_and_suspended = False
-        health.seeding = True
-        self.manager.sync_copy(row)
-        self.record(
-            "seeding_started", database, server,
-            f"{how}: {size / 1024**3:.0f} GB, {seconds / 3600:.1f} h at the seeding rate if the network allows",
-        )  # fmt: skip
+        self.manager.seeding_started(
+            row, f"{how}: {size / 1024**3:.0f} GB, {seconds / 3600:.1f} h at the seeding rate if the network allows"
+        )
         # The database crosses the network from the active copy, sharing NICs and links with
         # log shipping (the fluid engine allocates both); a thin WAN makes it slower.
         yield self.engine.start_seeding(row, size, self.spec.seeding_rate)
-        health.seeding = False
-        health.diverged_logs = 0.0
-        self.engine.reposition(row)
-        self.manager.sync_copy(row)
-        self.record("seeding_completed", database, server, how)
-        self.manager.recheck_waiting()
+        self.manager.seeding_completed(row, how)
         self._running.discard(row)
