@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, overload
 
@@ -239,9 +240,12 @@ def run(
                 typer.echo(f"no {stem} picture: {reason}")
 
 
-def _simulate(simulation: Simulation) -> RunResult:
-    """Run with a progress bar on stderr (shown only on a terminal)."""
+def _simulate(simulation: Simulation, observe_at: Iterable[float] = ()) -> RunResult:
+    """Run with a progress bar on stderr (shown only on a terminal), taking the copy status
+    table at each moment of ``observe_at`` on the way."""
     from tqdm import tqdm
+
+    from dagsim.status import status_table
 
     with tqdm(
         total=simulation.duration,
@@ -252,7 +256,9 @@ def _simulate(simulation: Simulation) -> RunResult:
         disable=None,
         file=sys.stderr,
     ) as bar:
-        return simulation.run(progress=lambda t: bar.update(t - bar.n))
+        return simulation.run(
+            progress=lambda t: bar.update(t - bar.n), observe_at=observe_at, observer=status_table
+        )
 
 
 @app.command()
@@ -268,7 +274,7 @@ def report(
 ) -> None:
     """Write one self-contained HTML report: summary, failovers, copy status and plots."""
     from dagsim.model.simulation import Simulation
-    from dagsim.report import read_status_tables, write_report
+    from dagsim.report import write_report
     from dagsim.status_watch import StatusWatch
 
     scenario = _load_for_run(file, seed=seed, mode=mode)
@@ -285,10 +291,8 @@ def report(
     # at those the default moments can be (a StatusWatch follows the run for them).
     simulation = Simulation(scenario)
     watch = None if times else StatusWatch(simulation)
-    tables = read_status_tables(simulation, times)
-    result = _simulate(simulation)
-    if watch is not None:
-        tables = watch.tables()
+    result = _simulate(simulation, observe_at=times)
+    tables = watch.tables() if watch is not None else None
     try:
         path = write_report(result, out, status_times=times or None, status_tables=tables)
     except OSError as error:

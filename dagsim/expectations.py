@@ -232,14 +232,9 @@ class _Run:
         wanted = sorted({min(max(t, 0.0), self.result.duration) for t in moments} - set(self.status))
         if not wanted:
             return
-        from dagsim.model.simulation import Simulation
-        from dagsim.status import status_table
+        from dagsim.status import status_tables
 
-        result = self.result
-        sim = Simulation(self.scenario, seed=result.seed, duration=result.duration, mode=result.mode)
-        for moment in wanted:
-            sim.run_until(moment)
-            self.status[moment] = status_table(sim)
+        self.status.update(status_tables(self.result, wanted))
 
     def mounted_at(self, database: str, moment: float) -> tuple[list[str], list[str]]:
         """(servers whose copy of ``database`` is Mounted, ``server Status`` of every copy)."""

@@ -23,11 +23,10 @@ import pandas as pd
 from dagsim import plots
 from dagsim.config.units import format_duration
 from dagsim.history import outage_seconds
-from dagsim.model.simulation import Simulation
 from dagsim.output import OutputError
 from dagsim.records import format_clock
 from dagsim.results import RunResult
-from dagsim.status import COPY_STATUS_COLUMNS, status_table
+from dagsim.status import COPY_STATUS_COLUMNS, status_tables
 
 __all__ = ["default_status_times", "render_report", "write_report"]
 
@@ -399,20 +398,6 @@ def _plots(result: RunResult, fmt: str) -> str:
     return "\n".join(parts)
 
 
-def status_tables(result: RunResult, times: Iterable[float]) -> dict[float, pd.DataFrame]:
-    """The copy status table at each moment, from one simulation stepped through them in order
-    (a run is a pure function of scenario and seed, so it matches ``copy_status`` at each)."""
-    simulation = Simulation(result.scenario, seed=result.seed, duration=result.duration, mode=result.mode)
-    return read_status_tables(simulation, times)
-
-
-def read_status_tables(simulation: Simulation, times: Iterable[float]) -> dict[float, pd.DataFrame]:
-    """Run ``simulation`` forward through ``times`` in order, taking the copy status table at each."""
-    tables = {}
-    for t in sorted(set(times)):
-        simulation.run_until(t)
-        tables[t] = status_table(simulation)
-    return tables
 
 
 def _copy_status(result: RunResult, times: Sequence[float], tables: Mapping[float, pd.DataFrame] | None = None) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from dagsim.config.schema import Scenario
@@ -10,7 +13,10 @@ from dagsim.domain import whole_logs
 from dagsim.model.simulation import Simulation
 from dagsim.records import format_clock
 
-__all__ = ["COPY_STATUS_COLUMNS", "copy_status", "status_rows", "status_table"]
+if TYPE_CHECKING:
+    from dagsim.results import RunResult
+
+__all__ = ["COPY_STATUS_COLUMNS", "copy_status", "status_rows", "status_table", "status_tables"]
 
 COPY_STATUS_COLUMNS = (
     "Name",
@@ -96,3 +102,8 @@ def status_rows(sim: Simulation) -> list[dict]:
     return rows
 
 
+def status_tables(result: RunResult, times: Iterable[float]) -> dict[float, pd.DataFrame]:
+    """The copy status table at each moment, from one more run of ``result``'s scenario (a run
+    is a pure function of scenario and seed, so it shows what ``result``'s run went through)."""
+    simulation = Simulation(result.scenario, seed=result.seed, duration=result.duration, mode=result.mode)
+    return dict(simulation.run(observe_at=times, observer=status_table).copy_status)
