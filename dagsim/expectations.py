@@ -53,7 +53,7 @@ from dagsim.history import mount_intervals
 from dagsim.records import EventRecord, FailoverRecord, format_clock
 from dagsim.results import RunResult
 
-__all__ = ["FileCheck", "Verdict", "check_file", "describe_failover", "evaluate"]
+__all__ = ["FileCheck", "Verdict", "check_file", "describe_failover", "evaluate", "run_for_checks"]
 
 # Float dust: a failover of 26.000000001 s is within 26 s.
 _EPS = 1e-6
@@ -131,19 +131,23 @@ def check_file(path: str | PathLike[str]) -> FileCheck:
     Raises :class:`~dagsim.config.ScenarioError` (every problem, located) for an invalid
     file and :class:`OSError` for one that cannot be read.
     """
-    from dagsim.model.simulation import Simulation
-    from dagsim.status import status_table
-
     file = str(path)
     scenario, marks = load_scenario_with_marks(path)
     if not scenario.expect:
         return FileCheck(file, scenario, None, ())
     started = time.perf_counter()
-    # Copy status at the moments the checks name is read during this run; only
-    # no_split_brain's moments (every event) need a second one.
-    result = Simulation(scenario).run(observe_at=_named_moments(scenario), observer=status_table)
+    result = run_for_checks(scenario)
     verdicts = evaluate(scenario, result, file=file, marks=marks)
     return FileCheck(file, scenario, result, verdicts, time.perf_counter() - started)
+
+
+def run_for_checks(scenario: Scenario) -> RunResult:
+    """Run ``scenario`` once for its expectations, reading the copy status at the moments they
+    name on the way (only no_split_brain's moments, every event, need a second run)."""
+    from dagsim.model.simulation import Simulation
+    from dagsim.status import status_table
+
+    return Simulation(scenario).run(observe_at=_named_moments(scenario), observer=status_table)
 
 
 def evaluate(

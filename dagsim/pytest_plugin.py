@@ -125,11 +125,10 @@ class ScenarioFile(pytest.File):
         """Every verdict of this file, from one run of its scenario (kept for the other items)."""
         cached = getattr(self, "_verdicts", None)
         if cached is None:
-            from dagsim.expectations import evaluate
-            from dagsim.model.simulation import Simulation
+            from dagsim.expectations import evaluate, run_for_checks
 
             try:
-                result = Simulation(self._scenario).run()
+                result = run_for_checks(self._scenario)
                 cached = evaluate(self._scenario, result, file=self._relative(), marks=self._marks)
             except Exception as error:  # a bug in dagsim: every item of the file reports it
                 cached = error
