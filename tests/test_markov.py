@@ -17,6 +17,7 @@ from dagsim.config.schema import Scenario
 from dagsim.model.cluster import Cluster
 from dagsim.model.layout import Layout
 from dagsim.model.recorder import Recorder
+from dagsim.model.state import DagState
 from dagsim.model.topology import Topology
 
 MTBF = 30 * 86400.0
@@ -208,17 +209,17 @@ def test_mount_oracle_agrees_with_the_cluster_on_every_state(build):
     checked = 0
     for bits in itertools.product((False, True), repeat=len(shared)):
         down = frozenset((c.kind, c.name) for c, b in zip(shared, bits, strict=True) if b)
-        cluster, topology = _cluster(scenario)
+        cluster, topology, state = _cluster(scenario)
         for kind, name in down:
             if kind == "servers":
-                cluster.set_host_up(name, False)
+                state.set_host_up(name, False)
             elif kind == "witness":
-                cluster.set_host_up(name, False)
+                state.set_host_up(name, False)
             elif kind == "links":
                 topology.set_link_up(name, False)
             elif kind == "sites":
                 for host in cluster.sites_hosts(name):
-                    cluster.set_host_up(host, False)
+                    state.set_host_up(host, False)
         cluster.refresh(record=False)
         expected = {s for s in cluster.dag_members if cluster.mount_blocker(s) is None}
         assert oracle.mounting(down) == expected, sorted(down)
@@ -226,10 +227,11 @@ def test_mount_oracle_agrees_with_the_cluster_on_every_state(build):
     assert checked == 2 ** len(shared) >= 256
 
 
-def _cluster(scenario: Scenario) -> tuple[Cluster, Topology]:
+def _cluster(scenario: Scenario) -> tuple[Cluster, Topology, DagState]:
     topology = Topology(scenario)
-    recorder = Recorder(Layout.from_scenario(scenario), 1.0, 1.0)
-    return Cluster(simpy.Environment(), scenario, topology, recorder), topology
+    layout = Layout.from_scenario(scenario)
+    state = DagState.from_scenario(scenario, layout)
+    return Cluster(simpy.Environment(), scenario, topology, Recorder(layout, 1.0, 1.0), state), topology, state
 
 
 def test_refuses_what_a_markov_chain_cannot_express():

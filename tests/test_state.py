@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 from pathlib import Path
 
+import pytest
 from helpers import two_site_scenario
 
 import dagsim
+from dagsim.model.copy_health import CopyHealth
 from dagsim.model.simulation import Simulation
+from dagsim.model.state import CopyChanged, HostChanged, RoleChanged
 from dagsim.status import status_table
 
 
@@ -40,3 +45,136 @@ def test_per_log_mode_keeps_activation_suspension_in_the_same_state():
     assert sim.state.health[row].activation_suspended
     table = status_table(sim).set_index("Name")
     assert bool(table.loc["DB1\\MBX-B", "ActivationSuspended"])
+
+
+def _recorded(sim: Simulation) -> list:
+    changes: list = []
+    sim.state.subscribe(changes.append)
+    return changes
+
+
+def test_the_engines_compute_with_the_states_role_arrays():
+    """Both engines read the roles and mounts from the DagState's arrays, not from copies of them."""
+    for mode in ("fluid", "per_log"):
+        sim = Simulation(two_site_scenario(), mode=mode)
+        assert sim.replication.active is sim.state.active
+        assert sim.replication.is_active is sim.state.is_active
+        assert sim.replication.mounted is sim.state.mounted
+
+
+def test_a_failover_changes_the_roles_through_the_state():
+    """After a failover the state names the new active copy, exactly one per database, and subscribers heard it."""
+    timeline = [{"at": "1h", "action": "fail_server", "server": "MBX-A"}]
+    sim = Simulation(two_site_scenario(timeline=timeline, duration="2h", witness_site="B", link_logs_per_second=5))
+    changes = _recorded(sim)
+    sim.run()
+    row_b = sim.layout.copy_row("DB1", "MBX-B")
+    assert int(sim.state.active[0]) == row_b and sim.state.mounted[0]
+    assert list(sim.state.is_active) == [r == row_b for r in range(sim.layout.n_copies)]
+    assert RoleChanged(0, row_b) in changes
+    assert HostChanged("MBX-A", False) in changes
+    assert changes.index(HostChanged("MBX-A", False)) < changes.index(RoleChanged(0, row_b))
+
+
+def test_a_host_stopping_in_the_state_stops_its_copies_and_nics():
+    """Setting a host down in the state alone takes its NICs down and stops its copies: the cluster and engine follow."""
+    sim = Simulation(two_site_scenario())
+    sim.run_until(600)
+    row_b = sim.layout.copy_row("DB1", "MBX-B")
+    assert not sim.replication.halted[row_b]
+    sim.state.set_host_up("MBX-B", False)
+    assert sim.replication.halted[row_b]
+    assert not sim.topology.nic_up("MBX-B", "Mapi")
+    sim.state.set_host_up("MBX-B", True)
+    assert not sim.replication.halted[row_b] and sim.topology.nic_up("MBX-B", "Mapi")
+
+
+def test_a_copy_health_change_reaches_the_engine_without_being_relayed():
+    """Suspending a copy in the state stops it in the engine and freezes truncation; resuming runs it again."""
+    sim = Simulation(two_site_scenario())
+    sim.run_until(600)
+    row_b = sim.layout.copy_row("DB1", "MBX-B")
+    changes = _recorded(sim)
+    sim.state.update_copy(row_b, operator_suspended=True)
+    assert changes == [CopyChanged((row_b,))]
+    assert sim.replication.halted[row_b] and sim.replication.suspended[row_b]
+    sim.state.update_copy(row_b, operator_suspended=False)
+    assert not sim.replication.halted[row_b] and not sim.replication.suspended[row_b]
+
+
+def test_stopping_a_site_stops_its_copies_through_the_state():
+    """Stop-DatabaseAvailabilityGroup marks the site's servers stopped in the state, and their copies stop."""
+    timeline = [{"at": "10m", "action": "stop_dag", "site": "B"}]
+    sim = Simulation(two_site_scenario(timeline=timeline, duration="20m"))
+    sim.run_until(15 * 60)
+    assert sim.state.stopped == {"MBX-B"}
+    assert not sim.state.copy_runs(sim.layout.copy_row("DB1", "MBX-B"))
+    assert sim.replication.halted[sim.layout.copy_row("DB1", "MBX-B")]
+
+
+def test_the_state_refuses_changes_that_break_its_rules():
+    """An unknown health flag, suspending the active copy and activating another database's copy are refused."""
+    sim = Simulation(two_site_scenario(databases=2))
+    row_a = sim.layout.copy_row("DB1", "MBX-A")
+    with pytest.raises(ValueError, match="no such copy health flag"):
+        sim.state.update_copy(row_a, suspended=True)
+    with pytest.raises(ValueError, match="active copy cannot be suspended"):
+        sim.state.update_copy(row_a, operator_suspended=True)
+    with pytest.raises(ValueError, match="is not a copy of DB2"):
+        sim.state.activate(1, row_a)
+    with pytest.raises(ValueError, match="no such host"):
+        sim.state.set_host_up("nowhere", False)
+
+
+_OWNED_FLAGS = {f.name for f in dataclasses.fields(CopyHealth)} - {"notes"}
+_OWNED_ARRAYS = {"active", "is_active", "mounted", "operator_dismounted", "host_up", "server_health"}
+_OWNED_SETS = {"store_down", "cas_unhealthy", "stopped", "nic_failed"}
+_SET_CHANGES = {"add", "discard", "remove", "update", "difference_update", "clear", "pop"}
+
+
+def _writes_to_owned_state(tree: ast.AST) -> list[int]:
+    lines = []
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        for target in targets:
+            if isinstance(target, ast.Attribute) and target.attr in _OWNED_FLAGS:
+                if not (isinstance(target.value, ast.Name) and target.value.id == "self"):
+                    lines.append(node.lineno)
+            if (
+                isinstance(target, ast.Subscript)
+                and isinstance(target.value, ast.Attribute)
+                and target.value.attr in _OWNED_ARRAYS
+            ):
+                lines.append(node.lineno)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _SET_CHANGES
+            and isinstance(node.func.value, ast.Attribute)
+            and node.func.value.attr in _OWNED_SETS
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_state_writes_the_state():
+    """No module but model/state.py assigns copy health flags, role arrays or server sets (one owner of run state)."""
+    package = Path(dagsim.__file__).resolve().parent
+    offenders = {}
+    for path in sorted(package.rglob("*.py")):
+        if path.name in ("state.py", "copy_health.py"):
+            continue
+        lines = _writes_to_owned_state(ast.parse(path.read_text(), str(path)))
+        if lines:
+            offenders[str(path.relative_to(package))] = lines
+    assert offenders == {}
+
+
+def test_the_ownership_check_finds_a_write():
+    """The check above reports a health flag set, a role array written and a server set changed."""
+    source = "h.failed_and_suspended = True\nengine.active[d] = 2\nam.store_down.add('X')\nself.seeding = {}\n"
+    assert _writes_to_owned_state(ast.parse(source)) == [1, 2, 3]

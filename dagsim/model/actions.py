@@ -149,7 +149,7 @@ def _heal_wan(sim, action):
 
 def _set_network(sim, server: str, networks: list[str], failed: bool, cause: str) -> None:
     for network in networks:
-        sim.cluster.set_nic_failed(server, network, failed)
+        sim.state.set_nic_failed(server, network, failed)
     sim.manager.after_cluster_change(cause)
     _rejoin(sim)
 
@@ -194,9 +194,8 @@ def _servers_down(sim, servers: list[str], cause: str) -> None:
     """Servers stop; the cluster notices each after the heartbeat delay that its survivors use."""
     am = sim.manager
     for server in servers:
-        sim.cluster.set_host_up(server, False)
+        sim.state.set_host_up(server, False)  # its copies stop (Active Manager follows the state)
         sim.client_access.cas_changed(server, False, sim.env.now, cause)
-        am.sync_copies(am.rows_on(server))
     # Only once all of them are down: a site's servers are noticed from the other sites.
     for server in servers:
         detection = am.heartbeat_detection(server)
@@ -206,7 +205,7 @@ def _servers_down(sim, servers: list[str], cause: str) -> None:
 
 
 def _server_up(sim, server: str) -> None:
-    sim.cluster.set_host_up(server, True)
+    sim.state.set_host_up(server, True)
     sim.client_access.cas_changed(server, True, sim.env.now, "server restored")
     sim.manager.server_restarted(server)
 
@@ -245,7 +244,7 @@ def _fail_site(sim, action):
     hosts = sim.cluster.sites_hosts(action.site)
     for host in hosts:
         if host not in sim.manager.servers:
-            sim.cluster.set_host_up(host, False)
+            sim.state.set_host_up(host, False)
     _servers_down(sim, [h for h in hosts if h in sim.manager.servers], f"site {action.site} failure")
     for cas in _standalone_cas(sim, action.site):
         sim.client_access.cas_changed(cas, False, sim.env.now, f"site {action.site} failure")
@@ -259,7 +258,7 @@ def _restore_site(sim, action):
         if host in sim.manager.servers:
             _server_up(sim, host)
         else:
-            sim.cluster.set_host_up(host, True)
+            sim.state.set_host_up(host, True)
     for cas in _standalone_cas(sim, action.site):
         sim.client_access.cas_changed(cas, True, sim.env.now, f"site {action.site} restored")
     sim.client_access.load_balancer_changed(action.site, True, sim.env.now, f"site {action.site} restored")
@@ -307,7 +306,7 @@ def _witness(sim, up: bool) -> None:
         sim.record("witness_restored" if up else "witness_failed", detail="the DAG has no witness")
         return
     sim.record("witness_restored" if up else "witness_failed", server=witness)
-    sim.cluster.set_host_up(witness, up)
+    sim.state.set_host_up(witness, up)
     sim.manager.after_cluster_change("witness " + ("restored" if up else "failure"))
 
 
@@ -353,7 +352,7 @@ def _suspend_copy(sim, action):
     row = _copy_row(sim, action)
     if sim.manager is None:
         if action.activation_only:
-            sim.state.health[row].activation_suspended = True
+            sim.state.update_copy(row, activation_suspended=True)
             sim.record("copy_activation_suspended", action.database, action.server, "ActivationSuspended")
         else:
             sim.record("copy_suspended", action.database, action.server, "Suspend-MailboxDatabaseCopy")
@@ -366,7 +365,7 @@ def _resume_copy(sim, action):
     row = _copy_row(sim, action)
     sim.record("copy_resumed", action.database, action.server, "Resume-MailboxDatabaseCopy")
     if sim.manager is None:
-        sim.state.health[row].activation_suspended = False
+        sim.state.update_copy(row, activation_suspended=False)
         sim.replication.resume(row)
         return
     sim.manager.resume_copy(row, reseed=sim.reseeder.resume)
@@ -418,15 +417,10 @@ def _mount_database(sim, action):
     sim.manager.mount_database(sim.layout.database_names.index(action.database))
 
 
-def _sync_servers(sim, servers: list[str]) -> None:
-    for server in servers:
-        sim.manager.sync_copies(sim.manager.rows_on(server))
-
-
 def _stop_dag(sim, action):
-    servers = sim.cluster.stop_site(action.site)
+    servers = sim.cluster.site_members(action.site)
     sim.record("dag_stopped", detail=f"Stop-DatabaseAvailabilityGroup {action.site}: {', '.join(servers)}")
-    _sync_servers(sim, servers)
+    sim.cluster.stop_site(action.site)  # their copies stop (Active Manager follows the state)
     sim.manager.after_cluster_change(f"Stop-DatabaseAvailabilityGroup {action.site}")
 
 
@@ -441,9 +435,9 @@ def _restore_dag(sim, action):
 
 
 def _start_dag(sim, action):
-    servers = sim.cluster.start_site(action.site)
+    servers = sim.cluster.stopped_in(action.site)
     sim.record("dag_started", detail=f"Start-DatabaseAvailabilityGroup {action.site}: {', '.join(servers)}")
-    _sync_servers(sim, servers)
+    sim.cluster.start_site(action.site)
     sim.manager.after_cluster_change(f"Start-DatabaseAvailabilityGroup {action.site}")
     _rejoin(sim)
 

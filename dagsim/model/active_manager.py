@@ -38,7 +38,7 @@ from dagsim.model.selection import (
     verdicts,
 )
 from dagsim.model.split_brain import StaleActiveManager
-from dagsim.model.state import DagState
+from dagsim.model.state import CopyChanged, DagState, HostChanged, StateChange, StoppedChanged
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
 from dagsim.records import CandidateVerdict, DecisionRecord, FailoverRecord
@@ -170,7 +170,8 @@ class ActiveManager:
         self.recorder = recorder
         self.timing = scenario.active_manager
         self.state = state
-        # Active Manager acts on the run's shared state; these names are the parts it uses.
+        # Active Manager changes the run's state only through the state's methods; these are
+        # the parts it reads.
         self.health = state.health
         self.store_down = state.store_down
         self.server_health = state.server_health
@@ -199,6 +200,7 @@ class ActiveManager:
         self._messages_per_log = [_messages_per_log(d) for d in scenario.databases]
         engine.on_volume_full = self._volume_filled
         self.client_access = client_access
+        state.subscribe(self._state_changed)
 
     # ------------------------------------------------------------------ helpers
     def server_of(self, row: int) -> str:
@@ -232,22 +234,34 @@ class ActiveManager:
     def decide(self, d: int, text: str) -> None:
         self.decisions.append(DecisionRecord(self.env.now, self.database_name(d), text))
 
-    def sync_copy(self, row: int) -> None:
-        """Tell the replication engine whether a copy runs, from its health and its server."""
-        if self.engine.is_active[row]:
-            return
-        health = self.health[row]
-        server = self.server_of(row)
-        # A stopped server (Stop-DatabaseAvailabilityGroup) takes no part in the DAG until started.
-        running = health.running(self.cluster.up(server)) and server not in self.cluster.stopped
-        if running != (not self.engine.halted[row]) or health.holds_truncation != bool(self.engine.suspended[row]):
-            self.engine.set_copy_running(row, running, freeze_truncation=health.holds_truncation)
+    def _state_changed(self, change: StateChange) -> None:
+        """The run's state changed: the engine's running copies follow their health and servers."""
+        match change:
+            case CopyChanged(rows):
+                for row in rows:
+                    self._sync_copy(row)
+            case HostChanged(host):
+                if host in self.servers:
+                    self._sync_copies(self.rows_on(host))
+            case StoppedChanged(servers):
+                self._sync_copies(row for server in servers for row in self.rows_on(server))
 
-    def sync_copies(self, rows: Iterable[int]) -> None:
-        """:meth:`sync_copy` for several copies at one moment, re-planned by the engine once."""
+    def _sync_copy(self, row: int) -> None:
+        """Tell the replication engine whether a copy exists and runs."""
+        health, engine = self.health[row], self.engine
+        if health.absent != bool(engine.absent[row]):
+            engine.set_absent(row, health.absent)
+        if engine.is_active[row]:
+            return
+        running = self.state.copy_runs(row)
+        if running != (not engine.halted[row]) or health.holds_truncation != bool(engine.suspended[row]):
+            engine.set_copy_running(row, running, freeze_truncation=health.holds_truncation)
+
+    def _sync_copies(self, rows: Iterable[int]) -> None:
+        """:meth:`_sync_copy` for several copies at one moment, re-planned by the engine once."""
         with self.engine.deferred():
             for row in rows:
-                self.sync_copy(row)
+                self._sync_copy(row)
 
     def recheck_waiting(self) -> None:
         """Something in the DAG changed: failovers waiting for an acceptable copy look again."""
@@ -260,7 +274,7 @@ class ActiveManager:
         """The Information Store on ``server`` stopped: its active databases fail over, and it
         restarts after ``restart_after`` seconds if the server is still up."""
         self.recorder.event(self.env.now, "store_crashed", server=server, detail=f"restarts after {restart_after:g}s")
-        self.store_down.add(server)
+        self.state.set_store_down(server, True)
         for d in range(self.layout.n_databases):
             if self.server_of(self.active_row(d)) == server:
                 self.fail_active(d, "Information Store crash", self.timing.failure_item_detection)
@@ -269,7 +283,7 @@ class ActiveManager:
     def _store_restart(self, server: str, delay: float):
         yield self.env.timeout(delay)
         if server in self.store_down and self.cluster.up(server):
-            self.store_down.discard(server)
+            self.state.set_store_down(server, False)
             self.recorder.event(self.env.now, "store_restarted", server=server)
             self.recheck_waiting()
 
@@ -279,15 +293,15 @@ class ActiveManager:
         fails over."""
         d = int(self.layout.copy_db[row])
         kind = _VOLUME_FAILED[volume]
-        self.health[row].set_volume(volume, True)
         self.recorder.event(self.env.now, kind, self.database_name(d), self.server_of(row))
         active = self.active_row(d) == row
         if volume is Volume.LOG and active:
             self.engine.set_source_blocked(d, True)  # its logs cannot be read for shipping
-        if volume is not Volume.LOG_FULL:
-            self.health[row].failed_and_suspended = True
+        if volume is Volume.LOG_FULL:
+            self.state.update_copy(row, **{volume.flag: True})
+        else:
+            self.state.update_copy(row, **{volume.flag: True}, failed_and_suspended=True)
             reseed(row)
-        self.sync_copy(row)
         if active:
             self.fail_active(d, kind.replace("_", " "), self.timing.failure_item_detection)
         self.recheck_waiting()
@@ -295,13 +309,14 @@ class ActiveManager:
     def volume_restored(self, row: int, volume: Volume) -> None:
         """A failed volume of a copy is back (a restored log volume also has room again)."""
         d = int(self.layout.copy_db[row])
-        self.health[row].set_volume(volume, False)
         if volume is Volume.LOG:
-            self.health[row].log_volume_full = False
             self.engine.set_source_blocked(d, False)
         kind = "database_volume_restored" if volume is Volume.DATABASE else "log_volume_restored"
         self.recorder.event(self.env.now, kind, self.database_name(d), self.server_of(row))
-        self.sync_copy(row)
+        if volume is Volume.LOG:
+            self.state.update_copy(row, log_volume_failed=False, log_volume_full=False)
+        else:
+            self.state.update_copy(row, **{volume.flag: False})
         self.recheck_waiting()
 
     def suspend_copy(self, row: int, *, activation_only: bool) -> None:
@@ -310,34 +325,30 @@ class ActiveManager:
         if self.engine.is_active[row]:
             self.recorder.event(self.env.now, "operator_error", database, server, "the active copy cannot be suspended")
             return
-        health = self.health[row]
-        health.activation_suspended = True
         if activation_only:
+            self.state.update_copy(row, activation_suspended=True)
             self.recorder.event(self.env.now, "copy_activation_suspended", database, server, "ActivationSuspended")
             return
-        health.operator_suspended = True
         self.recorder.event(self.env.now, "copy_suspended", database, server, "Suspend-MailboxDatabaseCopy")
-        self.sync_copy(row)
+        self.state.update_copy(row, activation_suspended=True, operator_suspended=True)
 
     def resume_copy(self, row: int, *, reseed: Callable[[int], None]) -> None:
         """Resume-MailboxDatabaseCopy; a FailedAndSuspended copy whose volume is back is ``reseed``ed."""
         health = self.health[row]
-        health.activation_suspended = False
-        health.operator_suspended = False
-        self.engine.paths.resumed(row)
+        self.engine.paths.resumed(row)  # before it runs again: it starts on the preferred network
+        self.state.update_copy(row, activation_suspended=False, operator_suspended=False)
         if health.failed_and_suspended and not health.volume_failed:
             reseed(row)
-        self.sync_copy(row)
         self.recheck_waiting()
 
     def dismount_database(self, d: int) -> None:
         """Dismount-Database: it stays dismounted, and no failover starts, until Mount-Database."""
-        self.operator_dismounted[d] = True
+        self.state.set_operator_dismounted(d, True)
         self.dismount(d, "Dismount-Database")
 
     def mount_database(self, d: int) -> None:
         """Mount-Database on the active copy's server, if that server may mount it."""
-        self.operator_dismounted[d] = False
+        self.state.set_operator_dismounted(d, False)
         row = self.active_row(d)
         blocker = self.cluster.mount_blocker(self.server_of(row))
         if self.is_mounted(d):
@@ -354,7 +365,7 @@ class ActiveManager:
     def server_health_changed(self, server: str, level: str, *, failover: bool) -> None:
         """Managed Availability rates ``server`` at ``level``; ``failover``: a Failover responder
         moves its active databases to healthier servers."""
-        self.server_health[server] = level
+        self.state.set_server_health(server, level)
         detail = level + ("; Failover responder" if failover else "")
         self.recorder.event(self.env.now, "server_health_changed", server=server, detail=detail)
         if failover:
@@ -363,15 +374,11 @@ class ActiveManager:
 
     def cas_changed(self, server: str, *, up: bool) -> None:
         """The Client Access role on ``server`` stopped or started (Managed Availability sees it)."""
-        if up:
-            self.cas_unhealthy.discard(server)
-        else:
-            self.cas_unhealthy.add(server)
+        self.state.set_cas_up(server, up)
 
     def server_restarted(self, server: str) -> None:
-        """``server`` is back: its Information Store runs and its copies run again if they may."""
-        self.store_down.discard(server)
-        self.sync_copies(self.rows_on(server))
+        """``server`` is back: its Information Store runs again (its copies followed its power)."""
+        self.state.set_store_down(server, False)
 
     def resynchronize(self, row: int, *, reseed: Callable[[int], None]) -> None:
         """A returning copy that diverged discards its extra logs, or, on a failed volume, waits
@@ -381,57 +388,50 @@ class ActiveManager:
             return
         database, server = self.layout.copy_names[row]
         if health.volume_failed:
-            health.failed_and_suspended = True
             self.recorder.event(self.env.now, "copy_failed_and_suspended", database, server, "cannot resynchronize: volume failed")
+            self.state.update_copy(row, failed_and_suspended=True, diverged_logs=0.0)
             reseed(row)
         else:
             self.recorder.event(
                 self.env.now, "copy_resynchronized", database, server, f"discarded {health.diverged_logs:.0f} diverged logs"
             )
-        health.diverged_logs = 0.0
+            self.state.update_copy(row, diverged_logs=0.0)
 
     def copy_added(self, row: int) -> None:
         """Add-MailboxDatabaseCopy: the copy exists from now on (and is seeded next)."""
         database, server = self.layout.copy_names[row]
-        self.health[row].absent = False
-        self.engine.set_absent(row, False)
+        # Add-MailboxDatabaseCopy seeds the new copy at once (no -SeedingPostponed).
+        self.state.update_copy(row, absent=False, seeding=True)
         self.recorder.event(self.env.now, "copy_added", database, server, "Add-MailboxDatabaseCopy")
 
     def copy_resumed(self, row: int, detail: str) -> None:
         """A FailedAndSuspended copy resumed (AutoReseed's resume attempt worked)."""
         database, server = self.layout.copy_names[row]
         self.recorder.event(self.env.now, "copy_resumed", database, server, detail)
-        self.health[row].failed_and_suspended = False
-        self.sync_copy(row)
+        self.state.update_copy(row, failed_and_suspended=False)
         self.recheck_waiting()
 
     def volume_replaced(self, row: int) -> None:
         """AutoReseed gave up the failed disk and formatted a spare in its place."""
-        self.health[row].database_volume_failed = self.health[row].log_volume_failed = False
+        self.state.update_copy(row, database_volume_failed=False, log_volume_failed=False)
 
     def seeding_started(self, row: int, detail: str) -> None:
         """The copy is being seeded from the active copy: it neither copies nor replays meanwhile."""
-        health = self.health[row]
-        health.failed_and_suspended = False
-        health.seeding = True
-        self.sync_copy(row)
+        self.state.update_copy(row, failed_and_suspended=False, seeding=True)
         database, server = self.layout.copy_names[row]
         self.recorder.event(self.env.now, "seeding_started", database, server, detail)
 
     def seeding_completed(self, row: int, how: str) -> None:
         """Seeding is done: the copy starts empty at the active copy's position."""
-        health = self.health[row]
-        health.seeding = False
-        health.diverged_logs = 0.0
         self.engine.reposition(row)
-        self.sync_copy(row)
+        self.state.update_copy(row, seeding=False, diverged_logs=0.0)
         database, server = self.layout.copy_names[row]
         self.recorder.event(self.env.now, "seeding_completed", database, server, how)
         self.recheck_waiting()
 
     def content_index_changed(self, row: int, state: str) -> None:
         """The copy's content index changed state, which best copy selection weighs."""
-        self.health[row].content_index = state
+        self.state.update_copy(row, content_index=state)
         self.recorder.event(
             self.env.now, "content_index_changed", self.database_name(int(self.layout.copy_db[row])),
             self.server_of(row), f"ContentIndexState {state.capitalize()}",
@@ -518,7 +518,7 @@ class ActiveManager:
 
     def _volume_filled(self, d: int) -> None:
         row = self.active_row(d)
-        self.health[row].log_volume_full = True
+        self.state.update_copy(row, log_volume_full=True)
         self.fail_active(d, "log volume full", self.timing.failure_item_detection, record=False)
 
     # ------------------------------------------------------------------ failover
@@ -738,8 +738,7 @@ class ActiveManager:
             self.mark_mounted(d, row, moved)
             old = self.layout.copy_row(draft.database, draft.source)
             if old != row:
-                self.health[old].diverged_logs += lost
-                self.sync_copy(old)
+                self.state.update_copy(old, diverged_logs=self.health[old].diverged_logs + lost)
         draft.mounted = self.env.now
         draft.outcome = Outcome.MOUNTED
         draft.logs_lost = lost

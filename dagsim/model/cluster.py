@@ -23,6 +23,7 @@ import simpy
 from dagsim.config.schema import Scenario
 from dagsim.model.quorum import ClusterState, DacState, Quorum, explain_quorum, quorum
 from dagsim.model.recorder import Recorder
+from dagsim.model.state import DagState, HostChanged, NicChanged, StateChange
 from dagsim.model.topology import Topology
 
 __all__ = ["Cluster", "StalePartition"]
@@ -48,7 +49,9 @@ class StalePartition:
 class Cluster:
     """Host state, connectivity, quorum, DACP bits and the PAM role for one run."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, topology: Topology, recorder: Recorder) -> None:
+    def __init__(
+        self, env: simpy.Environment, scenario: Scenario, topology: Topology, recorder: Recorder, state: DagState
+    ) -> None:
         self.env = env
         self.scenario = scenario
         self.topology = topology
@@ -66,12 +69,12 @@ class Cluster:
         self.witness_votes: bool | None = (
             len(self.members) % 2 == 0 and self.witness is not None if self.dynamic_quorum else None
         )
-        self.hosts = [s.name for s in scenario.servers] + [
-            w.host for w in (dag.witness, dag.alternate_witness) if w is not None and w.host not in self.dag_members
-        ]
-        self.host_up = dict.fromkeys(self.hosts, True)
-        self.nic_failed: set[tuple[str, str]] = set()
-        self.stopped: set[str] = set()  # Stop-DatabaseAvailabilityGroup's StoppedMailboxServers
+        # Hosts' power and NICs, and the stopped servers, are the run's DagState; the cluster
+        # follows their changes and derives connectivity, quorum and the PAM from them.
+        self.state = state
+        self.hosts = list(state.host_up)
+        self.host_up = state.host_up
+        self.stopped = state.stopped  # Stop-DatabaseAvailabilityGroup's StoppedMailboxServers
         self.knows_stopped: set[str] = set()  # stopped servers that know it
         self.dac = DacState(self.dag_members, enabled=dag.datacenter_activation_mode == "dag_only")
         self.groups: tuple[frozenset[str], ...] = ()
@@ -87,28 +90,26 @@ class Cluster:
         self._pam_ready = env.event()
         self._electing = False
         self.refresh(record=False)
+        state.subscribe(self._state_changed)
 
     # --------------------------------------------------------------- host state
-    def set_host_up(self, host: str, up: bool) -> None:
-        """A server or witness host stops or starts (its NICs follow)."""
-        self.host_up[host] = up
-        for network in self.topology.networks:
-            self._apply_nic(host, network)
-        if host in self.dag_members:
-            if up:
-                self.dac.server_started(host)
-            else:
-                self.dac.server_stopped(host)
-
-    def set_nic_failed(self, server: str, network: str, failed: bool) -> None:
-        if failed:
-            self.nic_failed.add((server, network))
-        else:
-            self.nic_failed.discard((server, network))
-        self._apply_nic(server, network)
+    def _state_changed(self, change: StateChange) -> None:
+        """A host's power or NIC changed in the run's state: the topology's NICs follow, and a
+        member's DACP bit on a start or stop."""
+        match change:
+            case HostChanged(host, up):
+                for network in self.topology.networks:
+                    self._apply_nic(host, network)
+                if host in self.dag_members:
+                    if up:
+                        self.dac.server_started(host)
+                    else:
+                        self.dac.server_stopped(host)
+            case NicChanged(host, network):
+                self._apply_nic(host, network)
 
     def _apply_nic(self, host: str, network: str) -> None:
-        self.topology.set_nic_up(host, network, self.host_up[host] and (host, network) not in self.nic_failed)
+        self.topology.set_nic_up(host, network, self.state.nic_up(host, network))
 
     def up(self, host: str) -> bool:
         return self.host_up.get(host, False)
@@ -117,12 +118,21 @@ class Cluster:
         return [h for h in self.hosts if self.topology.site_of(h) == site]
 
     # ------------------------------------------------------------- operator
+    def site_members(self, site: str) -> list[str]:
+        """The DAG members in ``site`` (what Stop-DatabaseAvailabilityGroup of the site stops)."""
+        return [s for s in self.dag_members if self.topology.site_of(s) == site]
+
+    def stopped_in(self, site: str) -> list[str]:
+        """The stopped DAG members in ``site`` (what Start-DatabaseAvailabilityGroup starts)."""
+        return [s for s in self.site_members(site) if s in self.stopped]
+
     def stop_site(self, site: str) -> list[str]:
-        servers = [s for s in self.dag_members if self.topology.site_of(s) == site]
-        self.stopped.update(servers)
+        """Stop-DatabaseAvailabilityGroup: the site's members are stopped."""
+        servers = self.site_members(site)
         # *assumption*: a server running when it is stopped learns it at once (the stopped list
         # lives in Active Directory); one that is down learns it when it rejoins the DAG.
         self.knows_stopped.update(s for s in servers if self.up(s))
+        self.state.stop_servers(servers)
         return servers
 
     def restore_site(self, site: str) -> list[str]:
@@ -136,9 +146,9 @@ class Cluster:
 
     def start_site(self, site: str) -> list[str]:
         """Start-DatabaseAvailabilityGroup: stopped servers of the site rejoin the cluster."""
-        servers = [s for s in self.dag_members if self.topology.site_of(s) == site and s in self.stopped]
-        self.stopped.difference_update(servers)
+        servers = self.stopped_in(site)
         self.knows_stopped.difference_update(servers)
+        self.state.start_servers(servers)
         self.members = [m for m in self.dag_members if m in self.members or m in servers]
         if not self.stopped:
             self.witness = self.primary_witness
@@ -239,7 +249,7 @@ class Cluster:
         if not self.dac.may_mount(server):
             return "DACP bit is 0 (datacenter activation coordination)"
         mapi = self.topology.mapi_network
-        if mapi is not None and (server, mapi) in self.nic_failed:
+        if mapi is not None and (server, mapi) in self.state.nic_failed:
             return "its MAPI network is down"
         return None
 

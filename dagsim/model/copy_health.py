@@ -16,6 +16,18 @@ class Volume(StrEnum):
     LOG = "log"  # the log volume failed
     LOG_FULL = "log_full"  # the log volume ran out of space
 
+    @property
+    def flag(self) -> str:
+        """The :class:`CopyHealth` field that records it."""
+        return _VOLUME_FLAGS[self]
+
+
+_VOLUME_FLAGS = {
+    Volume.DATABASE: "database_volume_failed",
+    Volume.LOG: "log_volume_failed",
+    Volume.LOG_FULL: "log_volume_full",
+}
+
 
 @dataclass
 class CopyHealth:
@@ -32,16 +44,6 @@ class CopyHealth:
     content_index: str = "Healthy"
     absent: bool = False  # declared with added: false and not added yet
     notes: list[str] = field(default_factory=list)
-
-    def set_volume(self, volume: Volume, failed: bool) -> None:
-        """Mark ``volume`` failed (or full), or back."""
-        match volume:
-            case Volume.DATABASE:
-                self.database_volume_failed = failed
-            case Volume.LOG:
-                self.log_volume_failed = failed
-            case Volume.LOG_FULL:
-                self.log_volume_full = failed
 
     @property
     def volume_failed(self) -> bool:

@@ -20,6 +20,7 @@ from dagsim.model.layout import Layout
 from dagsim.model.queue_stats import QueueStats
 from dagsim.model.recorder import Recorder
 from dagsim.model.shipping import ShippingPaths
+from dagsim.model.state import DagState
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload
 
@@ -76,6 +77,7 @@ class ControllableEngine(LogFlow, Protocol):
     """What Active Manager, reseeding and mailbox moves change: roles, running copies, mounts."""
 
     halted: np.ndarray
+    absent: np.ndarray
     source_blocked: np.ndarray
     paths: ShippingPaths  # each copy's shipping route, and the network it prefers
     on_volume_full: Callable[[int], None] | None
@@ -119,18 +121,21 @@ class ReplicationEngine:
         topology: Topology,
         workload: Workload,
         recorder: Recorder,
+        state: DagState,
     ) -> None:
+        """``state`` owns the roles: the engine computes with its ``active``, ``is_active`` and
+        ``mounted`` arrays, and changes them only through its methods."""
         self.env = env
+        self.state = state
         self.layout = layout
         self.topology = topology
         self.workload = workload
         self.recorder = recorder
-        n, d = layout.n_copies, layout.n_databases
+        n = layout.n_copies
         self.db = layout.copy_db
-        self.active = layout.initial_active.copy()
-        self.is_active = np.zeros(n, dtype=bool)
-        self.is_active[self.active] = True
-        self.mounted = np.ones(d, dtype=bool)
+        self.active = state.active
+        self.is_active = state.is_active
+        self.mounted = state.mounted
         self.suspended = np.zeros(n, dtype=bool)  # holds truncation (docs/scenario-reference.md#databases)
         self.lagged = layout.replay_lag > 0
         self.paths = ShippingPaths(layout, topology, recorder)

@@ -25,6 +25,7 @@ from dagsim.model.engine import ReplicationEngine
 from dagsim.model.layout import Layout
 from dagsim.model.queue_stats import QueueStats
 from dagsim.model.recorder import Recorder
+from dagsim.model.state import DagState
 from dagsim.model.topology import LOG_BYTES, Topology
 from dagsim.model.workload import Workload
 
@@ -78,10 +79,11 @@ class FluidReplication(ReplicationEngine):
         topology: Topology,
         workload: Workload,
         recorder: Recorder,
+        state: DagState,
         spans: SpanPlanner | None = None,
     ) -> None:
         """``spans`` plans the quiet spans; without one the engine steps at every hour boundary."""
-        super().__init__(env, layout, topology, workload, recorder)
+        super().__init__(env, layout, topology, workload, recorder, state)
         self.spans = spans
         n, d = layout.n_copies, layout.n_databases
         self.halted = np.zeros(n, dtype=bool)  # neither copies nor replays
@@ -161,8 +163,6 @@ class FluidReplication(ReplicationEngine):
         return groups
 
     def _roles_changed(self) -> None:
-        self.is_active[:] = False
-        self.is_active[self.active] = True
         self.passive = ~self.is_active & ~self.absent
         self._active_rows = np.flatnonzero(self.is_active)
         self._idle_rows = np.flatnonzero(~self.passive)  # rows whose copy queue never grows
@@ -255,7 +255,7 @@ class FluidReplication(ReplicationEngine):
     def set_mounted(self, database: int, mounted: bool) -> None:
         """Mount or dismount a database's active copy (generation runs only while mounted)."""
         self.advance(self.env.now)
-        self.mounted[database] = mounted
+        self.state.set_mounted(database, mounted)
         if mounted:
             self.volume_full[database] = False
         self.replan()
@@ -286,7 +286,7 @@ class FluidReplication(ReplicationEngine):
         self.q[:, row] = 0.0
         self.generated[database] -= gap
         self.history.append((self.t, self.generated.copy(), self.g.copy()))
-        self.active[database] = row
+        self.state.activate(database, row)
         self._roles_changed()
         if old != row:
             self.paths.resumed(old)  # a new passive copy starts on the preferred network
@@ -710,4 +710,4 @@ class FluidReplication(ReplicationEngine):
         if self.on_volume_full is not None:
             self.on_volume_full(d)  # Active Manager dismounts it and starts a failover
         else:
-            self.mounted[d] = False
+            self.state.set_mounted(d, False)

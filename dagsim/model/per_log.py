@@ -27,6 +27,7 @@ from dagsim.model.fluid import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD
 from dagsim.model.layout import Layout
 from dagsim.model.queue_stats import QueueStats
 from dagsim.model.recorder import Recorder
+from dagsim.model.state import DagState
 from dagsim.model.topology import Topology
 from dagsim.model.workload import HOUR, Workload
 
@@ -46,8 +47,9 @@ class PerLogReplication(ReplicationEngine):
         topology: Topology,
         workload: Workload,
         recorder: Recorder,
+        state: DagState,
     ) -> None:
-        super().__init__(env, layout, topology, workload, recorder)
+        super().__init__(env, layout, topology, workload, recorder, state)
         n, d = layout.n_copies, layout.n_databases
         self._row_db: list[int] = layout.copy_db.tolist()
         self._row_lagged: list[bool] = self.lagged.tolist()

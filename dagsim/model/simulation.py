@@ -74,19 +74,22 @@ class Simulation:
         self.topology = parts.new_topology() if parts is not None else Topology.from_scenario(scenario)
         self.workload = Workload(scenario)
         self.recorder = Recorder(self.layout, self.duration, scenario.run.sample_interval)
+        # The one owner of roles, copy health, hosts and server state; the parts below read it
+        # and change it through its methods.
+        self.state = DagState.from_scenario(scenario, self.layout)
+        parts_of_run = (self.env, self.layout, self.topology, self.workload, self.recorder, self.state)
         self.replication: LogFlow = (
-            FluidReplication(self.env, self.layout, self.topology, self.workload, self.recorder, spans=QuietSpans())
+            FluidReplication(*parts_of_run, spans=QuietSpans())
             if self.mode == "fluid"
-            else PerLogReplication(self.env, self.layout, self.topology, self.workload, self.recorder)
+            else PerLogReplication(*parts_of_run)
         )
         self._actions = 0
-        self.state = DagState.from_scenario(scenario, self.layout)
         self.cluster: Cluster | None = None
         self.client_access: ClientAccess | None = None
         self.manager: ActiveManager | None = None
         if self.mode == "fluid":
             assert isinstance(self.replication, ControllableEngine)
-            self.cluster = Cluster(self.env, scenario, self.topology, self.recorder)
+            self.cluster = Cluster(self.env, scenario, self.topology, self.recorder, self.state)
             initial = {name: server for name, server in (self.layout.copy_names[r] for r in self.layout.initial_active)}
             self.client_access = ClientAccess(scenario, initial)
             self.manager = ActiveManager(

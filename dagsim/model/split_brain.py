@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from dagsim.model.invariants import Invariants
     from dagsim.model.layout import Layout
     from dagsim.model.recorder import Recorder
+    from dagsim.model.state import DagState
     from dagsim.model.topology import Topology
 
 __all__ = ["ManagerView", "StaleActiveManager"]
@@ -64,6 +65,8 @@ class ManagerView(Protocol):
     @property
     def health(self) -> Sequence[CopyHealth]: ...
     @property
+    def state(self) -> DagState: ...
+    @property
     def servers(self) -> Mapping[str, ServerSpec]: ...
     @property
     def mounted_row(self) -> Sequence[int | None]: ...
@@ -72,7 +75,6 @@ class ManagerView(Protocol):
     def rows_of(self, d: int) -> range: ...
     def rows_on(self, server: str) -> list[int]: ...
     def decide(self, d: int, text: str) -> None: ...
-    def sync_copy(self, row: int) -> None: ...
 
 
 class StaleActiveManager:
@@ -225,13 +227,12 @@ class StaleActiveManager:
         # *assumption*: every log the database generated meanwhile may have been written to
         # this copy too; the count only has to make the copy resynchronize.
         diverged = max(1.0, am.engine.logs_generated_since(d, since, am.env.now))
-        am.health[row].diverged_logs += diverged
         am.decide(
             d,
             f"{server} dismounts {am.database_name(d)}, mounted for {format_duration(am.env.now - since)} in a "
             "stale partition: its copy has diverged and must resynchronize.",
         )
-        am.sync_copy(row)
+        am.state.update_copy(row, diverged_logs=am.health[row].diverged_logs + diverged)
 
     def serves(self, d: int, row: int) -> bool:
         """Whether a stale partition has ``d`` mounted on ``row``."""
