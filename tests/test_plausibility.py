@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dagsim.cli import app
 from dagsim.config.loader import load_scenario_with_marks
-from dagsim.config.plausibility import plausibility_warnings
+from dagsim.config.plausibility import _detour_bound, plausibility_warnings
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = (ROOT / "tests" / "bad_inputs" / "base.yaml.txt").read_text()
@@ -91,3 +93,22 @@ def test_shipping_detour_through_a_third_site_is_warned_with_its_path(tmp_path):
     [warning] = _warnings(tmp_path, "name: corpus-base", "name: corpus-base", base=three)
     assert warning.path == "links[0].latency"
     assert "goes through A → C → B over WAN-AC, WAN-CB (25ms one way), not over WAN (90ms)" in warning.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from([("a", "b"), ("a", "c"), ("b", "c"), ("a", "d"), ("b", "d"), ("c", "d")]),
+                       st.integers(min_value=0, max_value=6), min_size=1))  # fmt: skip
+def test_the_detour_bound_never_skips_a_real_detour(latencies):
+    """Wherever the bound says no other route can be as fast, networkx's lowest-latency route is the direct link."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    direct = {}
+    for index, ((a, b), latency) in enumerate(latencies.items()):
+        graph.add_edge(a, b, latency=latency)
+        direct[frozenset((a, b))] = (index, float(latency))
+    for pair, (_, latency) in direct.items():
+        if _detour_bound(pair, direct) > latency:
+            a, b = sorted(pair)
+            assert nx.shortest_path(graph, a, b, weight="latency") == [a, b]
+            assert nx.shortest_path_length(graph, a, b, weight="latency") == latency

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,13 @@ def test_lazy_names_still_resolve():
         "import dagsim\nfor name in dagsim.__all__: getattr(dagsim, name)\nassert callable(dagsim.availability)"
     )
     assert {"pandas", "dagsim.model.simulation"} <= loaded
+
+
+def test_validating_a_two_site_scenario_loads_no_heavy_module():
+    """`dagsim validate` on a two-site scenario checks it without networkx or the heavy modules (no detour is possible)."""
+    scenario = Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml"
+    statement = (
+        "from typer.testing import CliRunner\nfrom dagsim.cli import app\n"
+        f"result = CliRunner().invoke(app, ['validate', {str(scenario)!r}])\nassert result.exit_code == 0, result.output"
+    )
+    assert _imported_after(statement).isdisjoint({*HEAVY, "networkx"})

@@ -6,6 +6,7 @@ They are not errors: ``dagsim validate`` prints them and goes on, ``--strict`` r
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator
 
 from dagsim.config.errors import Loc, Problem, format_path
@@ -70,23 +71,31 @@ def _latencies(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
 def _detours(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
     # Routes take the lowest one-way latency (docs/scenario-reference.md), so a slow direct link can be
     # bypassed through a third site whose links then carry the traffic too.
-    import networkx as nx
-
-    graph = nx.Graph()
     direct: dict[frozenset[str], tuple[int, float]] = {}
     for index, link in enumerate(scenario.links):
-        a, b = (site.lower() for site in link.sites)
-        pair = frozenset((a, b))
+        pair = frozenset(site.lower() for site in link.sites)
         if pair not in direct or link.latency < direct[pair][1]:
             direct[pair] = (index, link.latency)
-            graph.add_edge(a, b, latency=link.latency, name=link.name)
     site_of = {s.name.lower(): s.site.lower() for s in scenario.servers}
     spelled = {s.name.lower(): s.name for s in scenario.sites}
     pairs: set[frozenset[str]] = set()
     for database in scenario.databases:
         sites = sorted({site_of[c.server.lower()] for c in database.copies if c.server.lower() in site_of})
         pairs.update(frozenset((a, b)) for i, a in enumerate(sites) for b in sites[i + 1:])
-    for pair in sorted(pairs & direct.keys(), key=sorted):
+    # Any other route from a to b leaves a over another of a's links and reaches b over
+    # another of b's: when those two alone are slower than the direct link, it is the route.
+    # That settles most DAGs without building a graph (and importing networkx at start-up).
+    pairs = {pair for pair in pairs & direct.keys() if _detour_bound(pair, direct) <= direct[pair][1]}
+    if not pairs:
+        return
+    import networkx as nx
+
+    graph = nx.Graph()
+    for index, _ in direct.values():
+        link = scenario.links[index]
+        a, b = (site.lower() for site in link.sites)
+        graph.add_edge(a, b, latency=link.latency, name=link.name)
+    for pair in sorted(pairs, key=sorted):
         a, b = sorted(pair)
         path = nx.shortest_path(graph, a, b, weight="latency")
         if len(path) <= 2:
@@ -100,6 +109,14 @@ def _detours(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
             f"not over {scenario.links[index].name} ({_ms(latency)}): routes take the lowest latency, "
             "so those links carry this traffic too"
         )
+
+
+def _detour_bound(pair: frozenset[str], direct: dict[frozenset[str], tuple[int, float]]) -> float:
+    """The least latency a route between the pair's sites other than their direct link can have."""
+    a, b = sorted(pair)
+    first = [latency for other, (_, latency) in direct.items() if a in other and other != pair]
+    last = [latency for other, (_, latency) in direct.items() if b in other and other != pair]
+    return min(first, default=math.inf) + min(last, default=math.inf)
 
 
 def _sites(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
