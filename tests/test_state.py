@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from helpers import two_site_scenario
+from helpers import three_site_scenario, two_site_scenario
 
 import dagsim
 from dagsim.model.copy_health import CopyHealth
@@ -178,3 +178,19 @@ def test_the_ownership_check_finds_a_write():
     """The check above reports a health flag set, a role array written and a server set changed."""
     source = "h.failed_and_suspended = True\nengine.active[d] = 2\nam.store_down.add('X')\nself.seeding = {}\n"
     assert _writes_to_owned_state(ast.parse(source)) == [1, 2, 3]
+
+
+def test_a_waiting_failover_looks_again_when_the_state_changes():
+    """A failover waiting for an acceptable copy mounts once the state lifts the suspension, with no Active Manager call."""
+    timeline = [
+        {"at": "1m", "action": "suspend_copy", "database": "DB1", "server": "MBX2", "activation_only": True},
+        {"at": "1m", "action": "suspend_copy", "database": "DB1", "server": "MBX3", "activation_only": True},
+        {"at": "5m", "action": "fail_server", "server": "MBX1"},
+    ]
+    sim = Simulation(three_site_scenario(timeline=timeline, duration="1h"))
+    sim.run_until(20 * 60)
+    assert not sim.state.mounted[0]
+    sim.state.update_copy(sim.layout.copy_row("DB1", "MBX3"), activation_suspended=False)
+    result = sim.run()
+    (record,) = result.failover_records
+    assert record.outcome == "mounted" and record.target == "MBX3" and record.mounted >= 20 * 60

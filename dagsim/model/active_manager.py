@@ -235,7 +235,8 @@ class ActiveManager:
         self.decisions.append(DecisionRecord(self.env.now, self.database_name(d), text))
 
     def _state_changed(self, change: StateChange) -> None:
-        """The run's state changed: the engine's running copies follow their health and servers."""
+        """The run's state changed: the engine's running copies follow their health and
+        servers, and failovers waiting for an acceptable copy look again."""
         match change:
             case CopyChanged(rows):
                 for row in rows:
@@ -245,6 +246,7 @@ class ActiveManager:
                     self._sync_copies(self.rows_on(host))
             case StoppedChanged(servers):
                 self._sync_copies(row for server in servers for row in self.rows_on(server))
+        self.recheck_waiting()
 
     def _sync_copy(self, row: int) -> None:
         """Tell the replication engine whether a copy exists and runs."""
@@ -285,7 +287,6 @@ class ActiveManager:
         if server in self.store_down and self.cluster.up(server):
             self.state.set_store_down(server, False)
             self.recorder.event(self.env.now, "store_restarted", server=server)
-            self.recheck_waiting()
 
     def volume_failed(self, row: int, volume: Volume, *, reseed: Callable[[int], None]) -> None:
         """A copy's database or log volume failed, or its log volume filled up. A failed volume
@@ -304,7 +305,6 @@ class ActiveManager:
             reseed(row)
         if active:
             self.fail_active(d, kind.replace("_", " "), self.timing.failure_item_detection)
-        self.recheck_waiting()
 
     def volume_restored(self, row: int, volume: Volume) -> None:
         """A failed volume of a copy is back (a restored log volume also has room again)."""
@@ -317,7 +317,6 @@ class ActiveManager:
             self.state.update_copy(row, log_volume_failed=False, log_volume_full=False)
         else:
             self.state.update_copy(row, **{volume.flag: False})
-        self.recheck_waiting()
 
     def suspend_copy(self, row: int, *, activation_only: bool) -> None:
         """Suspend-MailboxDatabaseCopy (``-ActivationOnly``: it keeps copying and replaying)."""
@@ -339,7 +338,6 @@ class ActiveManager:
         self.state.update_copy(row, activation_suspended=False, operator_suspended=False)
         if health.failed_and_suspended and not health.volume_failed:
             reseed(row)
-        self.recheck_waiting()
 
     def dismount_database(self, d: int) -> None:
         """Dismount-Database: it stays dismounted, and no failover starts, until Mount-Database."""
@@ -370,7 +368,6 @@ class ActiveManager:
         self.recorder.event(self.env.now, "server_health_changed", server=server, detail=detail)
         if failover:
             self.env.process(self.health_failover(server))
-        self.recheck_waiting()
 
     def cas_changed(self, server: str, *, up: bool) -> None:
         """The Client Access role on ``server`` stopped or started (Managed Availability sees it)."""
@@ -409,7 +406,6 @@ class ActiveManager:
         database, server = self.layout.copy_names[row]
         self.recorder.event(self.env.now, "copy_resumed", database, server, detail)
         self.state.update_copy(row, failed_and_suspended=False)
-        self.recheck_waiting()
 
     def volume_replaced(self, row: int) -> None:
         """AutoReseed gave up the failed disk and formatted a spare in its place."""
@@ -427,7 +423,6 @@ class ActiveManager:
         self.state.update_copy(row, seeding=False, diverged_logs=0.0)
         database, server = self.layout.copy_names[row]
         self.recorder.event(self.env.now, "seeding_completed", database, server, how)
-        self.recheck_waiting()
 
     def content_index_changed(self, row: int, state: str) -> None:
         """The copy's content index changed state, which best copy selection weighs."""
@@ -436,7 +431,6 @@ class ActiveManager:
             self.env.now, "content_index_changed", self.database_name(int(self.layout.copy_db[row])),
             self.server_of(row), f"ContentIndexState {state.capitalize()}",
         )  # fmt: skip
-        self.recheck_waiting()
 
     @property
     def mounted_row(self) -> list[int | None]:
