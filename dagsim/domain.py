@@ -9,7 +9,15 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 
-__all__ = ["COPY_QUEUE_THRESHOLD", "REPLAY_QUEUE_THRESHOLD", "EventKind", "Outcome", "SelectionVerdict", "whole_logs"]
+__all__ = [
+    "COPY_QUEUE_THRESHOLD",
+    "REPLAY_QUEUE_THRESHOLD",
+    "Decision",
+    "EventKind",
+    "Outcome",
+    "SelectionVerdict",
+    "whole_logs",
+]
 
 # Best copy selection's criteria sets compare the copy queue with 10 logs and the replay
 # queue with 50 (docs/active-manager.md).
@@ -35,6 +43,36 @@ class Outcome(StrEnum):
     # A Managed Availability failover found no healthier server: the database stays put.
     NO_HEALTHIER_COPY = "no healthier copy; stays on the source"
     IN_PROGRESS = "in progress"  # the run ended first
+
+
+class Decision(StrEnum):
+    """What one step of Active Manager's reasoning about a database was (a decision record's
+    ``kind``; :func:`dagsim.text.decision_text` says it in words)."""
+
+    DETECTED = "detected"
+    NO_QUORUM = "no_quorum"
+    WAITING_FOR_PAM = "waiting_for_pam"
+    SELECTION = "selection"  # best copy and server selection ran on the PAM
+    SELECTION_ORDER = "selection_order"  # how it sorted the copies
+    CANDIDATE = "candidate"  # its verdict on one copy
+    NO_CANDIDATE = "no_candidate"
+    DIAL_REFUSED = "dial_refused"  # the mount dial refused the loss a copy would take
+    NO_ACCEPTABLE_COPY = "no_acceptable_copy"
+    ACLL_FAILED = "acll_failed"
+    LAST_LOGS_COPIED = "last_logs_copied"
+    REPLAY = "replay"
+    CANNOT_MOUNT = "cannot_mount"  # the chosen server can no longer mount it
+    MOUNTED = "mounted"
+    CANNOT_KEEP_MOUNTED = "cannot_keep_mounted"
+    SAFETY_NET_RESUBMITS = "safety_net_resubmits"
+    SAFETY_NET_UNAVAILABLE = "safety_net_unavailable"
+    SAFETY_NET_BACK = "safety_net_back"
+    SHADOW_SAFETY_NET = "shadow_safety_net"
+    SWITCHOVER_REFUSED = "switchover_refused"
+    NO_ACCEPTABLE_TARGET = "no_acceptable_target"
+    REDISTRIBUTE_SKIPPED = "redistribute_skipped"
+    STALE_PARTITION_MOUNT = "stale_partition_mount"
+    STALE_PARTITION_DISMOUNT = "stale_partition_dismount"
 
 
 class SelectionVerdict(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from dagsim.domain import Outcome
 
@@ -127,11 +128,22 @@ class FailoverRecord:
 
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
-    """One step of Active Manager's reasoning about a database, in an administrator's words."""
+    """One step of Active Manager's reasoning about a database: its ``kind`` (a
+    :class:`dagsim.domain.Decision` value) and ``facts`` as fields, and ``text``, the same
+    in an administrator's words."""
 
     time: float
     database: str
+    kind: str
     text: str
+    facts: tuple[tuple[str, Any], ...] = ()
+
+    def fact(self, name: str) -> Any:
+        """The value of one fact (KeyError if this decision has no such fact)."""
+        for key, value in self.facts:
+            if key == name:
+                return value
+        raise KeyError(name)
 
 
 @dataclass(frozen=True, slots=True)

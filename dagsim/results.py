@@ -129,7 +129,9 @@ class RunResult:
     @cached_property
     def decisions(self) -> pd.DataFrame:
         """Active Manager's reasoning, step by step, per database."""
-        return pd.DataFrame([asdict(r) for r in self.decision_records], columns=["time", "database", "text"])
+        return pd.DataFrame(
+            [(r.time, r.database, r.kind, r.text) for r in self.decision_records], columns=["time", "database", "kind", "text"]
+        )
 
     @cached_property
     def copies(self) -> pd.DataFrame:

@@ -1,14 +1,22 @@
-"""Plain-text renderings of results for the terminal."""
+"""Plain-text renderings of results for the terminal, and Active Manager's reasoning in words.
+
+A decision record carries its :class:`~dagsim.domain.Decision` kind and its facts as fields;
+:func:`decision_text` is where they become the sentence ``dagsim explain`` prints.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
 from dagsim.config.units import format_duration, short_duration
+from dagsim.domain import Decision
 from dagsim.records import format_clock
 from dagsim.results import RunResult
 
-__all__ = ["render_client_outages", "render_explain", "render_failovers", "render_run"]
+__all__ = ["decision_text", "render_client_outages", "render_explain", "render_failovers", "render_run"]
 
 _GB = 1024**3
 
@@ -232,3 +240,77 @@ def render_client_outages(result: RunResult) -> str:
     table["users"] = table["users"].map(lambda v: f"{v:,.0f}")
     table["user_minutes"] = table["user_minutes"].map(lambda v: f"{v:,.1f}")
     return table.rename(columns={"start": "Time", "cause": "Cause", "protocol": "Protocol"}).to_string(index=False)
+
+
+def _lost(lost: float) -> str:
+    return f"; {lost:.0f} logs lost." if lost else "; no logs lost."
+
+
+_DECISIONS: dict[Decision, Callable[..., str]] = {
+    Decision.DETECTED: lambda source, cause, seconds: (
+        f"Active Manager detected the failure of {source} ({cause}) after {format_duration(seconds)}."
+    ),
+    Decision.NO_QUORUM: lambda: "The DAG has no quorum: no database can be mounted.",
+    Decision.WAITING_FOR_PAM: lambda: "Waiting for the Primary Active Manager role to move to a running server.",
+    Decision.SELECTION: lambda pam: f"Best copy and server selection on the PAM ({pam}):",
+    # The lines of best copy selection are said by dagsim.model.selection with each verdict.
+    Decision.SELECTION_ORDER: lambda line: "  " + line,
+    Decision.CANDIDATE: lambda server, line: "  " + line,
+    Decision.NO_CANDIDATE: lambda line: "  " + line,
+    Decision.DIAL_REFUSED: lambda server, lost, dial, allowed: (
+        f"{server}: would lose {lost} logs; AutoDatabaseMountDial {dial} allows {allowed:g}, so try the next copy."
+    ),
+    Decision.NO_ACCEPTABLE_COPY: lambda database: (
+        f"No copy of {database} can be mounted: it stays dismounted until one can."
+    ),
+    Decision.ACLL_FAILED: lambda source, seconds, server, missing: (
+        f"Attempt copy last logs from {source} failed after {format_duration(seconds)}: "
+        f"its logs cannot be read; {server} is missing {missing} logs."
+    ),
+    Decision.LAST_LOGS_COPIED: lambda logs, source, server: f"Copied the last {logs:.0f} logs from {source} to {server}.",
+    Decision.REPLAY: lambda server, logs, seconds: f"{server} replays {logs:.0f} logs ({format_duration(seconds)}).",
+    Decision.CANNOT_MOUNT: lambda server, database, blocker: (
+        f"{server} can no longer mount {database}: {blocker}; selecting again."
+    ),
+    Decision.MOUNTED: lambda database, server, seconds, switchover, lost: (
+        f"Mounted {database} on {server} {format_duration(seconds)} after the "
+        f"{'switchover began' if switchover else 'failure'}" + _lost(lost)
+    ),
+    Decision.CANNOT_KEEP_MOUNTED: lambda server, database, blocker: (
+        f"{server} can no longer keep {database} mounted: {blocker}."
+    ),
+    Decision.SAFETY_NET_RESUBMITS: lambda messages, lost_messages, too_old: (
+        f"Safety Net resubmits {messages:.0f} of {lost_messages:.0f} lost messages"
+        + (f"; {too_old:.0f} logs are older than SafetyNetHoldTime" if too_old else "")
+        + "."
+    ),
+    Decision.SAFETY_NET_UNAVAILABLE: lambda server, wait: (
+        f"Safety Net on {server} is unavailable: the resubmit waits for it, or for the shadow "
+        f"Safety Net after {format_duration(wait)}."
+    ),
+    Decision.SAFETY_NET_BACK: lambda server: f"Safety Net on {server} is back: it resubmits the lost mail.",
+    Decision.SHADOW_SAFETY_NET: lambda server: (
+        f"The shadow Safety Net resubmits the lost mail ({server} is still down)."
+    ),
+    Decision.SWITCHOVER_REFUSED: lambda database: f"Switchover of {database} refused: it is already moving.",
+    Decision.NO_ACCEPTABLE_TARGET: lambda database, source: (
+        f"No acceptable target: {database} stays mounted on {source}."
+    ),
+    Decision.REDISTRIBUTE_SKIPPED: lambda database, target, limit: (
+        f"RedistributeActiveDatabases.ps1 leaves {database} where it is: {target} is at "
+        f"MaximumPreferredActiveDatabases ({limit})."
+    ),
+    Decision.STALE_PARTITION_MOUNT: lambda pam, how, server, lost: (
+        f"The Primary Active Manager of a partition with a stale cluster configuration ({pam}) "
+        f"{how} {server}" + (f", losing {lost:.0f} logs" if lost else "") + "."
+    ),
+    Decision.STALE_PARTITION_DISMOUNT: lambda server, database, seconds: (
+        f"{server} dismounts {database}, mounted for {format_duration(seconds)} in a "
+        "stale partition: its copy has diverged and must resynchronize."
+    ),
+}
+
+
+def decision_text(kind: Decision, **facts: Any) -> str:
+    """One step of Active Manager's reasoning, from its kind and facts, in an administrator's words."""
+    return _DECISIONS[kind](**facts)

@@ -194,3 +194,16 @@ def test_a_waiting_failover_looks_again_when_the_state_changes():
     result = sim.run()
     (record,) = result.failover_records
     assert record.outcome == "mounted" and record.target == "MBX3" and record.mounted >= 20 * 60
+
+
+def test_the_source_block_follows_the_active_copys_log_volume():
+    """The engine cannot read an active copy whose log volume failed, and can again once another copy is active."""
+    timeline = [{"at": "10m", "action": "fail_log_volume", "database": "DB1", "server": "MBX-A"}]
+    sim = Simulation(two_site_scenario(timeline=timeline, duration="1h", witness_site="B", link_logs_per_second=5))
+    sim.run_until(10 * 60 + 1)
+    assert sim.replication.source_blocked[0]
+    sim.state.update_copy(sim.layout.copy_row("DB1", "MBX-B"), content_index="Healthy")  # a change on a passive copy
+    assert sim.replication.source_blocked[0]
+    sim.run_until(30 * 60)
+    assert int(sim.state.active[0]) == sim.layout.copy_row("DB1", "MBX-B")
+    assert not sim.replication.source_blocked[0]

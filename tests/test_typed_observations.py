@@ -9,7 +9,7 @@ import pytest
 from helpers import two_site_scenario
 
 import dagsim
-from dagsim.domain import SelectionVerdict
+from dagsim.domain import Decision, SelectionVerdict
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -110,3 +110,59 @@ def test_readers_of_a_result_do_not_rebuild_the_model():
         tree = ast.parse(inspect.getsource(module))
         imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
         assert not [m for m in imported if m.startswith("dagsim.model")], module.__name__
+
+
+def test_a_failovers_decisions_carry_their_kind_and_facts():
+    """Each decision of a failover has its kind and the facts its sentence is made of."""
+    result = _run("server-failure.yaml")
+    record = result.failover_records[0]
+    mine = [d for d in result.decision_records if d.database == record.database]
+    kinds = [d.kind for d in mine]
+    assert kinds[0] == Decision.DETECTED and Decision.MOUNTED in kinds
+    assert kinds.index(Decision.SELECTION) < kinds.index(Decision.SELECTION_ORDER) < kinds.index(Decision.CANDIDATE)
+    detected = mine[0]
+    assert detected.fact("source") == record.source
+    assert detected.time + 0 == pytest.approx(record.detected)
+    assert detected.fact("seconds") == pytest.approx(record.detected - record.failure)
+    mounted = next(d for d in mine if d.kind == Decision.MOUNTED)
+    assert mounted.fact("server") == record.target and mounted.fact("lost") == record.logs_lost
+    assert {d.fact("server") for d in mine if d.kind == Decision.CANDIDATE} == {v.server for v in record.selection}
+    frame = result.decisions
+    assert list(frame.columns) == ["time", "database", "kind", "text"]
+    assert set(frame["kind"]) <= {k.value for k in Decision}
+
+
+def test_every_kind_of_decision_can_be_said():
+    """Each Decision kind has a sentence, and the sentence is made from the decision's facts."""
+    import inspect
+
+    from dagsim.text import _DECISIONS, decision_text
+
+    assert set(_DECISIONS) == set(Decision)
+    for kind, say in _DECISIONS.items():
+        numbers = {"seconds", "wait", "allowed", "logs", "lost", "messages", "lost_messages", "too_old", "missing"}
+        facts = {
+            name: 7 if name in numbers else True if name == "switchover" else f"<{name}>"
+            for name in inspect.signature(say).parameters
+        }
+        text = decision_text(kind, **facts)
+        # A candidate's line already names its server; the server is a fact for readers.
+        said = {name for name, value in facts.items() if isinstance(value, str)} - ({"server"} if kind == Decision.CANDIDATE else set())
+        assert text and all(f"<{name}>" in text for name in said), kind
+
+
+def test_the_model_records_decisions_by_kind_not_by_sentence():
+    """No call to decide() in the model passes words: the first argument after the database is a Decision."""
+    import ast
+
+    package = Path(dagsim.__file__).resolve().parent / "model"
+    calls = 0
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "decide":
+                calls += 1
+                kind = node.args[1]
+                assert isinstance(kind, (ast.Attribute, ast.Name)), f"{path.name}:{node.lineno}"
+                assert not any(isinstance(a, (ast.JoinedStr, ast.Constant)) and isinstance(getattr(a, "value", None), str)
+                               for a in node.args), f"{path.name}:{node.lineno}"  # fmt: skip
+    assert calls >= 20

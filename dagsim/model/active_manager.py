@@ -13,14 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
 
 from dagsim.config.schema import Scenario
-from dagsim.config.units import format_duration
-from dagsim.domain import Outcome, SelectionVerdict, whole_logs
+from dagsim.domain import Decision, Outcome, SelectionVerdict, whole_logs
 from dagsim.model.cluster import Cluster
 from dagsim.model.copy_health import Volume
 from dagsim.model.engine import ControllableEngine
@@ -42,6 +41,7 @@ from dagsim.model.state import CopyChanged, DagState, HostChanged, StateChange, 
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
 from dagsim.records import CandidateVerdict, DecisionRecord, FailoverRecord
+from dagsim.text import decision_text
 
 if TYPE_CHECKING:
     from dagsim.model.client_access import ClientAccess
@@ -231,8 +231,11 @@ class ActiveManager:
             level = max(level, CAS_STOPPED_HEALTH, key=SERVER_HEALTH_LEVELS.index)
         return level
 
-    def decide(self, d: int, text: str) -> None:
-        self.decisions.append(DecisionRecord(self.env.now, self.database_name(d), text))
+    def decide(self, d: int, kind: Decision, **facts: Any) -> None:
+        """Record one step of the reasoning about database ``d``: its kind and facts (and
+        the sentence :func:`dagsim.text.decision_text` makes of them)."""
+        text = decision_text(kind, **facts)
+        self.decisions.append(DecisionRecord(self.env.now, self.database_name(d), kind.value, text, tuple(facts.items())))
 
     def _state_changed(self, change: StateChange) -> None:
         """The run's state changed: the engine's running copies follow their health and
@@ -249,11 +252,16 @@ class ActiveManager:
         self.recheck_waiting()
 
     def _sync_copy(self, row: int) -> None:
-        """Tell the replication engine whether a copy exists and runs."""
+        """Tell the replication engine whether a copy exists and runs, and whether an active
+        copy's logs can be read."""
         health, engine = self.health[row], self.engine
         if health.absent != bool(engine.absent[row]):
             engine.set_absent(row, health.absent)
         if engine.is_active[row]:
+            # A failed log volume under the active copy: its logs cannot be read for shipping.
+            d = int(self.layout.copy_db[row])
+            if bool(engine.source_blocked[d]) != health.log_volume_failed:
+                engine.set_source_blocked(d, health.log_volume_failed)
             return
         running = self.state.copy_runs(row)
         if running != (not engine.halted[row]) or health.holds_truncation != bool(engine.suspended[row]):
@@ -296,8 +304,6 @@ class ActiveManager:
         kind = _VOLUME_FAILED[volume]
         self.recorder.event(self.env.now, kind, self.database_name(d), self.server_of(row))
         active = self.active_row(d) == row
-        if volume is Volume.LOG and active:
-            self.engine.set_source_blocked(d, True)  # its logs cannot be read for shipping
         if volume is Volume.LOG_FULL:
             self.state.update_copy(row, **{volume.flag: True})
         else:
@@ -309,8 +315,6 @@ class ActiveManager:
     def volume_restored(self, row: int, volume: Volume) -> None:
         """A failed volume of a copy is back (a restored log volume also has room again)."""
         d = int(self.layout.copy_db[row])
-        if volume is Volume.LOG:
-            self.engine.set_source_blocked(d, False)
         kind = "database_volume_restored" if volume is Volume.DATABASE else "log_volume_restored"
         self.recorder.event(self.env.now, kind, self.database_name(d), self.server_of(row))
         if volume is Volume.LOG:
@@ -494,7 +498,7 @@ class ActiveManager:
         self.stale.lost_contact(self.cluster.just_lost_contact)
         self.stale.refresh()
         for held in [h for h in self._held_resubmits if self.cluster.up(h[1])]:
-            self._resubmit(held, f"Safety Net on {held[1]} is back: it resubmits the lost mail.")
+            self._resubmit(held, Decision.SAFETY_NET_BACK)
         for d in range(self.layout.n_databases):
             if not self.is_mounted(d):
                 continue
@@ -505,7 +509,7 @@ class ActiveManager:
             if not self.cluster.up(server):
                 continue  # a failed server's databases are handled by its own failure
             detection = self.heartbeat_detection(server)
-            self.decide(d, f"{server} can no longer keep {self.database_name(d)} mounted: {blocker}.")
+            self.decide(d, Decision.CANNOT_KEEP_MOUNTED, server=server, database=self.database_name(d), blocker=blocker)
             self.fail_active(d, f"{cause}: {blocker}", detection)
         self.invariants.check_mounted()
         self.recheck_waiting()
@@ -522,16 +526,12 @@ class ActiveManager:
         try:
             yield self.env.timeout(detection)
             draft.detected = self.env.now
-            self.decide(
-                d,
-                f"Active Manager detected the failure of {draft.source} ({draft.cause}) after "
-                f"{format_duration(detection)}.",
-            )
+            self.decide(d, Decision.DETECTED, source=draft.source, cause=draft.cause, seconds=detection)
             while True:
                 choice = yield from self._choose(d, draft, automatic=True, override=None)
                 if choice is None:
                     draft.outcome = Outcome.NO_ACCEPTABLE_COPY
-                    self.decide(d, f"No copy of {draft.database} can be mounted: it stays dismounted until one can.")
+                    self.decide(d, Decision.NO_ACCEPTABLE_COPY, database=draft.database)
                     self.recorder.event(self.env.now, "failover_blocked", draft.database, draft.source, "no acceptable copy")
                     self.pending[d] = draft
                     process = self.env.active_process
@@ -567,11 +567,11 @@ class ActiveManager:
     ):
         """Wait for a PAM, run best copy selection, and pick the first copy the dial accepts."""
         if self.cluster.quorum is None or not self.cluster.quorum.held:
-            self.decide(d, "The DAG has no quorum: no database can be mounted.")
+            self.decide(d, Decision.NO_QUORUM)
             return None
         pam = self.cluster.pam_ready()
         if not pam.triggered:
-            self.decide(d, "Waiting for the Primary Active Manager role to move to a running server.")
+            self.decide(d, Decision.WAITING_FOR_PAM)
             yield pam
         yield self.env.timeout(self.timing.selection_duration)
         draft.selection_done = self.env.now
@@ -590,9 +590,12 @@ class ActiveManager:
         lines = explain(selection)
         draft.candidates = lines
         draft.selection = verdicts(selection)
-        self.decide(d, f"Best copy and server selection on the PAM ({self.cluster.pam}):")
-        for line in lines:
-            self.decide(d, "  " + line)
+        self.decide(d, Decision.SELECTION, pam=self.cluster.pam)
+        self.decide(d, Decision.SELECTION_ORDER, line=lines[0])
+        for verdict in draft.selection:
+            self.decide(d, Decision.CANDIDATE, server=verdict.server, line=verdict.text)
+        if not selection.order:
+            self.decide(d, Decision.NO_CANDIDATE, line=lines[-1])
         for ranked in selection.order:
             row = self.layout.copy_row(draft.database, ranked.copy.server)
             choice = self._acll_plan(d, source_row, row)
@@ -600,7 +603,8 @@ class ActiveManager:
             lost = whole_logs(choice.lost)
             if not dial_allows(dial, lost):
                 refusal = f"AutoDatabaseMountDial {_DIAL_NAMES[dial]} allows {DIAL_LIMITS[dial]:g}"
-                text = f"{ranked.copy.server}: would lose {lost} logs; {refusal}, so try the next copy."
+                facts = {"server": ranked.copy.server, "lost": lost, "dial": _DIAL_NAMES[dial], "allowed": DIAL_LIMITS[dial]}
+                text = decision_text(Decision.DIAL_REFUSED, **facts)
                 draft.candidates.append(text)
                 draft.selection.append(
                     CandidateVerdict(
@@ -613,7 +617,7 @@ class ActiveManager:
                         text=text,
                     )
                 )
-                self.decide(d, text)
+                self.decide(d, Decision.DIAL_REFUSED, **facts)
                 continue
             return choice
         return None
@@ -702,30 +706,28 @@ class ActiveManager:
         draft.last_logs_copied = self.env.now
         if not choice.source_answers:
             self.decide(
-                d,
-                f"Attempt copy last logs from {draft.source} failed after {format_duration(choice.acll_seconds)}: "
-                f"its logs cannot be read; {server} is missing {whole_logs(choice.lost)} logs.",
-            )
+                d, Decision.ACLL_FAILED, source=draft.source, seconds=choice.acll_seconds, server=server,
+                missing=whole_logs(choice.lost),
+            )  # fmt: skip
         elif choice.last_logs:
-            self.decide(d, f"Copied the last {choice.last_logs:.0f} logs from {draft.source} to {server}.")
+            self.decide(d, Decision.LAST_LOGS_COPIED, logs=choice.last_logs, source=draft.source, server=server)
         _, replay_queue = self.engine.queues_of(row)
         replay_logs = replay_queue + choice.last_logs
         # The server's replay rate, but no faster than one database replays when activated.
         rate = min(self.servers[server].replay_rate, self.scenario.databases[d].activation_replay_rate)
         if replay_logs > 0:
-            self.decide(d, f"{server} replays {replay_logs:.0f} logs ({format_duration(replay_logs / rate)}).")
+            self.decide(d, Decision.REPLAY, server=server, logs=replay_logs, seconds=replay_logs / rate)
             yield self.env.timeout(replay_logs / rate)
         draft.replay_done = self.env.now
         yield self.env.timeout(self.timing.mount_duration)
         blocker = self._still_mountable(d, row)
         if blocker is not None:
-            self.decide(d, f"{server} can no longer mount {draft.database}: {blocker}; selecting again.")
+            self.decide(d, Decision.CANNOT_MOUNT, server=server, database=draft.database, blocker=blocker)
             return False
         with self.engine.deferred():  # one re-plan for the new roles, the mount and the old copy
             # A partly written log is not a log yet: losses count whole logs, as copy queues do.
             lost = whole_logs(self.engine.activate(d, row, last_logs_copied=choice.last_logs))
-            if self.engine.source_blocked[d] != self.health[row].log_volume_failed:
-                self.engine.set_source_blocked(d, self.health[row].log_volume_failed)
+            self._sync_copy(row)  # the new active copy's logs can be read, or not
             dial = override or self.servers[server].auto_database_mount_dial
             self.invariants.check_mount(d, row, automatic=automatic, lost=lost, dial=dial)
             moved = f"{draft.kind} from {draft.source}" if server != draft.source else f"remounted on {server}"
@@ -739,11 +741,9 @@ class ActiveManager:
         if lost > 0:
             self._safety_net(d, draft, lost)
         self.decide(
-            d,
-            f"Mounted {draft.database} on {server} {format_duration(draft.mounted - draft.failure)} after the "
-            f"{'failure' if draft.kind == 'failover' else 'switchover began'}"
-            + (f"; {lost:.0f} logs lost." if lost else "; no logs lost."),
-        )
+            d, Decision.MOUNTED, database=draft.database, server=server, seconds=draft.mounted - draft.failure,
+            switchover=draft.kind != "failover", lost=lost,
+        )  # fmt: skip
         self.failovers.append(draft.freeze())
         self.recheck_waiting()
         return True
@@ -771,11 +771,9 @@ class ActiveManager:
         if draft.messages_redelivered <= 0:
             return
         self.decide(
-            d,
-            f"Safety Net resubmits {draft.messages_redelivered:.0f} of {draft.messages_lost:.0f} lost messages"
-            + ("" if within >= lost else f"; {lost - within:.0f} logs are older than SafetyNetHoldTime")
-            + ".",
-        )
+            d, Decision.SAFETY_NET_RESUBMITS, messages=draft.messages_redelivered, lost_messages=draft.messages_lost,
+            too_old=0.0 if within >= lost else lost - within,
+        )  # fmt: skip
         held = [d, draft.source, draft.messages_redelivered / per_log]
         if self.cluster.up(draft.source):
             self._resubmit(held, None)
@@ -784,25 +782,21 @@ class ActiveManager:
         # source, a multi-role server); while it is down the request waits, and after
         # SHADOW_RESUBMIT_WAIT it becomes a shadow resubmit request served by the shadow
         # Safety Net (Safety Net in Exchange 2013).
-        self.decide(
-            d,
-            f"Safety Net on {draft.source} is unavailable: the resubmit waits for it, or for the shadow "
-            f"Safety Net after {format_duration(SHADOW_RESUBMIT_WAIT)}.",
-        )
+        self.decide(d, Decision.SAFETY_NET_UNAVAILABLE, server=draft.source, wait=SHADOW_RESUBMIT_WAIT)
         self._held_resubmits.append(held)
         self.env.process(self._shadow_resubmit(held))
 
     def _shadow_resubmit(self, held: list):
         yield self.env.timeout(SHADOW_RESUBMIT_WAIT)
         if held in self._held_resubmits:
-            self._resubmit(held, f"The shadow Safety Net resubmits the lost mail ({held[1]} is still down).", shadow=True)
+            self._resubmit(held, Decision.SHADOW_SAFETY_NET, shadow=True)
 
-    def _resubmit(self, held: list, note: str | None, *, shadow: bool = False) -> None:
+    def _resubmit(self, held: list, note: Decision | None, *, shadow: bool = False) -> None:
         d, server, logs = held
         if held in self._held_resubmits:
             self._held_resubmits.remove(held)
-        if note:
-            self.decide(d, note)
+        if note is not None:
+            self.decide(d, note, server=server)
         source = "shadow Safety Net" if shadow else f"Safety Net on {server}"
         self.recorder.event(
             self.env.now, "safety_net_resubmitted", self.database_name(d), server,
@@ -843,7 +837,7 @@ class ActiveManager:
             waiting.interrupt("operator switchover")
             yield self.env.timeout(0)
         if d in self.busy:
-            self.decide(d, f"Switchover of {self.database_name(d)} refused: it is already moving.")
+            self.decide(d, Decision.SWITCHOVER_REFUSED, database=self.database_name(d))
             self.recorder.event(self.env.now, "switchover_refused", self.database_name(d), detail="already moving")
             return
         self.busy.add(d)
@@ -859,7 +853,7 @@ class ActiveManager:
             )  # fmt: skip
             if choice is None:
                 draft.outcome = Outcome.SWITCHOVER_REFUSED
-                self.decide(d, f"No acceptable target: {draft.database} stays mounted on {draft.source}.")
+                self.decide(d, Decision.NO_ACCEPTABLE_TARGET, database=draft.database, source=draft.source)
                 self.recorder.event(self.env.now, "switchover_failed", draft.database, draft.source, "no acceptable target")
                 if health_triggered:
                     draft.outcome = Outcome.NO_HEALTHIER_COPY
@@ -891,11 +885,7 @@ class ActiveManager:
                 active_there = self.mounted_on(target)
                 if limit is not None and active_there >= limit:
                     # Set-MailboxServer: MaximumPreferredActiveDatabases is honoured when rebalancing.
-                    self.decide(
-                        d,
-                        f"RedistributeActiveDatabases.ps1 leaves {self.database_name(d)} where it is: {target} is at "
-                        f"MaximumPreferredActiveDatabases ({limit}).",
-                    )
+                    self.decide(d, Decision.REDISTRIBUTE_SKIPPED, database=self.database_name(d), target=target, limit=limit)
                     continue
                 yield from self.switchover(
                     d, self.server_of(first), None, cause="RedistributeActiveDatabases.ps1 -BalanceDbsByActivationPreference"

@@ -17,10 +17,9 @@ diverged and resynchronizes when it rejoins.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from dagsim.config.units import format_duration
-from dagsim.domain import whole_logs
+from dagsim.domain import Decision, whole_logs
 from dagsim.model.cluster import StalePartition
 from dagsim.model.selection import DIAL_LIMITS, CandidateCopy, select_copies
 
@@ -74,7 +73,7 @@ class ManagerView(Protocol):
     def database_name(self, d: int) -> str: ...
     def rows_of(self, d: int) -> range: ...
     def rows_on(self, server: str) -> list[int]: ...
-    def decide(self, d: int, text: str) -> None: ...
+    def decide(self, d: int, kind: Decision, **facts: Any) -> None: ...
 
 
 class StaleActiveManager:
@@ -194,11 +193,7 @@ class StaleActiveManager:
             return
         self.mounts[d] = (row, am.env.now)
         name = am.database_name(d)
-        am.decide(
-            d,
-            f"The Primary Active Manager of a partition with a stale cluster configuration ({pam}) "
-            f"{how} {server}" + (f", losing {lost:.0f} logs" if lost else "") + ".",
-        )
+        am.decide(d, Decision.STALE_PARTITION_MOUNT, pam=pam, how=how, server=server, lost=lost)
         am.recorder.event(
             am.env.now, "database_mounted", name, server,
             f"{how} {server} by a partition with a stale cluster configuration",
@@ -227,11 +222,7 @@ class StaleActiveManager:
         # *assumption*: every log the database generated meanwhile may have been written to
         # this copy too; the count only has to make the copy resynchronize.
         diverged = max(1.0, am.engine.logs_generated_since(d, since, am.env.now))
-        am.decide(
-            d,
-            f"{server} dismounts {am.database_name(d)}, mounted for {format_duration(am.env.now - since)} in a "
-            "stale partition: its copy has diverged and must resynchronize.",
-        )
+        am.decide(d, Decision.STALE_PARTITION_DISMOUNT, server=server, database=am.database_name(d), seconds=am.env.now - since)
         am.state.update_copy(row, diverged_logs=am.health[row].diverged_logs + diverged)
 
     def serves(self, d: int, row: int) -> bool:
