@@ -12,9 +12,12 @@ from enum import StrEnum
 __all__ = [
     "COPY_QUEUE_THRESHOLD",
     "REPLAY_QUEUE_THRESHOLD",
+    "Cause",
     "Decision",
     "EventKind",
+    "MountBlocker",
     "Outcome",
+    "Rejection",
     "SelectionVerdict",
     "whole_logs",
 ]
@@ -73,6 +76,76 @@ class Decision(StrEnum):
     REDISTRIBUTE_SKIPPED = "redistribute_skipped"
     STALE_PARTITION_MOUNT = "stale_partition_mount"
     STALE_PARTITION_DISMOUNT = "stale_partition_dismount"
+
+
+class Cause(StrEnum):
+    """What started a failover, a switchover or a dismount, or made clients lose their
+    server (:func:`dagsim.text.cause_text` says it in words, as ``failovers.csv`` shows it)."""
+
+    SERVER_FAILURE = "server_failure"
+    SERVER_RESTORED = "server_restored"
+    SITE_FAILURE = "site_failure"
+    SITE_RESTORED = "site_restored"
+    LINK_FAILED = "link_failed"
+    LINK_RESTORED = "link_restored"
+    WAN_PARTITION = "wan_partition"
+    WAN_HEALED = "wan_healed"
+    MAPI_FAILURE = "mapi_failure"
+    MAPI_RESTORED = "mapi_restored"
+    REPLICATION_FAILURE = "replication_failure"
+    REPLICATION_RESTORED = "replication_restored"
+    WITNESS_FAILURE = "witness_failure"
+    WITNESS_RESTORED = "witness_restored"
+    CAS_FAILURE = "cas_failure"
+    CAS_RESTORED = "cas_restored"
+    LOAD_BALANCER_FAILURE = "load_balancer_failure"
+    LOAD_BALANCER_RESTORED = "load_balancer_restored"
+    DAG_STOPPED = "dag_stopped"
+    DAG_RESTORED = "dag_restored"
+    DAG_STARTED = "dag_started"
+    STORE_CRASH = "store_crash"
+    DATABASE_VOLUME_FAILED = "database_volume_failed"
+    LOG_VOLUME_FAILED = "log_volume_failed"
+    LOG_VOLUME_FULL = "log_volume_full"
+    CANNOT_STAY_MOUNTED = "cannot_stay_mounted"  # another cause left the server unable to mount
+    OPERATOR_SWITCHOVER = "operator_switchover"
+    SERVER_SWITCHOVER = "server_switchover"
+    REDISTRIBUTION = "redistribution"
+    HEALTH_RESPONDER = "health_responder"
+    DISMOUNT_DATABASE = "dismount_database"
+    SWITCHOVER_DISMOUNT = "switchover_dismount"
+    HEALTH_DISMOUNT = "health_dismount"
+
+
+class Rejection(StrEnum):
+    """Why best copy and server selection rejects a copy (:func:`dagsim.text.rejection_text`
+    says it in words)."""
+
+    EXCLUDED = "excluded"  # its server may not mount now (fact: blocker)
+    UNREACHABLE = "unreachable"
+    SUSPENDED = "suspended"
+    ACTIVATION_SUSPENDED = "activation_suspended"
+    POLICY_BLOCKED = "policy_blocked"
+    POLICY_INTRASITE_ONLY = "policy_intrasite_only"
+    MAXIMUM_ACTIVE_DATABASES = "maximum_active_databases"
+    INELIGIBLE_STATUS = "ineligible_status"
+    LAG_PRECHECK = "lag_precheck"
+    CLIENT_EXPERIENCE_PRECHECK = "client_experience_precheck"
+    NOT_HEALTHIER = "not_healthier"  # a failover started by Managed Availability
+    LESS_HEALTHY = "less_healthy"  # passes no server health check
+    NO_HEALTH_CHECK = "no_health_check"
+
+
+class MountBlocker(StrEnum):
+    """Why Active Manager on a server may not mount a database now (:func:`dagsim.text.blocker_text`)."""
+
+    SERVER_DOWN = "server_down"
+    SERVER_STOPPED = "server_stopped"
+    NOT_A_MEMBER = "not_a_member"
+    NO_QUORUM = "no_quorum"
+    NO_QUORUM_PARTITION = "no_quorum_partition"  # in a partition of a stale configuration
+    DACP_BIT_0 = "dacp_bit_0"
+    MAPI_DOWN = "mapi_down"
 
 
 class SelectionVerdict(StrEnum):

@@ -7,16 +7,33 @@ A decision record carries its :class:`~dagsim.domain.Decision` kind and its fact
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from dagsim.config.units import format_duration, short_duration
-from dagsim.domain import Decision
+from dagsim.domain import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD, Cause, Decision, MountBlocker, Rejection
 from dagsim.records import format_clock
-from dagsim.results import RunResult
 
-__all__ = ["decision_text", "render_client_outages", "render_explain", "render_failovers", "render_run"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dagsim.results import RunResult
+
+__all__ = [
+    "NO_COPY_TEXT",
+    "blocker_text",
+    "cause_text",
+    "decision_text",
+    "dial_refusal_text",
+    "quorum_text",
+    "ranked_text",
+    "rejected_text",
+    "rejection_text",
+    "render_client_outages",
+    "render_explain",
+    "render_failovers",
+    "render_run",
+    "selection_order_text",
+]
 
 _GB = 1024**3
 
@@ -112,6 +129,8 @@ def render_summary(result: RunResult, *, wall_seconds: float | None = None) -> s
 
 
 def _copies_table(result: RunResult) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for record, active in zip(result.copy_records, result.active_copies, strict=True):
         if active:
@@ -143,6 +162,8 @@ def _active_note(result: RunResult) -> list[str]:
 
 
 def _databases_table(result: RunResult) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame(
         [
             {
@@ -163,6 +184,8 @@ def _offset(value: float | None, start: float) -> str:
 
 def render_failovers(records) -> str:
     """The failover table: each phase's time after the failure, the target and what was lost."""
+    import pandas as pd
+
     rows = [
         {
             "Time": format_clock(r.failure),
@@ -242,6 +265,220 @@ def render_client_outages(result: RunResult) -> str:
     return table.rename(columns={"start": "Time", "cause": "Cause", "protocol": "Protocol"}).to_string(index=False)
 
 
+def _number(x: float) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() else repr(x)
+
+
+# ---------------------------------------------------------------- causes
+_CAUSES: dict[Cause, Callable[..., str]] = {
+    Cause.SERVER_FAILURE: lambda: "server failure",
+    Cause.SERVER_RESTORED: lambda: "server restored",
+    Cause.SITE_FAILURE: lambda site: f"site {site} failure",
+    Cause.SITE_RESTORED: lambda site: f"site {site} restored",
+    Cause.LINK_FAILED: lambda link: f"link {link} failed",
+    Cause.LINK_RESTORED: lambda link: f"link {link} restored",
+    Cause.WAN_PARTITION: lambda a, b: f"WAN partition between {a} and {b}",
+    Cause.WAN_HEALED: lambda: "WAN healed",
+    Cause.MAPI_FAILURE: lambda: "MAPI network failure",
+    Cause.MAPI_RESTORED: lambda: "MAPI network restored",
+    Cause.REPLICATION_FAILURE: lambda: "replication network failure",
+    Cause.REPLICATION_RESTORED: lambda: "replication network restored",
+    Cause.WITNESS_FAILURE: lambda: "witness failure",
+    Cause.WITNESS_RESTORED: lambda: "witness restored",
+    Cause.CAS_FAILURE: lambda server: f"CAS {server} failure",
+    Cause.CAS_RESTORED: lambda server: f"CAS {server} restored",
+    Cause.LOAD_BALANCER_FAILURE: lambda site: f"load balancer of {site} failure",
+    Cause.LOAD_BALANCER_RESTORED: lambda: "load balancer restored",
+    Cause.DAG_STOPPED: lambda site: f"Stop-DatabaseAvailabilityGroup {site}",
+    Cause.DAG_RESTORED: lambda site: f"Restore-DatabaseAvailabilityGroup {site}",
+    Cause.DAG_STARTED: lambda site: f"Start-DatabaseAvailabilityGroup {site}",
+    Cause.STORE_CRASH: lambda: "Information Store crash",
+    Cause.DATABASE_VOLUME_FAILED: lambda: "database volume failed",
+    Cause.LOG_VOLUME_FAILED: lambda: "log volume failed",
+    Cause.LOG_VOLUME_FULL: lambda: "log volume full",
+    Cause.CANNOT_STAY_MOUNTED: lambda cause, blocker: f"{cause}: {blocker}",
+    Cause.OPERATOR_SWITCHOVER: lambda: "operator switchover",
+    Cause.SERVER_SWITCHOVER: lambda server: f"server switchover of {server}",
+    Cause.REDISTRIBUTION: lambda: "RedistributeActiveDatabases.ps1 -BalanceDbsByActivationPreference",
+    Cause.HEALTH_RESPONDER: lambda server: f"Managed Availability failover responder on {server}",
+    Cause.DISMOUNT_DATABASE: lambda: "Dismount-Database",
+    Cause.SWITCHOVER_DISMOUNT: lambda: "switchover",
+    Cause.HEALTH_DISMOUNT: lambda: "Managed Availability failover",
+}
+
+
+def cause_text(cause: Cause, **facts: Any) -> str:
+    """What started a failover, switchover or dismount, in the words failovers.csv shows."""
+    return _CAUSES[cause](**facts)
+
+
+# ---------------------------------------------------------------- quorum
+def quorum_text(
+    *,
+    held: bool,
+    members: list[str],
+    votes: int,
+    needed: int,
+    total: int,
+    witness: str | None,
+    witness_counted: bool,
+    witness_votes: bool,
+    dynamic_node_votes: int | None,
+    no_members: bool,
+    largest: tuple[list[str], int, bool] | None,
+) -> str:
+    """Who holds quorum and why, or why nobody does: ``dynamic_node_votes`` is the node
+    votes under dynamic quorum (None: static votes); ``largest`` the largest partition's
+    members, votes and whether the witness voted for it, when quorum is lost."""
+    if dynamic_node_votes is not None:
+        model = f"dynamic quorum: {dynamic_node_votes} node votes" + (f" and the witness {witness}" if witness_votes else "")
+    elif witness_votes:
+        model = f"node and file share majority, witness {witness}"
+    else:
+        model = "node majority"
+    if held:
+        if witness_counted:
+            with_witness = f" including the witness {witness}"
+        elif witness_votes:
+            with_witness = " without the witness"
+        else:
+            with_witness = ""
+        return f"Quorum held by {', '.join(members)} with {votes} of {total} votes{with_witness} ({needed} needed, {model})."
+    if no_members:
+        return "Quorum lost: the cluster has no members."
+    if largest is None:
+        best = "no member is running"
+    else:
+        names, partition_votes, witness_voted = largest
+        best = (
+            f"the largest partition ({', '.join(names)}) has {partition_votes} of {total} votes"
+            + (" including the witness" if witness_voted else "")
+        )
+    return (
+        f"Quorum lost: {best}, {needed} needed ({model}); "
+        "every database in the DAG is dismounted until enough voters return or an operator "
+        "restores quorum (a datacenter switchover)."
+    )
+
+
+# ---------------------------------------------------------------- best copy and server selection
+_BLOCKERS: dict[MountBlocker, str] = {
+    MountBlocker.SERVER_DOWN: "server is down",
+    MountBlocker.SERVER_STOPPED: "server is stopped (Stop-DatabaseAvailabilityGroup)",
+    MountBlocker.NOT_A_MEMBER: "server is not a member of the cluster",
+    MountBlocker.NO_QUORUM: "server is not in the partition that holds quorum",
+    MountBlocker.NO_QUORUM_PARTITION: "server is not in a partition that holds quorum",
+    MountBlocker.DACP_BIT_0: "DACP bit is 0 (datacenter activation coordination)",
+    MountBlocker.MAPI_DOWN: "its MAPI network is down",
+}
+
+
+def blocker_text(blocker: MountBlocker) -> str:
+    """Why a server may not mount, in words."""
+    return _BLOCKERS[blocker]
+
+
+_REJECTIONS: dict[Rejection, Callable[..., str]] = {
+    Rejection.EXCLUDED: lambda blocker: blocker,
+    Rejection.UNREACHABLE: lambda: "server unreachable",
+    Rejection.SUSPENDED: lambda: "copy is suspended",
+    Rejection.ACTIVATION_SUSPENDED: lambda: "activation is suspended",
+    Rejection.POLICY_BLOCKED: lambda: "DatabaseCopyAutoActivationPolicy is Blocked",
+    Rejection.POLICY_INTRASITE_ONLY: lambda: (
+        "DatabaseCopyAutoActivationPolicy is IntrasiteOnly and the copy is in another site"
+    ),
+    Rejection.MAXIMUM_ACTIVE_DATABASES: lambda limit: f"server is at MaximumActiveDatabases ({limit})",
+    Rejection.INELIGIBLE_STATUS: lambda status, switchover: (
+        f"status {status} is not eligible for activation" + (" (skip_health_checks skips it)" if switchover else "")
+    ),
+    Rejection.LAG_PRECHECK: lambda copy_queue, replay_queue: (
+        f"switchover pre-check: copy queue {_number(copy_queue)} / replay queue {_number(replay_queue)} logs, "
+        f"not under {COPY_QUEUE_THRESHOLD} / {REPLAY_QUEUE_THRESHOLD} (skip_lag_checks skips it)"
+    ),
+    Rejection.CLIENT_EXPERIENCE_PRECHECK: lambda content_index: (
+        f"switchover pre-check: content index {content_index} is not Healthy "
+        "(skip_client_experience_checks skips it)"
+    ),
+    Rejection.NOT_HEALTHIER: lambda health, source_health: (
+        f"server health {health} is not better than the source's {source_health}, "
+        "as a failover started by Managed Availability requires"
+    ),
+    Rejection.LESS_HEALTHY: lambda health, source_health: (
+        f"server health {health} is worse than the source's {source_health} (no server health check passes)"
+    ),
+    Rejection.NO_HEALTH_CHECK: lambda: "no server health check passes",
+}
+
+
+def rejection_text(rejection: Rejection, **facts: Any) -> str:
+    """Why selection rejected a copy, in words."""
+    return _REJECTIONS[rejection](**facts)
+
+
+def rejected_text(server: str, reason: str) -> str:
+    return f"{server}: rejected, {reason}."
+
+
+def selection_order_text(*, switchover: bool, by_preference: bool) -> str:
+    """How selection sorted the copies it kept."""
+    if switchover:
+        return "Sorted by activation preference (a switchover), ties by copy queue length."
+    if by_preference:
+        return "Sorted by activation preference (a server with a copy uses Lossless), ties by copy queue length."
+    return (
+        "Sorted by copy queue length (every server with a copy uses a lossy mount dial), "
+        "ties by activation preference."
+    )
+
+
+NO_COPY_TEXT = "No copy can be activated."
+
+
+def ranked_text(
+    *,
+    server: str,
+    criteria_set: int,
+    content_index: str,
+    copy_queue: float,
+    replay_queue: float,
+    index_state: str | None,
+    short_copy_queue: bool,
+    short_replay_queue: bool,
+    preferred_limit: int | None,
+    server_health: str,
+    health_check: str | None,
+) -> str:
+    """A ranked copy: the criteria set it met and what that set asks; a server at its
+    MaximumPreferredActiveDatabases (``preferred_limit``) or passing only a later server
+    health check (``health_check``) says so."""
+    parts = []
+    if index_state is not None:
+        parts.append(f"content index {index_state}")
+    if short_copy_queue:
+        parts.append(f"copy queue {_number(copy_queue)} < {COPY_QUEUE_THRESHOLD}")
+    if short_replay_queue:
+        parts.append(f"replay queue {_number(replay_queue)} < {REPLAY_QUEUE_THRESHOLD}")
+    if not parts:
+        parts.append(
+            f"any eligible copy: content index {content_index}, "
+            f"copy queue {_number(copy_queue)}, replay queue {_number(replay_queue)}"
+        )
+    preferred = (
+        f"; server at MaximumPreferredActiveDatabases ({preferred_limit}), so after the others"
+        if preferred_limit is not None
+        else ""
+    )
+    health = "" if health_check is None else f"; server health {server_health}: passes {health_check}"
+    return f"{server}: criteria set {criteria_set} ({', '.join(parts)}){preferred}{health}"
+
+
+def dial_refusal_text(*, dial: str, allowed: float, lost: int) -> str:
+    """The mount dial's refusal of a copy that would lose ``lost`` logs (a verdict's reason)."""
+    return f"would lose {lost} logs; AutoDatabaseMountDial {dial} allows {allowed:g}"
+
+
+# ---------------------------------------------------------------- Active Manager's reasoning
 def _lost(lost: float) -> str:
     return f"; {lost:.0f} logs lost." if lost else "; no logs lost."
 
@@ -258,7 +495,7 @@ _DECISIONS: dict[Decision, Callable[..., str]] = {
     Decision.CANDIDATE: lambda server, line: "  " + line,
     Decision.NO_CANDIDATE: lambda line: "  " + line,
     Decision.DIAL_REFUSED: lambda server, lost, dial, allowed: (
-        f"{server}: would lose {lost} logs; AutoDatabaseMountDial {dial} allows {allowed:g}, so try the next copy."
+        f"{server}: {dial_refusal_text(dial=dial, allowed=allowed, lost=lost)}, so try the next copy."
     ),
     Decision.NO_ACCEPTABLE_COPY: lambda database: (
         f"No copy of {database} can be mounted: it stays dismounted until one can."

@@ -166,3 +166,22 @@ def test_the_model_records_decisions_by_kind_not_by_sentence():
                 assert not any(isinstance(a, (ast.JoinedStr, ast.Constant)) and isinstance(getattr(a, "value", None), str)
                                for a in node.args), f"{path.name}:{node.lineno}"  # fmt: skip
     assert calls >= 20
+
+
+def test_every_rejection_blocker_and_cause_can_be_said():
+    """Each Rejection, MountBlocker and Cause has its words in text.py, made from its facts."""
+    import inspect
+
+    from dagsim.domain import Cause, MountBlocker, Rejection
+    from dagsim.text import _CAUSES, _REJECTIONS, blocker_text, cause_text, rejection_text
+
+    assert set(_REJECTIONS) == set(Rejection) and set(_CAUSES) == set(Cause)
+    assert all(blocker_text(blocker) for blocker in MountBlocker)
+    for table, say in ((_REJECTIONS, rejection_text), (_CAUSES, cause_text)):
+        for kind, words in table.items():
+            facts = {
+                name: 17 if name in ("copy_queue", "replay_queue", "limit") else f"<{name}>"
+                for name in inspect.signature(words).parameters
+            }
+            text = say(kind, **facts)
+            assert text and all(str(value) in text for name, value in facts.items() if name != "switchover"), kind

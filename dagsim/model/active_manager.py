@@ -41,7 +41,7 @@ from dagsim.model.state import CopyChanged, DagState, HostChanged, StateChange, 
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
 from dagsim.records import CandidateVerdict, DecisionRecord, FailoverRecord
-from dagsim.text import decision_text
+from dagsim.text import decision_text, dial_refusal_text
 
 if TYPE_CHECKING:
     from dagsim.model.client_access import ClientAccess
@@ -602,7 +602,6 @@ class ActiveManager:
             dial = override or ranked.copy.mount_dial
             lost = whole_logs(choice.lost)
             if not dial_allows(dial, lost):
-                refusal = f"AutoDatabaseMountDial {_DIAL_NAMES[dial]} allows {DIAL_LIMITS[dial]:g}"
                 facts = {"server": ranked.copy.server, "lost": lost, "dial": _DIAL_NAMES[dial], "allowed": DIAL_LIMITS[dial]}
                 text = decision_text(Decision.DIAL_REFUSED, **facts)
                 draft.candidates.append(text)
@@ -612,7 +611,7 @@ class ActiveManager:
                         SelectionVerdict.DIAL_REFUSED.value,
                         criteria_set=ranked.criteria_set,
                         health_check=ranked.health_check,
-                        reason=f"would lose {lost} logs; {refusal}",
+                        reason=dial_refusal_text(dial=_DIAL_NAMES[dial], allowed=DIAL_LIMITS[dial], lost=lost),
                         logs_lost=lost,
                         text=text,
                     )

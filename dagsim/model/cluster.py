@@ -21,10 +21,12 @@ from dataclasses import dataclass
 import simpy
 
 from dagsim.config.schema import Scenario
+from dagsim.domain import MountBlocker
 from dagsim.model.quorum import ClusterState, DacState, Quorum, explain_quorum, quorum
 from dagsim.model.recorder import Recorder
 from dagsim.model.state import DagState, HostChanged, NicChanged, StateChange
 from dagsim.model.topology import Topology
+from dagsim.text import blocker_text
 
 __all__ = ["Cluster", "StalePartition"]
 
@@ -247,18 +249,18 @@ class Cluster:
     def _local_blocker(self, server: str) -> str | None:
         """What stops a server from mounting whichever partition it is in: DAC, its MAPI network."""
         if not self.dac.may_mount(server):
-            return "DACP bit is 0 (datacenter activation coordination)"
+            return blocker_text(MountBlocker.DACP_BIT_0)
         mapi = self.topology.mapi_network
         if mapi is not None and (server, mapi) in self.state.nic_failed:
-            return "its MAPI network is down"
+            return blocker_text(MountBlocker.MAPI_DOWN)
         return None
 
     def stale_mount_blocker(self, server: str) -> str | None:
         """Why Active Manager on ``server``, in a stale partition, may not mount (None: it may)."""
         if self.stale_partition_of(server) is None:
-            return "server is not in a partition that holds quorum"
+            return blocker_text(MountBlocker.NO_QUORUM_PARTITION)
         if server in self.knows_stopped:
-            return "server is stopped (Stop-DatabaseAvailabilityGroup)"
+            return blocker_text(MountBlocker.SERVER_STOPPED)
         return self._local_blocker(server)
 
     def _state(self, members: tuple[str, ...], witness: str | None, running: frozenset[str]) -> ClusterState:
@@ -306,13 +308,13 @@ class Cluster:
     def mount_blocker(self, server: str) -> str | None:
         """Why Active Manager on ``server`` may not mount a database now (None: it may)."""
         if not self.up(server):
-            return "server is down"
+            return blocker_text(MountBlocker.SERVER_DOWN)
         if server in self.stopped:
-            return "server is stopped (Stop-DatabaseAvailabilityGroup)"
+            return blocker_text(MountBlocker.SERVER_STOPPED)
         if server not in self.members:
-            return "server is not a member of the cluster"
+            return blocker_text(MountBlocker.NOT_A_MEMBER)
         if not self.in_quorum(server):
-            return "server is not in the partition that holds quorum"
+            return blocker_text(MountBlocker.NO_QUORUM)
         return self._local_blocker(server)
 
     # ------------------------------------------------------------------ PAM

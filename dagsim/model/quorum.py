@@ -44,6 +44,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from dagsim.text import quorum_text
+
 __all__ = [
     "ClusterState",
     "DacState",
@@ -199,42 +201,20 @@ def quorum(state: ClusterState) -> Quorum:
 def explain_quorum(state: ClusterState, q: Quorum) -> str:
     """One or two sentences, for an administrator, on who has quorum and why (or why not)."""
     voting_members, witness_votes = state.voting()
-    total = len(voting_members) + witness_votes
     voting = (*voting_members, state.witness) if witness_votes else voting_members
-    if state.node_votes is not None:
-        model = f"dynamic quorum: {len(voting_members)} node votes" + (f" and the witness {state.witness}" if witness_votes else "")
-    elif witness_votes:
-        model = f"node and file share majority, witness {state.witness}"
-    else:
-        model = "node majority"
-    if q.held:
-        names = ", ".join(sorted(q.members))
-        if q.witness_vote:
-            witness = f" including the witness {state.witness}"
-        elif state.witness is not None and state.witness in voting:
-            witness = " without the witness"
-        else:
-            witness = ""
-        return (
-            f"Quorum held by {names} with {q.votes} of {total} votes{witness} "
-            f"({q.needed} needed, {model})."
-        )
-    if not state.members:
-        return "Quorum lost: the cluster has no members."
-    parts = partitions(state)
-    if not parts:
-        best = "no member is running"
-    else:
-        p = parts[0]
-        witness = " including the witness" if p.witness_vote else ""
-        best = (
-            f"the largest partition ({', '.join(sorted(p.members))}) has "
-            f"{p.votes} of {total} votes{witness}"
-        )
-    return (
-        f"Quorum lost: {best}, {q.needed} needed ({model}); "
-        "every database in the DAG is dismounted until enough voters return or an operator "
-        "restores quorum (a datacenter switchover)."
+    parts = () if q.held or not state.members else partitions(state)
+    return quorum_text(
+        held=q.held,
+        members=sorted(q.members),
+        votes=q.votes,
+        needed=q.needed,
+        total=len(voting_members) + witness_votes,
+        witness=state.witness,
+        witness_counted=q.witness_vote,
+        witness_votes=state.witness is not None and state.witness in voting,
+        dynamic_node_votes=len(voting_members) if state.node_votes is not None else None,
+        no_members=not state.members,
+        largest=(sorted(parts[0].members), parts[0].votes, parts[0].witness_vote) if parts else None,
     )
 
 

@@ -20,8 +20,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dagsim.domain import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD, SelectionVerdict, whole_logs
+from dagsim.domain import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD, Rejection, SelectionVerdict, whole_logs
 from dagsim.records import CandidateVerdict
+from dagsim.text import NO_COPY_TEXT, ranked_text, rejected_text, rejection_text, selection_order_text
 
 __all__ = [
     "DIAL_LIMITS",
@@ -239,44 +240,38 @@ def _precheck(copy: CandidateCopy, checks: SwitchoverChecks) -> str | None:
     if not checks.skip_lag_checks and (
         copy.copy_queue >= COPY_QUEUE_LIMIT or copy.replay_queue >= REPLAY_QUEUE_LIMIT
     ):
-        return (
-            f"switchover pre-check: copy queue {_number(whole_logs(copy.copy_queue))} / replay queue "
-            f"{_number(whole_logs(copy.replay_queue))} logs, not under {COPY_QUEUE_LIMIT} / "
-            f"{REPLAY_QUEUE_LIMIT} (skip_lag_checks skips it)"
+        return rejection_text(
+            Rejection.LAG_PRECHECK, copy_queue=whole_logs(copy.copy_queue), replay_queue=whole_logs(copy.replay_queue)
         )
     if not checks.skip_client_experience_checks and copy.content_index != "Healthy":
-        return (
-            f"switchover pre-check: content index {copy.content_index} is not Healthy "
-            "(skip_client_experience_checks skips it)"
-        )
+        return rejection_text(Rejection.CLIENT_EXPERIENCE_PRECHECK, content_index=copy.content_index)
     return None
 
 
 def _rejection(copy: CandidateCopy, source_site: str, automatic: bool, *, skip_health: bool = False) -> str | None:
     if copy.excluded is not None:
-        return copy.excluded
+        return rejection_text(Rejection.EXCLUDED, blocker=copy.excluded)
     if not copy.reachable:
-        return "server unreachable"
+        return rejection_text(Rejection.UNREACHABLE)
     if copy.suspended:
-        return "copy is suspended"
+        return rejection_text(Rejection.SUSPENDED)
     if copy.activation_suspended:
-        return "activation is suspended"
+        return rejection_text(Rejection.ACTIVATION_SUSPENDED)
     # The auto-activation policy restricts Active Manager only; an operator's
     # Move-ActiveMailboxDatabase may still target the copy.
     if automatic and copy.auto_activation_policy == "blocked":
-        return "DatabaseCopyAutoActivationPolicy is Blocked"
+        return rejection_text(Rejection.POLICY_BLOCKED)
     if (
         automatic
         and copy.auto_activation_policy == "intrasite_only"
         and copy.site != source_site
     ):
-        return "DatabaseCopyAutoActivationPolicy is IntrasiteOnly and the copy is in another site"
+        return rejection_text(Rejection.POLICY_INTRASITE_ONLY)
     limit = copy.maximum_active_databases
     if limit is not None and copy.active_databases >= limit:
-        return f"server is at MaximumActiveDatabases ({limit})"
+        return rejection_text(Rejection.MAXIMUM_ACTIVE_DATABASES, limit=limit)
     if copy.status not in ELIGIBLE_STATUSES and not skip_health:
-        hint = "" if automatic else " (skip_health_checks skips it)"
-        return f"status {copy.status} is not eligible for activation{hint}"
+        return rejection_text(Rejection.INELIGIBLE_STATUS, status=copy.status, switchover=not automatic)
     return None
 
 
@@ -326,23 +321,17 @@ def select_copies(
         tier = health_check(copy.server_health, source_health)
         if reason is None and health_triggered and source_health is not None:
             if _health_rank(copy.server_health) >= _health_rank(source_health):
-                reason = (
-                    f"server health {copy.server_health} is not better than the source's {source_health}, "
-                    "as a failover started by Managed Availability requires"
-                )
+                reason = rejection_text(Rejection.NOT_HEALTHIER, health=copy.server_health, source_health=source_health)
         if reason is None and tier is None:
             if skip_health:
                 tier = len(HEALTH_CHECKS)
             else:
-                reason = (
-                    f"server health {copy.server_health} is worse than the source's {source_health} "
-                    "(no server health check passes)"
-                )
+                reason = rejection_text(Rejection.LESS_HEALTHY, health=copy.server_health, source_health=source_health)
         if reason is None and tier is not None:
             kept.append(copy)
             tiers[copy.server] = tier
         else:
-            rejected.append(Rejected(copy.server, reason or "no server health check passes"))
+            rejected.append(Rejected(copy.server, reason or rejection_text(Rejection.NO_HEALTH_CHECK)))
 
     if "lossless" in dials_of_all_copies or not automatic:
         sorted_by = BY_PREFERENCE
@@ -359,63 +348,37 @@ def select_copies(
     return Selection(tuple(ranked), tuple(rejected), sorted_by, switchover=not automatic)
 
 
-def _number(x: float) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() else repr(x)
-
-
 def _spell(ranked: Ranked) -> str:
     copy = ranked.copy
     index_state, short_copy_queue, short_replay_queue = _CRITERIA[ranked.criteria_set - 1]
-    parts = []
-    if index_state is not None:
-        parts.append(f"content index {index_state}")
-    if short_copy_queue:
-        parts.append(f"copy queue {_number(copy.copy_queue)} < {COPY_QUEUE_LIMIT}")
-    if short_replay_queue:
-        parts.append(f"replay queue {_number(copy.replay_queue)} < {REPLAY_QUEUE_LIMIT}")
-    if not parts:
-        parts.append(
-            f"any eligible copy: content index {copy.content_index}, "
-            f"copy queue {_number(copy.copy_queue)}, replay queue {_number(copy.replay_queue)}"
-        )
-    preferred = (
-        f"; server at MaximumPreferredActiveDatabases ({copy.maximum_preferred_active_databases}), so after the others"
-        if copy.over_preferred
-        else ""
+    return ranked_text(
+        server=copy.server,
+        criteria_set=ranked.criteria_set,
+        content_index=copy.content_index,
+        copy_queue=copy.copy_queue,
+        replay_queue=copy.replay_queue,
+        index_state=index_state,
+        short_copy_queue=short_copy_queue,
+        short_replay_queue=short_replay_queue,
+        preferred_limit=copy.maximum_preferred_active_databases if copy.over_preferred else None,
+        server_health=copy.server_health,
+        health_check=None if ranked.health_check == 1 else HEALTH_CHECKS[ranked.health_check - 1],
     )
-    health = (
-        ""
-        if ranked.health_check == 1
-        else f"; server health {copy.server_health}: passes {HEALTH_CHECKS[ranked.health_check - 1]}"
-    )
-    return f"{copy.server}: criteria set {ranked.criteria_set} ({', '.join(parts)}){preferred}{health}"
 
 
 def explain(selection: Selection) -> list[str]:
     """One sentence per line: the sort used, each rejected copy, each ranked copy in order."""
-    if selection.switchover:
-        lines = ["Sorted by activation preference (a switchover), ties by copy queue length."]
-    elif selection.sorted_by == BY_PREFERENCE:
-        lines = [
-            "Sorted by activation preference (a server with a copy uses Lossless), "
-            "ties by copy queue length."
-        ]
-    else:
-        lines = [
-            "Sorted by copy queue length (every server with a copy uses a lossy mount dial), "
-            "ties by activation preference."
-        ]
+    lines = [selection_order_text(switchover=selection.switchover, by_preference=selection.sorted_by == BY_PREFERENCE)]
     lines += [v.text for v in verdicts(selection)]
     if not selection.order:
-        lines.append("No copy can be activated.")
+        lines.append(NO_COPY_TEXT)
     return lines
 
 
 def verdicts(selection: Selection) -> list[CandidateVerdict]:
     """Each copy's verdict as fields: the rejected copies first, then the ranked ones in order."""
     rejected = [
-        CandidateVerdict(r.server, SelectionVerdict.REJECTED.value, reason=r.reason, text=f"{r.server}: rejected, {r.reason}.")
+        CandidateVerdict(r.server, SelectionVerdict.REJECTED.value, reason=r.reason, text=rejected_text(r.server, r.reason))
         for r in selection.rejected
     ]
     ranked = [
