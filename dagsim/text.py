@@ -308,9 +308,9 @@ _CAUSES: dict[Cause, Callable[..., str]] = {
 }
 
 
-def cause_text(cause: Cause, **facts: Any) -> str:
+def cause_text(kind: Cause, /, **facts: Any) -> str:
     """What started a failover, switchover or dismount, in the words failovers.csv shows."""
-    return _CAUSES[cause](**facts)
+    return _CAUSES[kind](**facts)
 
 
 # ---------------------------------------------------------------- quorum
@@ -411,7 +411,7 @@ _REJECTIONS: dict[Rejection, Callable[..., str]] = {
 }
 
 
-def rejection_text(rejection: Rejection, **facts: Any) -> str:
+def rejection_text(rejection: Rejection, /, **facts: Any) -> str:
     """Why selection rejected a copy, in words."""
     return _REJECTIONS[rejection](**facts)
 
@@ -548,6 +548,6 @@ _DECISIONS: dict[Decision, Callable[..., str]] = {
 }
 
 
-def decision_text(kind: Decision, **facts: Any) -> str:
+def decision_text(kind: Decision, /, **facts: Any) -> str:
     """One step of Active Manager's reasoning, from its kind and facts, in an administrator's words."""
     return _DECISIONS[kind](**facts)
