@@ -51,8 +51,10 @@ from dagsim.config.schema import (
     SwitchoverDatabase,
     SwitchoverServer,
 )
+from dagsim.domain import Cause
 from dagsim.model.copy_health import Volume
 from dagsim.model.selection import SwitchoverChecks
+from dagsim.text import cause_text
 
 if TYPE_CHECKING:
     import simpy
@@ -125,26 +127,26 @@ def _set_links(sim: ActionContext, links: list[str], up: bool, cause: str) -> No
 
 def _fail_link(sim, action):
     sim.record("link_failed", detail=f"link {action.link}", links=(action.link,))
-    _set_links(sim, [action.link], False, f"link {action.link} failed")
+    _set_links(sim, [action.link], False, cause_text(Cause.LINK_FAILED, link=action.link))
 
 
 def _restore_link(sim, action):
     sim.record("link_restored", detail=f"link {action.link}", links=(action.link,))
-    _set_links(sim, [action.link], True, f"link {action.link} restored")
+    _set_links(sim, [action.link], True, cause_text(Cause.LINK_RESTORED, link=action.link))
 
 
 def _partition_wan(sim, action):
     a, b = action.sites
     links = _links_between(sim, a, b)
     sim.record("wan_partitioned", detail=f"every link between {a} and {b} is down", links=tuple(links))
-    _set_links(sim, links, False, f"WAN partition between {a} and {b}")
+    _set_links(sim, links, False, cause_text(Cause.WAN_PARTITION, a=a, b=b))
 
 
 def _heal_wan(sim, action):
     a, b = action.sites
     links = _links_between(sim, a, b)
     sim.record("wan_healed", detail=f"links between {a} and {b} are back", links=tuple(links))
-    _set_links(sim, links, True, "WAN healed")
+    _set_links(sim, links, True, cause_text(Cause.WAN_HEALED))
 
 
 def _set_network(sim, server: str, networks: list[str], failed: bool, cause: str) -> None:
@@ -163,14 +165,14 @@ def _fail_mapi(sim, action):
     # The failure item reaches it before the cluster would notice anything, so start here.
     for d in range(sim.layout.n_databases):
         if am.is_mounted(d) and am.server_of(am.active_row(d)) == action.server:
-            am.fail_active(d, "MAPI network failure", sim.scenario.active_manager.failure_item_detection)
-    _set_network(sim, action.server, [mapi], True, "MAPI network failure")
+            am.fail_active(d, cause_text(Cause.MAPI_FAILURE), sim.scenario.active_manager.failure_item_detection)
+    _set_network(sim, action.server, [mapi], True, cause_text(Cause.MAPI_FAILURE))
 
 
 def _restore_mapi(sim, action):
     mapi = sim.topology.mapi_network
     sim.record("mapi_network_restored", server=action.server)
-    _set_network(sim, action.server, [mapi], False, "MAPI network restored")
+    _set_network(sim, action.server, [mapi], False, cause_text(Cause.MAPI_RESTORED))
 
 
 def _replication_networks(sim, action) -> list[str]:
@@ -180,13 +182,13 @@ def _replication_networks(sim, action) -> list[str]:
 def _fail_replication(sim, action):
     networks = _replication_networks(sim, action)
     sim.record("replication_network_failed", server=action.server, detail=", ".join(networks))
-    _set_network(sim, action.server, networks, True, "replication network failure")
+    _set_network(sim, action.server, networks, True, cause_text(Cause.REPLICATION_FAILURE))
 
 
 def _restore_replication(sim, action):
     networks = _replication_networks(sim, action)
     sim.record("replication_network_restored", server=action.server, detail=", ".join(networks))
-    _set_network(sim, action.server, networks, False, "replication network restored")
+    _set_network(sim, action.server, networks, False, cause_text(Cause.REPLICATION_RESTORED))
 
 
 # ------------------------------------------------------------------ hosts
@@ -206,7 +208,7 @@ def _servers_down(sim, servers: list[str], cause: str) -> None:
 
 def _server_up(sim, server: str) -> None:
     sim.state.set_host_up(server, True)
-    sim.client_access.cas_changed(server, True, sim.env.now, "server restored")
+    sim.client_access.cas_changed(server, True, sim.env.now, cause_text(Cause.SERVER_RESTORED))
     sim.manager.server_restarted(server)
 
 
@@ -228,14 +230,14 @@ def _rejoin(sim) -> None:
 
 def _fail_server(sim, action):
     sim.record("server_failed", server=action.server)
-    _servers_down(sim, [action.server], "server failure")
-    sim.manager.after_cluster_change("server failure")
+    _servers_down(sim, [action.server], cause_text(Cause.SERVER_FAILURE))
+    sim.manager.after_cluster_change(cause_text(Cause.SERVER_FAILURE))
 
 
 def _restore_server(sim, action):
     sim.record("server_restored", server=action.server)
     _server_up(sim, action.server)
-    sim.manager.after_cluster_change("server restored")
+    sim.manager.after_cluster_change(cause_text(Cause.SERVER_RESTORED))
     _rejoin(sim)
 
 
@@ -245,11 +247,12 @@ def _fail_site(sim, action):
     for host in hosts:
         if host not in sim.manager.servers:
             sim.state.set_host_up(host, False)
-    _servers_down(sim, [h for h in hosts if h in sim.manager.servers], f"site {action.site} failure")
+    cause = cause_text(Cause.SITE_FAILURE, site=action.site)
+    _servers_down(sim, [h for h in hosts if h in sim.manager.servers], cause)
     for cas in _standalone_cas(sim, action.site):
-        sim.client_access.cas_changed(cas, False, sim.env.now, f"site {action.site} failure")
-    sim.client_access.load_balancer_changed(action.site, False, sim.env.now, f"site {action.site} failure")
-    sim.manager.after_cluster_change(f"site {action.site} failure")
+        sim.client_access.cas_changed(cas, False, sim.env.now, cause)
+    sim.client_access.load_balancer_changed(action.site, False, sim.env.now, cause)
+    sim.manager.after_cluster_change(cause)
 
 
 def _restore_site(sim, action):
@@ -259,10 +262,11 @@ def _restore_site(sim, action):
             _server_up(sim, host)
         else:
             sim.state.set_host_up(host, True)
+    cause = cause_text(Cause.SITE_RESTORED, site=action.site)
     for cas in _standalone_cas(sim, action.site):
-        sim.client_access.cas_changed(cas, True, sim.env.now, f"site {action.site} restored")
-    sim.client_access.load_balancer_changed(action.site, True, sim.env.now, f"site {action.site} restored")
-    sim.manager.after_cluster_change(f"site {action.site} restored")
+        sim.client_access.cas_changed(cas, True, sim.env.now, cause)
+    sim.client_access.load_balancer_changed(action.site, True, sim.env.now, cause)
+    sim.manager.after_cluster_change(cause)
     _rejoin(sim)
 
 
@@ -275,24 +279,25 @@ def _fail_cas(sim, action):
     sim.record("cas_failed", server=action.server, detail="Client Access role stopped")
     if sim.manager is not None:
         sim.manager.cas_changed(action.server, up=False)
-    sim.client_access.cas_changed(action.server, False, sim.env.now, f"CAS {action.server} failure")
+    sim.client_access.cas_changed(action.server, False, sim.env.now, cause_text(Cause.CAS_FAILURE, server=action.server))
 
 
 def _restore_cas(sim, action):
     sim.record("cas_restored", server=action.server)
     if sim.manager is not None:
         sim.manager.cas_changed(action.server, up=True)
-    sim.client_access.cas_changed(action.server, True, sim.env.now, f"CAS {action.server} restored")
+    sim.client_access.cas_changed(action.server, True, sim.env.now, cause_text(Cause.CAS_RESTORED, server=action.server))
 
 
 def _fail_load_balancer(sim, action):
     sim.record("load_balancer_failed", detail=f"site {action.site}")
-    sim.client_access.load_balancer_changed(action.site, False, sim.env.now, f"load balancer of {action.site} failure")
+    cause = cause_text(Cause.LOAD_BALANCER_FAILURE, site=action.site)
+    sim.client_access.load_balancer_changed(action.site, False, sim.env.now, cause)
 
 
 def _restore_load_balancer(sim, action):
     sim.record("load_balancer_restored", detail=f"site {action.site}")
-    sim.client_access.load_balancer_changed(action.site, True, sim.env.now, "load balancer restored")
+    sim.client_access.load_balancer_changed(action.site, True, sim.env.now, cause_text(Cause.LOAD_BALANCER_RESTORED))
 
 
 def _switch_namespace(sim, action):
@@ -307,7 +312,7 @@ def _witness(sim, up: bool) -> None:
         return
     sim.record("witness_restored" if up else "witness_failed", server=witness)
     sim.state.set_host_up(witness, up)
-    sim.manager.after_cluster_change("witness " + ("restored" if up else "failure"))
+    sim.manager.after_cluster_change(cause_text(Cause.WITNESS_RESTORED if up else Cause.WITNESS_FAILURE))
 
 
 def _crash_store(sim, action):
@@ -421,7 +426,7 @@ def _stop_dag(sim, action):
     servers = sim.cluster.site_members(action.site)
     sim.record("dag_stopped", detail=f"Stop-DatabaseAvailabilityGroup {action.site}: {', '.join(servers)}")
     sim.cluster.stop_site(action.site)  # their copies stop (Active Manager follows the state)
-    sim.manager.after_cluster_change(f"Stop-DatabaseAvailabilityGroup {action.site}")
+    sim.manager.after_cluster_change(cause_text(Cause.DAG_STOPPED, site=action.site))
 
 
 def _restore_dag(sim, action):
@@ -431,14 +436,14 @@ def _restore_dag(sim, action):
         detail=f"Restore-DatabaseAvailabilityGroup {action.site}: evicted {', '.join(evicted) or 'none'}, "
         f"witness {sim.cluster.witness}",
     )
-    sim.manager.after_cluster_change(f"Restore-DatabaseAvailabilityGroup {action.site}")
+    sim.manager.after_cluster_change(cause_text(Cause.DAG_RESTORED, site=action.site))
 
 
 def _start_dag(sim, action):
     servers = sim.cluster.stopped_in(action.site)
     sim.record("dag_started", detail=f"Start-DatabaseAvailabilityGroup {action.site}: {', '.join(servers)}")
     sim.cluster.start_site(action.site)
-    sim.manager.after_cluster_change(f"Start-DatabaseAvailabilityGroup {action.site}")
+    sim.manager.after_cluster_change(cause_text(Cause.DAG_STARTED, site=action.site))
     _rejoin(sim)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import simpy
 
 from dagsim.config.schema import Scenario
-from dagsim.domain import Decision, Outcome, SelectionVerdict, whole_logs
+from dagsim.domain import Cause, Decision, Outcome, SelectionVerdict, whole_logs
 from dagsim.model.cluster import Cluster
 from dagsim.model.copy_health import Volume
 from dagsim.model.engine import ControllableEngine
@@ -41,7 +41,7 @@ from dagsim.model.state import CopyChanged, DagState, HostChanged, StateChange, 
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
 from dagsim.records import CandidateVerdict, DecisionRecord, FailoverRecord
-from dagsim.text import decision_text, dial_refusal_text
+from dagsim.text import cause_text, decision_text, dial_refusal_text
 
 if TYPE_CHECKING:
     from dagsim.model.client_access import ClientAccess
@@ -116,6 +116,12 @@ _VOLUME_FAILED = {
     Volume.DATABASE: "database_volume_failed",
     Volume.LOG: "log_volume_failed",
     Volume.LOG_FULL: "log_volume_full",
+}
+
+_VOLUME_CAUSE = {
+    Volume.DATABASE: Cause.DATABASE_VOLUME_FAILED,
+    Volume.LOG: Cause.LOG_VOLUME_FAILED,
+    Volume.LOG_FULL: Cause.LOG_VOLUME_FULL,
 }
 
 SHADOW_RESUBMIT_WAIT = 12 * 3600.0
@@ -287,7 +293,7 @@ class ActiveManager:
         self.state.set_store_down(server, True)
         for d in range(self.layout.n_databases):
             if self.server_of(self.active_row(d)) == server:
-                self.fail_active(d, "Information Store crash", self.timing.failure_item_detection)
+                self.fail_active(d, cause_text(Cause.STORE_CRASH), self.timing.failure_item_detection)
         self.env.process(self._store_restart(server, restart_after))
 
     def _store_restart(self, server: str, delay: float):
@@ -310,7 +316,7 @@ class ActiveManager:
             self.state.update_copy(row, **{volume.flag: True}, failed_and_suspended=True)
             reseed(row)
         if active:
-            self.fail_active(d, kind.replace("_", " "), self.timing.failure_item_detection)
+            self.fail_active(d, cause_text(_VOLUME_CAUSE[volume]), self.timing.failure_item_detection)
 
     def volume_restored(self, row: int, volume: Volume) -> None:
         """A failed volume of a copy is back (a restored log volume also has room again)."""
@@ -346,7 +352,7 @@ class ActiveManager:
     def dismount_database(self, d: int) -> None:
         """Dismount-Database: it stays dismounted, and no failover starts, until Mount-Database."""
         self.state.set_operator_dismounted(d, True)
-        self.dismount(d, "Dismount-Database")
+        self.dismount(d, cause_text(Cause.DISMOUNT_DATABASE))
 
     def mount_database(self, d: int) -> None:
         """Mount-Database on the active copy's server, if that server may mount it."""
@@ -510,14 +516,14 @@ class ActiveManager:
                 continue  # a failed server's databases are handled by its own failure
             detection = self.heartbeat_detection(server)
             self.decide(d, Decision.CANNOT_KEEP_MOUNTED, server=server, database=self.database_name(d), blocker=blocker)
-            self.fail_active(d, f"{cause}: {blocker}", detection)
+            self.fail_active(d, cause_text(Cause.CANNOT_STAY_MOUNTED, cause=cause, blocker=blocker), detection)
         self.invariants.check_mounted()
         self.recheck_waiting()
 
     def _volume_filled(self, d: int) -> None:
         row = self.active_row(d)
         self.state.update_copy(row, log_volume_full=True)
-        self.fail_active(d, "log volume full", self.timing.failure_item_detection, record=False)
+        self.fail_active(d, cause_text(Cause.LOG_VOLUME_FULL), self.timing.failure_item_detection, record=False)
 
     # ------------------------------------------------------------------ failover
     def _failover(self, d: int, draft: _Draft, detection: float):
@@ -817,7 +823,7 @@ class ActiveManager:
         d: int,
         target: str | None,
         override: str | None,
-        cause: str = "operator switchover",
+        cause: str | None = None,
         checks: SwitchoverChecks | None = None,
         health_triggered: bool = False,
     ):
@@ -842,6 +848,7 @@ class ActiveManager:
         self.busy.add(d)
         was_mounted = self.is_mounted(d)
         source_row = self.active_row(d)
+        cause = cause if cause is not None else cause_text(Cause.OPERATOR_SWITCHOVER)
         draft = _Draft(self.database_name(d), kind, cause, self.server_of(source_row), self.env.now)
         draft.detected = self.env.now
         self._in_flight[d] = draft
@@ -859,7 +866,7 @@ class ActiveManager:
                 self.failovers.append(draft.freeze())
                 return
             if was_mounted:
-                self.dismount(d, "Managed Availability failover" if health_triggered else "switchover")
+                self.dismount(d, cause_text(Cause.HEALTH_DISMOUNT if health_triggered else Cause.SWITCHOVER_DISMOUNT))
                 yield self.env.timeout(self.timing.dismount_duration)
             choice = self._acll_plan(d, source_row, choice.row)
             done = yield from self._activate(d, draft, choice, automatic=health_triggered, override=override)
@@ -887,7 +894,7 @@ class ActiveManager:
                     self.decide(d, Decision.REDISTRIBUTE_SKIPPED, database=self.database_name(d), target=target, limit=limit)
                     continue
                 yield from self.switchover(
-                    d, self.server_of(first), None, cause="RedistributeActiveDatabases.ps1 -BalanceDbsByActivationPreference"
+                    d, self.server_of(first), None, cause=cause_text(Cause.REDISTRIBUTION)
                 )
 
     def health_failover(self, server: str):
@@ -896,14 +903,14 @@ class ActiveManager:
         for d in range(self.layout.n_databases):
             if self.is_mounted(d) and self.server_of(self.active_row(d)) == server:
                 yield from self.switchover(
-                    d, None, None, cause=f"Managed Availability failover responder on {server}", health_triggered=True
+                    d, None, None, cause=cause_text(Cause.HEALTH_RESPONDER, server=server), health_triggered=True
                 )
 
     def switchover_server(self, server: str, override: str | None = None, checks: SwitchoverChecks | None = None):
         """Move every database active on ``server`` elsewhere, one after another."""
         for d in range(self.layout.n_databases):
             if self.is_mounted(d) and self.server_of(self.active_row(d)) == server:
-                yield from self.switchover(d, None, override, cause=f"server switchover of {server}", checks=checks)
+                yield from self.switchover(d, None, override, cause=cause_text(Cause.SERVER_SWITCHOVER, server=server), checks=checks)
 
 
 def _switchover_dial(override: str | None) -> str | None:
