@@ -194,31 +194,24 @@ class StaleActiveManager:
         self.mounts[d] = (row, am.env.now)
         name = am.database_name(d)
         am.decide(d, Decision.STALE_PARTITION_MOUNT, pam=pam, how=how, server=server, lost=lost)
-        am.recorder.event(
-            am.env.now, "database_mounted", name, server,
-            f"{how} {server} by a partition with a stale cluster configuration",
-        )  # fmt: skip
+        facts = {"via": "stale partition", "how": how, "server": server}
+        am.recorder.event(am.env.now, "database_mounted", name, server, facts=facts)
         current = am.mounted_row[d]
         if current is not None and current != row:
             self._split_brain(d, row, current)
 
     def _split_brain(self, d: int, stale_row: int, row: int) -> None:
         am = self.am
-        detail = (
-            f"mounted on {am.server_of(stale_row)} (stale partition) and on {am.server_of(row)} (current cluster)"
-        )
-        am.invariants.record_split_brain(d, am.server_of(stale_row), detail)
-        am.recorder.event(am.env.now, "split_brain", am.database_name(d), am.server_of(stale_row), detail)
+        stale = am.server_of(stale_row)
+        facts = {"stale": stale, "current": am.server_of(row)}
+        event = am.recorder.event(am.env.now, "split_brain", am.database_name(d), stale, facts=facts)
+        am.invariants.record_split_brain(d, stale, event.detail)
 
     def _end(self, d: int, row: int, since: float, server: str) -> None:
         am = self.am
         del self.mounts[d]
-        why = (
-            "the partition rejoined the cluster and learned its current configuration"
-            if am.cluster.up(server)
-            else "server failure"
-        )
-        am.recorder.event(am.env.now, "database_dismounted", am.database_name(d), server, why)
+        facts = {"partition_rejoined": am.cluster.up(server)}  # or its server failed
+        am.recorder.event(am.env.now, "database_dismounted", am.database_name(d), server, facts=facts)
         # *assumption*: every log the database generated meanwhile may have been written to
         # this copy too; the count only has to make the copy resynchronize.
         diverged = max(1.0, am.engine.logs_generated_since(d, since, am.env.now))
