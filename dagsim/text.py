@@ -1,16 +1,25 @@
 """Plain-text renderings of results for the terminal, and Active Manager's reasoning in words.
 
 A decision record carries its :class:`~dagsim.domain.Decision` kind and its facts as fields;
-:func:`decision_text` is where they become the sentence ``dagsim explain`` prints.
+:func:`decision_text` is where they become the sentence ``dagsim explain`` prints. Likewise an
+event's ``detail`` is worded by :func:`event_detail` from the facts the model records it with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from dagsim.config.units import format_duration, short_duration
-from dagsim.domain import COPY_QUEUE_THRESHOLD, REPLAY_QUEUE_THRESHOLD, Cause, Decision, MountBlocker, Rejection
+from dagsim.domain import (
+    COPY_QUEUE_THRESHOLD,
+    REPLAY_QUEUE_THRESHOLD,
+    Cause,
+    Decision,
+    EventKind,
+    MountBlocker,
+    Rejection,
+)
 from dagsim.records import format_clock
 
 if TYPE_CHECKING:
@@ -24,6 +33,8 @@ __all__ = [
     "cause_text",
     "decision_text",
     "dial_refusal_text",
+    "event_detail",
+    "move_timeout_detail",
     "quorum_text",
     "ranked_text",
     "rejected_text",
@@ -308,6 +319,11 @@ _CAUSES: dict[Cause, Callable[..., str]] = {
 }
 
 
+def move_timeout_detail(blocker: str | None) -> str:
+    """A move request's StatusDetail when the data guarantee kept it stalled too long."""
+    return f"DataGuaranteeTimeout ({blocker})"
+
+
 def cause_text(kind: Cause, /, **facts: Any) -> str:
     """What started a failover, switchover or dismount, in the words failovers.csv shows."""
     return _CAUSES[kind](**facts)
@@ -537,9 +553,9 @@ _DECISIONS: dict[Decision, Callable[..., str]] = {
         f"RedistributeActiveDatabases.ps1 leaves {database} where it is: {target} is at "
         f"MaximumPreferredActiveDatabases ({limit})."
     ),
-    Decision.STALE_PARTITION_MOUNT: lambda pam, how, server, lost: (
+    Decision.STALE_PARTITION_MOUNT: lambda pam, remount, server, lost: (
         f"The Primary Active Manager of a partition with a stale cluster configuration ({pam}) "
-        f"{how} {server}" + (f", losing {lost:.0f} logs" if lost else "") + "."
+        f"{_stale_how(remount)} {server}" + (f", losing {lost:.0f} logs" if lost else "") + "."
     ),
     Decision.STALE_PARTITION_DISMOUNT: lambda server, database, seconds: (
         f"{server} dismounts {database}, mounted for {format_duration(seconds)} in a "
@@ -551,3 +567,166 @@ _DECISIONS: dict[Decision, Callable[..., str]] = {
 def decision_text(kind: Decision, /, **facts: Any) -> str:
     """One step of Active Manager's reasoning, from its kind and facts, in an administrator's words."""
     return _DECISIONS[kind](**facts)
+
+
+# ------------------------------------------------------------------ events
+# An event's ``detail``: the model records a kind and its facts, and the words are made here.
+def _switchover_requested(cmdlet: str, parameter: str = "") -> str:
+    return f"{cmdlet} {parameter}" if parameter else cmdlet
+
+
+def _copy_resumed(cmdlet: str = "", attempt: int = 0) -> str:
+    """Resumed by an operator's ``cmdlet``, or by AutoReseed's resume ``attempt``."""
+    return cmdlet or f"AutoReseed resume attempt {attempt} succeeded"
+
+
+def _seeded_by(via: str) -> str:
+    """``via``: the cmdlet that seeds the copy, or AutoReseed (onto a spare volume)."""
+    return "AutoReseed onto a spare volume" if via == "AutoReseed" else via
+
+
+def _seeding_started(via: str, size: float, seconds: float) -> str:
+    return f"{_seeded_by(via)}: {size / _GB:.0f} GB, {seconds / 3600:.1f} h at the seeding rate if the network allows"
+
+
+def _stale_how(remount: bool) -> str:
+    return "remounted on" if remount else "failed over to"
+
+
+def _database_mounted(via: str, server: str = "", source: str = "", remount: bool = False) -> str:
+    """``via``: a cmdlet, a failover or switchover from ``source``, a remount on ``server``, a
+    switchover that failed and remounted on its source, or a stale partition (``remount``:
+    it mounted the copy it believed active, rather than failing over)."""
+    if via == "remount":
+        return f"remounted on {server}"
+    if via == "failed switchover":
+        return "switchover failed: remounted on the source"
+    if via == "stale partition":
+        return f"{_stale_how(remount)} {server} by a partition with a stale cluster configuration"
+    return f"{via} from {source}" if source else via
+
+
+def _database_dismounted(cause: str = "", log_volume_full: bool = False, partition_rejoined: bool | None = None) -> str:
+    """Dismounted for Active Manager's ``cause``, by a full log volume, or when a stale
+    partition's mount ends (it rejoined the cluster, or its server failed)."""
+    if log_volume_full:
+        return "dismounted: log volume out of space"
+    if partition_rejoined is not None:
+        if partition_rejoined:
+            return "the partition rejoined the cluster and learned its current configuration"
+        return "server failure"
+    return cause
+
+
+_OPERATOR_ERRORS: dict[str, Callable[..., str]] = {
+    "copy absent": lambda action: f"{action}: the copy has not been added yet",
+    "seed active": lambda: "the active copy cannot be seeded",
+    "suspend active": lambda: "the active copy cannot be suspended",
+    "mount refused": lambda blocker: f"Mount-Database failed: {blocker or 'moving'}",
+}
+
+
+def _operator_error(error: str, **facts: Any) -> str:
+    return _OPERATOR_ERRORS[error](**facts)
+
+
+def _safety_net_resubmitted(server: str, logs: float, shadow: bool) -> str:
+    source = "shadow Safety Net" if shadow else f"Safety Net on {server}"
+    return f"{source} resubmits {logs:,.1f} logs of lost mail"
+
+
+def _stale_quorum(members: Iterable[str], version: int, current: int, votes: int, needed: int) -> str:
+    return (
+        f"{', '.join(sorted(members))} hold quorum by configuration version {version} "
+        f"(current {current}): {votes} of its voters, {needed} needed"
+    )
+
+
+def _dag_restored(site: str, evicted: Iterable[str], witness: str | None) -> str:
+    return f"Restore-DatabaseAvailabilityGroup {site}: evicted {', '.join(evicted) or 'none'}, witness {witness}"
+
+
+def _none() -> str:
+    return ""
+
+
+_EVENTS: dict[EventKind, Callable[..., str]] = {
+    EventKind.AUTO_RESEED_RESUME_FAILED: lambda attempt: f"resume attempt {attempt} failed",
+    EventKind.CAS_FAILED: lambda: "Client Access role stopped",
+    EventKind.CAS_RESTORED: _none,
+    EventKind.CONTENT_INDEX_CHANGED: lambda state: f"ContentIndexState {state.capitalize()}",
+    EventKind.COPY_ACTIVATION_SUSPENDED: lambda: "ActivationSuspended",
+    EventKind.COPY_ADDED: lambda: "Add-MailboxDatabaseCopy",
+    EventKind.COPY_DISCONNECTED: lambda: "no network path to the active copy",
+    EventKind.COPY_FAILED_AND_SUSPENDED: lambda: "cannot resynchronize: volume failed",
+    EventKind.COPY_QUEUE_HIGH: lambda column, level: f"{column} rose above {level}",
+    EventKind.COPY_QUEUE_NORMAL: lambda column, level: f"{column} back to {level} or below",
+    EventKind.COPY_RECONNECTED: lambda: "log shipping resumed",
+    EventKind.COPY_RESUMED: _copy_resumed,
+    EventKind.COPY_RESYNCHRONIZED: lambda logs: f"discarded {logs:.0f} diverged logs",
+    EventKind.COPY_SUSPENDED: lambda: "Suspend-MailboxDatabaseCopy",
+    EventKind.DACP_BIT_SET: lambda: "DACP bit set to 1",
+    EventKind.DAG_RESTORED: _dag_restored,
+    EventKind.DAG_STARTED: lambda site, servers: f"Start-DatabaseAvailabilityGroup {site}: {', '.join(servers)}",
+    EventKind.DAG_STOPPED: lambda site, servers: f"Stop-DatabaseAvailabilityGroup {site}: {', '.join(servers)}",
+    EventKind.DATABASE_DISMOUNTED: _database_dismounted,
+    EventKind.DATABASE_MOUNTED: _database_mounted,
+    EventKind.DATABASE_VOLUME_FAILED: _none,
+    EventKind.DATABASE_VOLUME_RESTORED: _none,
+    EventKind.FAILOVER_BLOCKED: lambda: "no acceptable copy",
+    EventKind.LINK_FAILED: lambda link: f"link {link}",
+    EventKind.LINK_RESTORED: lambda link: f"link {link}",
+    EventKind.LOAD_BALANCER_FAILED: lambda site: f"site {site}",
+    EventKind.LOAD_BALANCER_RESTORED: lambda site: f"site {site}",
+    EventKind.LOG_VOLUME_FAILED: _none,
+    # A scripted log_volume_full says nothing more; one the engine saw fill up says whose it was.
+    EventKind.LOG_VOLUME_FULL: lambda filled=False: "the active copy's log volume is full" if filled else "",
+    EventKind.LOG_VOLUME_RESTORED: _none,
+    EventKind.MAPI_NETWORK_FAILED: lambda server, network: f"{server} lost {network}",
+    EventKind.MAPI_NETWORK_RESTORED: _none,
+    EventKind.MOVE_BATCH_COMPLETED: lambda batch, done, requests: f"batch {batch}: {done} of {requests} completed",
+    EventKind.MOVE_BATCH_STARTED: lambda batch, requests, request_type: (
+        f"batch {batch}: {requests} {request_type} requests"
+    ),
+    EventKind.MOVE_FAILED: lambda batch, request: f"batch {batch}: request {request} stalled too long",
+    EventKind.MOVE_RESUMED: lambda batch: f"batch {batch}: data guarantee met",
+    EventKind.MOVE_STALLED: lambda batch, blocker: f"batch {batch}: {blocker}",
+    EventKind.NAMESPACE_SWITCHED: lambda site, to_site: f"{site} namespace now points to {to_site}",
+    EventKind.OPERATOR_ERROR: _operator_error,
+    EventKind.PAM_LOST: lambda: "Primary Active Manager role lost",
+    EventKind.PAM_MOVED: lambda: "Primary Active Manager role",
+    # dagsim.model.quorum explains quorum from the cluster's state; it is said as it is.
+    EventKind.QUORUM_LOST: lambda explanation: explanation,
+    EventKind.QUORUM_REGAINED: lambda explanation: explanation,
+    EventKind.REPLAY_QUEUE_HIGH: lambda column, level: f"{column} rose above {level}",
+    EventKind.REPLAY_QUEUE_NORMAL: lambda column, level: f"{column} back to {level} or below",
+    EventKind.REPLICATION_NETWORK_FAILED: lambda networks: ", ".join(networks),
+    EventKind.REPLICATION_NETWORK_RESTORED: lambda networks: ", ".join(networks),
+    EventKind.SAFETY_NET_RESUBMITTED: _safety_net_resubmitted,
+    EventKind.SEEDING_COMPLETED: _seeded_by,
+    EventKind.SEEDING_STARTED: _seeding_started,
+    EventKind.SERVER_FAILED: _none,
+    EventKind.SERVER_HEALTH_CHANGED: lambda level, failover: level + ("; Failover responder" if failover else ""),
+    EventKind.SERVER_RESTORED: _none,
+    EventKind.SHIPPING_NETWORK_CHANGED: lambda old, new: f"log shipping moved from {old} to {new}",
+    EventKind.SITE_FAILED: lambda site: f"site {site} lost power",
+    EventKind.SITE_RESTORED: lambda site: f"site {site} has power again",
+    EventKind.SPLIT_BRAIN: lambda stale, current: (
+        f"mounted on {stale} (stale partition) and on {current} (current cluster)"
+    ),
+    EventKind.STALE_QUORUM: _stale_quorum,
+    EventKind.STORE_CRASHED: lambda restart_after: f"restarts after {restart_after:g}s",
+    EventKind.STORE_RESTARTED: _none,
+    EventKind.SWITCHOVER_FAILED: lambda: "no acceptable target",
+    EventKind.SWITCHOVER_REFUSED: lambda: "already moving",
+    EventKind.SWITCHOVER_REQUESTED: _switchover_requested,
+    EventKind.WAN_HEALED: lambda sites: f"links between {sites[0]} and {sites[1]} are back",
+    EventKind.WAN_PARTITIONED: lambda sites: f"every link between {sites[0]} and {sites[1]} is down",
+    EventKind.WITNESS_FAILED: lambda witness: "" if witness else "the DAG has no witness",
+    EventKind.WITNESS_RESTORED: lambda witness: "" if witness else "the DAG has no witness",
+}
+
+
+def event_detail(kind: EventKind | str, **facts: Any) -> str:
+    """An event's ``detail`` sentence, from its kind and the facts the model recorded it with."""
+    return _EVENTS[EventKind(kind)](**facts)

@@ -142,7 +142,7 @@ def test_every_kind_of_decision_can_be_said():
     for kind, say in _DECISIONS.items():
         numbers = {"seconds", "wait", "allowed", "logs", "lost", "messages", "lost_messages", "too_old", "missing"}
         facts = {
-            name: 7 if name in numbers else True if name == "switchover" else f"<{name}>"
+            name: 7 if name in numbers else True if name in ("switchover", "remount") else f"<{name}>"
             for name in inspect.signature(say).parameters
         }
         text = decision_text(kind, **facts)
@@ -185,3 +185,172 @@ def test_every_rejection_blocker_and_cause_can_be_said():
             }
             text = say(kind, **facts)
             assert text and all(str(value) in text for name, value in facts.items() if name != "switchover"), kind
+
+
+_EVENT_FACTS = {
+    "attempt": 2, "level": 10, "logs": 3.5, "restart_after": 120.0, "size": 2e11, "seconds": 1e4, "done": 3,
+    "requests": 4, "request": 2, "version": 2, "current": 3, "votes": 2, "needed": 3, "failover": True,
+    "shadow": False, "filled": True, "log_volume_full": False, "partition_rejoined": True,
+    "members": ("MBX1", "MBX2"), "evicted": ("MBX3",), "servers": ("MBX1",), "networks": ("Repl",), "sites": ("A", "B"),
+}  # fmt: skip
+
+
+def test_every_kind_of_event_has_its_words():
+    """Each EventKind has a template in dagsim/text.py, and it words plausible facts as a str."""
+    import inspect
+
+    from dagsim.domain import EventKind
+    from dagsim.text import _EVENTS, _OPERATOR_ERRORS, event_detail
+
+    assert set(_EVENTS) == set(EventKind)
+    for kind, say in _EVENTS.items():
+        if kind == EventKind.OPERATOR_ERROR:
+            continue
+        names = [p.name for p in inspect.signature(say).parameters.values() if p.kind is not p.VAR_KEYWORD]
+        facts = {name: _EVENT_FACTS.get(name, f"<{name}>") for name in names}
+        if kind == EventKind.SERVER_HEALTH_CHANGED:
+            facts["level"] = "Unhealthy"
+        assert isinstance(event_detail(kind.value, **facts), str), kind
+    for error, say in _OPERATOR_ERRORS.items():
+        facts = {name: f"<{name}>" for name in inspect.signature(say).parameters}
+        assert event_detail(EventKind.OPERATOR_ERROR, error=error, **facts), error
+
+
+def test_one_kind_recorded_from_several_places_keeps_each_wording():
+    """The facts a call site passes pick the wording its event had when the site wrote it."""
+    from dagsim.text import event_detail
+
+    assert event_detail("switchover_requested", cmdlet="Move-ActiveMailboxDatabase") == "Move-ActiveMailboxDatabase"
+    assert (
+        event_detail("switchover_requested", cmdlet="Move-ActiveMailboxDatabase", parameter="-Server")
+        == "Move-ActiveMailboxDatabase -Server"
+    )
+    assert event_detail("database_mounted", via="failover", source="MBX1", server="MBX2") == "failover from MBX1"
+    assert event_detail("database_mounted", via="remount", server="MBX2") == "remounted on MBX2"
+    assert event_detail("database_mounted", via="Mount-Database", server="MBX2") == "Mount-Database"
+    assert event_detail("database_dismounted", cause="server failure") == "server failure"
+    assert event_detail("database_dismounted", log_volume_full=True) == "dismounted: log volume out of space"
+    assert event_detail("copy_resumed", attempt=2) == "AutoReseed resume attempt 2 succeeded"
+    assert event_detail("seeding_completed", via="AutoReseed") == "AutoReseed onto a spare volume"
+    assert event_detail("witness_failed", witness=None) == "the DAG has no witness"
+    assert event_detail("operator_error", error="mount refused", blocker=None) == "Mount-Database failed: moving"
+
+
+_RECORDING_CALLS = {"event": 1, "record": 0}  # the position of the kind in each recording call
+
+
+def _worded_event_calls(source: str) -> list[int]:
+    """Lines of recording calls that pass words: an f-string anywhere, or a string constant
+    as an argument, apart from the kind."""
+    import ast
+
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if name not in _RECORDING_CALLS:
+            continue
+        kind = _RECORDING_CALLS[name]
+        arguments = [a for i, a in enumerate(node.args) if i != kind] + [k.value for k in node.keywords]
+        constant = any(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in arguments)
+        fstring = any(isinstance(n, ast.JoinedStr) for a in arguments for n in ast.walk(a))
+        if constant or fstring:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_model_records_events_by_facts_not_by_sentence():
+    """No call that records an event in the model or MRS passes words: text.py makes the detail."""
+    package = Path(dagsim.__file__).resolve().parent
+    paths = [*package.glob("model/*.py"), *package.glob("mrs/*.py")]
+    worded = {f"{path.name}:{line}" for path in paths for line in _worded_event_calls(path.read_text())}
+    assert worded == set()
+
+
+def test_the_event_check_finds_a_sentence_passed_as_detail():
+    """The check above flags an f-string or a constant detail, and lets facts and a kind through."""
+    source = (
+        'recorder.event(now, "store_crashed", server=s, detail=f"restarts after {t:g}s")\n'
+        'sim.record("cas_failed", server, "Client Access role stopped")\n'
+        'record("auto_reseed_resume_failed", database, server, facts={"attempt": attempt})\n'
+        'self.recorder.event(now, f"{kind}_high", database, server, facts={"column": c, "level": 10})\n'
+    )
+    assert _worded_event_calls(source) == [1, 2]
+
+
+def test_recorded_events_read_as_they_did():
+    """A server failure's events keep their details, now worded by dagsim/text.py."""
+    result = _run("server-failure.yaml")
+    said = {(e.kind, e.database, e.server): e.detail for e in result.event_records}
+    assert said["database_dismounted", "DB01", "RED-MBX1"] == "server failure"
+    assert said["database_mounted", "DB01", "RED-MBX2"] == "failover from RED-MBX1"
+    assert said["pam_lost", "", "RED-MBX1"] == "Primary Active Manager role lost"
+    assert said["copy_queue_high", "DB02", "RED-MBX1"] == "CopyQueueLength rose above 10"
+    assert said["copy_disconnected", "DB01", "DUB-MBX1"] == "no network path to the active copy"
+
+
+def test_operator_commands_and_store_crashes_read_as_they_did():
+    """A store crash, switchovers and operator errors keep their details."""
+    timeline = [
+        {"at": "1h", "action": "crash_store", "server": "MBX-A", "restart_after": "2m"},
+        {"at": "3h", "action": "switchover_database", "database": "DB1", "target": "MBX-A"},
+        {"at": "5h", "action": "switchover_server", "server": "MBX-A"},
+        {"at": "7h", "action": "suspend_copy", "database": "DB1", "server": "MBX-B"},
+    ]
+    result = dagsim.simulate(two_site_scenario(timeline=timeline))
+    said = [(e.kind, e.detail) for e in result.event_records if "queue" not in e.kind]
+    assert said[:7] == [
+        ("store_crashed", "restarts after 120s"),
+        ("database_dismounted", "Information Store crash"),
+        ("store_restarted", ""),
+        ("database_mounted", "failover from MBX-A"),
+        ("copy_reconnected", "log shipping resumed"),
+        ("switchover_requested", "Move-ActiveMailboxDatabase"),
+        ("switchover_failed", "no acceptable target"),
+    ]
+    assert said[7:] == [
+        ("switchover_requested", "Move-ActiveMailboxDatabase -Server"),
+        ("operator_error", "the active copy cannot be suspended"),
+    ]
+
+
+# f-strings the model may still build: identifiers and keys, not sentences.
+_IDENTIFIERS = {
+    "dagsim/model/fluid.py": {"f'{kind}_high'", "f'{kind}_normal'"},
+    "dagsim/model/per_log.py": {"f'{kind}_high'", "f'{kind}_normal'"},
+    "dagsim/model/quorum.py": {"f'DacState(enabled={self._enabled}, {bits})'", "f'{m}={b}'"},
+    "dagsim/model/simulation.py": {"f'{names[r][0]}\\\\{names[r][1]}'"},
+    "dagsim/model/state.py": {"f'{database}\\\\{server}'"},
+    "dagsim/mrs/service.py": {"f'{side} database'", "f'{side} server'", "f'{batch.name}-{move.index + 1:05d}'", "f'05d'"},
+}
+
+
+def _sentences_built(path: Path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text())
+    raised = {id(sub) for node in ast.walk(tree) if isinstance(node, (ast.Raise, ast.Assert)) for sub in ast.walk(node)}
+    return {ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) and id(n) not in raised}
+
+
+def test_the_model_builds_no_sentences():
+    """Outside error messages, the model and the mailbox replication service format no text but identifiers; text.py words the rest."""
+    root = Path(dagsim.__file__).resolve().parent
+    found = {}
+    for path in sorted([*root.glob("model/*.py"), *root.glob("mrs/*.py")]):
+        if path.name in ("invariants.py", "plot.py"):  # violation messages; a figure's labels
+            continue
+        rel = f"dagsim/{path.relative_to(root).as_posix()}"
+        extra = _sentences_built(path) - _IDENTIFIERS.get(rel, set())
+        if extra:
+            found[rel] = sorted(extra)
+    assert found == {}
+
+
+def test_the_sentence_check_sees_an_f_string(tmp_path):
+    """The check above finds an f-string sentence and ignores one inside raise."""
+    source = tmp_path / "m.py"
+    source.write_text("x = f'{a} failed'\ndef g():\n    raise ValueError(f'bad {b}')\n")
+    assert _sentences_built(source) == {"f'{a} failed'"}

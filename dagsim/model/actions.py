@@ -7,6 +7,7 @@ loss...). Actions themselves never choose copies or mount databases.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, assert_never
 
 from dagsim.config.schema import (
@@ -94,7 +95,9 @@ class ActionContext(Protocol):
     def reseeder(self) -> Reseeder: ...
     @property
     def state(self) -> DagState: ...
-    def record(self, kind: str, database: str = "", server: str = "", detail: str = "", **fields: Any) -> None: ...
+    def record(
+        self, kind: str, database: str = "", server: str = "", *, facts: Mapping[str, Any] | None = None, **fields: Any
+    ) -> None: ...
 
 __all__ = ["ActionContext", "apply_action"]
 
@@ -105,7 +108,7 @@ def apply_action(sim: ActionContext, action: Action) -> None:
     if sim.manager is not None and database and server and action.action != "add_database_copy":
         row = sim.layout.copy_row(database, server)
         if sim.manager.health[row].absent:
-            sim.record("operator_error", database, server, f"{action.action}: the copy has not been added yet")
+            sim.record("operator_error", database, server, facts={"error": "copy absent", "action": action.action})
             return
     _dispatch(sim, action)
 
@@ -126,26 +129,26 @@ def _set_links(sim: ActionContext, links: list[str], up: bool, cause: str) -> No
 
 
 def _fail_link(sim, action):
-    sim.record("link_failed", detail=f"link {action.link}", links=(action.link,))
+    sim.record("link_failed", facts={"link": action.link}, links=(action.link,))
     _set_links(sim, [action.link], False, cause_text(Cause.LINK_FAILED, link=action.link))
 
 
 def _restore_link(sim, action):
-    sim.record("link_restored", detail=f"link {action.link}", links=(action.link,))
+    sim.record("link_restored", facts={"link": action.link}, links=(action.link,))
     _set_links(sim, [action.link], True, cause_text(Cause.LINK_RESTORED, link=action.link))
 
 
 def _partition_wan(sim, action):
     a, b = action.sites
     links = _links_between(sim, a, b)
-    sim.record("wan_partitioned", detail=f"every link between {a} and {b} is down", links=tuple(links))
+    sim.record("wan_partitioned", facts={"sites": (a, b)}, links=tuple(links))
     _set_links(sim, links, False, cause_text(Cause.WAN_PARTITION, a=a, b=b))
 
 
 def _heal_wan(sim, action):
     a, b = action.sites
     links = _links_between(sim, a, b)
-    sim.record("wan_healed", detail=f"links between {a} and {b} are back", links=tuple(links))
+    sim.record("wan_healed", facts={"sites": (a, b)}, links=tuple(links))
     _set_links(sim, links, True, cause_text(Cause.WAN_HEALED))
 
 
@@ -158,7 +161,7 @@ def _set_network(sim, server: str, networks: list[str], failed: bool, cause: str
 
 def _fail_mapi(sim, action):
     mapi = sim.topology.mapi_network
-    sim.record("mapi_network_failed", server=action.server, detail=f"{action.server} lost {mapi}")
+    sim.record("mapi_network_failed", server=action.server, facts={"server": action.server, "network": mapi})
     am = sim.manager
     # Clients can no longer reach the server's databases: Active Manager moves them, and since
     # the server still talks over the replication network, last logs can be copied (lossless).
@@ -181,13 +184,13 @@ def _replication_networks(sim, action) -> list[str]:
 
 def _fail_replication(sim, action):
     networks = _replication_networks(sim, action)
-    sim.record("replication_network_failed", server=action.server, detail=", ".join(networks))
+    sim.record("replication_network_failed", server=action.server, facts={"networks": networks})
     _set_network(sim, action.server, networks, True, cause_text(Cause.REPLICATION_FAILURE))
 
 
 def _restore_replication(sim, action):
     networks = _replication_networks(sim, action)
-    sim.record("replication_network_restored", server=action.server, detail=", ".join(networks))
+    sim.record("replication_network_restored", server=action.server, facts={"networks": networks})
     _set_network(sim, action.server, networks, False, cause_text(Cause.REPLICATION_RESTORED))
 
 
@@ -242,7 +245,7 @@ def _restore_server(sim, action):
 
 
 def _fail_site(sim, action):
-    sim.record("site_failed", detail=f"site {action.site} lost power", site=action.site)
+    sim.record("site_failed", facts={"site": action.site}, site=action.site)
     hosts = sim.cluster.sites_hosts(action.site)
     for host in hosts:
         if host not in sim.manager.servers:
@@ -256,7 +259,7 @@ def _fail_site(sim, action):
 
 
 def _restore_site(sim, action):
-    sim.record("site_restored", detail=f"site {action.site} has power again", site=action.site)
+    sim.record("site_restored", facts={"site": action.site}, site=action.site)
     for host in sim.cluster.sites_hosts(action.site):
         if host in sim.manager.servers:
             _server_up(sim, host)
@@ -276,7 +279,7 @@ def _standalone_cas(sim, site: str) -> list[str]:
 
 
 def _fail_cas(sim, action):
-    sim.record("cas_failed", server=action.server, detail="Client Access role stopped")
+    sim.record("cas_failed", server=action.server)
     if sim.manager is not None:
         sim.manager.cas_changed(action.server, up=False)
     sim.client_access.cas_changed(action.server, False, sim.env.now, cause_text(Cause.CAS_FAILURE, server=action.server))
@@ -290,27 +293,26 @@ def _restore_cas(sim, action):
 
 
 def _fail_load_balancer(sim, action):
-    sim.record("load_balancer_failed", detail=f"site {action.site}")
+    sim.record("load_balancer_failed", facts={"site": action.site})
     cause = cause_text(Cause.LOAD_BALANCER_FAILURE, site=action.site)
     sim.client_access.load_balancer_changed(action.site, False, sim.env.now, cause)
 
 
 def _restore_load_balancer(sim, action):
-    sim.record("load_balancer_restored", detail=f"site {action.site}")
+    sim.record("load_balancer_restored", facts={"site": action.site})
     sim.client_access.load_balancer_changed(action.site, True, sim.env.now, cause_text(Cause.LOAD_BALANCER_RESTORED))
 
 
 def _switch_namespace(sim, action):
-    sim.record("namespace_switched", detail=f"{action.site} namespace now points to {action.to_site}")
+    sim.record("namespace_switched", facts={"site": action.site, "to_site": action.to_site})
     sim.client_access.namespace_switched(action.site, action.to_site, sim.env.now)
 
 
 def _witness(sim, up: bool) -> None:
     witness = sim.cluster.witness
+    sim.record("witness_restored" if up else "witness_failed", server=witness or "", facts={"witness": witness})
     if witness is None:
-        sim.record("witness_restored" if up else "witness_failed", detail="the DAG has no witness")
         return
-    sim.record("witness_restored" if up else "witness_failed", server=witness)
     sim.state.set_host_up(witness, up)
     sim.manager.after_cluster_change(cause_text(Cause.WITNESS_RESTORED if up else Cause.WITNESS_FAILURE))
 
@@ -358,9 +360,9 @@ def _suspend_copy(sim, action):
     if sim.manager is None:
         if action.activation_only:
             sim.state.update_copy(row, activation_suspended=True)
-            sim.record("copy_activation_suspended", action.database, action.server, "ActivationSuspended")
+            sim.record("copy_activation_suspended", action.database, action.server)
         else:
-            sim.record("copy_suspended", action.database, action.server, "Suspend-MailboxDatabaseCopy")
+            sim.record("copy_suspended", action.database, action.server)
             sim.replication.suspend(row)
         return
     sim.manager.suspend_copy(row, activation_only=action.activation_only)
@@ -368,7 +370,7 @@ def _suspend_copy(sim, action):
 
 def _resume_copy(sim, action):
     row = _copy_row(sim, action)
-    sim.record("copy_resumed", action.database, action.server, "Resume-MailboxDatabaseCopy")
+    sim.record("copy_resumed", action.database, action.server, facts={"cmdlet": "Resume-MailboxDatabaseCopy"})
     if sim.manager is None:
         sim.state.update_copy(row, activation_suspended=False)
         sim.replication.resume(row)
@@ -379,7 +381,7 @@ def _resume_copy(sim, action):
 def _seed_copy(sim, action):
     row = _copy_row(sim, action)
     if sim.replication.is_active[row]:
-        sim.record("operator_error", action.database, action.server, "the active copy cannot be seeded")
+        sim.record("operator_error", action.database, action.server, facts={"error": "seed active"})
         return
     sim.reseeder.update(row)
 
@@ -392,17 +394,22 @@ def _add_database_copy(sim, action):
 
 def _switchover_database(sim, action):
     d = sim.layout.database_names.index(action.database)
-    sim.record("switchover_requested", action.database, action.target or "", "Move-ActiveMailboxDatabase")
+    facts = {"cmdlet": "Move-ActiveMailboxDatabase"}
+    sim.record("switchover_requested", action.database, action.target or "", facts=facts)
     sim.env.process(sim.manager.switchover(d, action.target, action.mount_dial_override, checks=_checks(action)))
 
 
 def _switchover_server(sim, action):
-    sim.record("switchover_requested", server=action.server, detail="Move-ActiveMailboxDatabase -Server")
+    facts = {"cmdlet": "Move-ActiveMailboxDatabase", "parameter": "-Server"}
+    sim.record("switchover_requested", server=action.server, facts=facts)
     sim.env.process(sim.manager.switchover_server(action.server, action.mount_dial_override, checks=_checks(action)))
 
 
 def _redistribute(sim, action):
-    sim.record("switchover_requested", detail="RedistributeActiveDatabases.ps1 -BalanceDbsByActivationPreference")
+    sim.record(
+        "switchover_requested",
+        facts={"cmdlet": "RedistributeActiveDatabases.ps1", "parameter": "-BalanceDbsByActivationPreference"},
+    )
     sim.env.process(sim.manager.redistribute())
 
 
@@ -424,24 +431,20 @@ def _mount_database(sim, action):
 
 def _stop_dag(sim, action):
     servers = sim.cluster.site_members(action.site)
-    sim.record("dag_stopped", detail=f"Stop-DatabaseAvailabilityGroup {action.site}: {', '.join(servers)}")
+    sim.record("dag_stopped", facts={"site": action.site, "servers": servers})
     sim.cluster.stop_site(action.site)  # their copies stop (Active Manager follows the state)
     sim.manager.after_cluster_change(cause_text(Cause.DAG_STOPPED, site=action.site))
 
 
 def _restore_dag(sim, action):
     evicted = sim.cluster.restore_site(action.site)
-    sim.record(
-        "dag_restored",
-        detail=f"Restore-DatabaseAvailabilityGroup {action.site}: evicted {', '.join(evicted) or 'none'}, "
-        f"witness {sim.cluster.witness}",
-    )
+    sim.record("dag_restored", facts={"site": action.site, "evicted": evicted, "witness": sim.cluster.witness})
     sim.manager.after_cluster_change(cause_text(Cause.DAG_RESTORED, site=action.site))
 
 
 def _start_dag(sim, action):
     servers = sim.cluster.stopped_in(action.site)
-    sim.record("dag_started", detail=f"Start-DatabaseAvailabilityGroup {action.site}: {', '.join(servers)}")
+    sim.record("dag_started", facts={"site": action.site, "servers": servers})
     sim.cluster.start_site(action.site)
     sim.manager.after_cluster_change(cause_text(Cause.DAG_STARTED, site=action.site))
     _rejoin(sim)

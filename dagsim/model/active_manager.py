@@ -289,7 +289,7 @@ class ActiveManager:
     def store_crashed(self, server: str, restart_after: float) -> None:
         """The Information Store on ``server`` stopped: its active databases fail over, and it
         restarts after ``restart_after`` seconds if the server is still up."""
-        self.recorder.event(self.env.now, "store_crashed", server=server, detail=f"restarts after {restart_after:g}s")
+        self.recorder.event(self.env.now, "store_crashed", server=server, facts={"restart_after": restart_after})
         self.state.set_store_down(server, True)
         for d in range(self.layout.n_databases):
             if self.server_of(self.active_row(d)) == server:
@@ -332,13 +332,13 @@ class ActiveManager:
         """Suspend-MailboxDatabaseCopy (``-ActivationOnly``: it keeps copying and replaying)."""
         database, server = self.layout.copy_names[row]
         if self.engine.is_active[row]:
-            self.recorder.event(self.env.now, "operator_error", database, server, "the active copy cannot be suspended")
+            self.recorder.event(self.env.now, "operator_error", database, server, facts={"error": "suspend active"})
             return
         if activation_only:
             self.state.update_copy(row, activation_suspended=True)
-            self.recorder.event(self.env.now, "copy_activation_suspended", database, server, "ActivationSuspended")
+            self.recorder.event(self.env.now, "copy_activation_suspended", database, server)
             return
-        self.recorder.event(self.env.now, "copy_suspended", database, server, "Suspend-MailboxDatabaseCopy")
+        self.recorder.event(self.env.now, "copy_suspended", database, server)
         self.state.update_copy(row, activation_suspended=True, operator_suspended=True)
 
     def resume_copy(self, row: int, *, reseed: Callable[[int], None]) -> None:
@@ -364,7 +364,7 @@ class ActiveManager:
         if blocker is not None or d in self.busy:
             self.recorder.event(
                 self.env.now, "operator_error", self.database_name(d), self.server_of(row),
-                f"Mount-Database failed: {blocker or 'moving'}",
+                facts={"error": "mount refused", "blocker": blocker},
             )  # fmt: skip
             return
         self.invariants.check_mount(d, row, automatic=False, lost=0.0, dial="best_effort")
@@ -374,8 +374,8 @@ class ActiveManager:
         """Managed Availability rates ``server`` at ``level``; ``failover``: a Failover responder
         moves its active databases to healthier servers."""
         self.state.set_server_health(server, level)
-        detail = level + ("; Failover responder" if failover else "")
-        self.recorder.event(self.env.now, "server_health_changed", server=server, detail=detail)
+        facts = {"level": level, "failover": failover}
+        self.recorder.event(self.env.now, "server_health_changed", server=server, facts=facts)
         if failover:
             self.env.process(self.health_failover(server))
 
@@ -395,13 +395,12 @@ class ActiveManager:
             return
         database, server = self.layout.copy_names[row]
         if health.volume_failed:
-            self.recorder.event(self.env.now, "copy_failed_and_suspended", database, server, "cannot resynchronize: volume failed")
+            self.recorder.event(self.env.now, "copy_failed_and_suspended", database, server)
             self.state.update_copy(row, failed_and_suspended=True, diverged_logs=0.0)
             reseed(row)
         else:
-            self.recorder.event(
-                self.env.now, "copy_resynchronized", database, server, f"discarded {health.diverged_logs:.0f} diverged logs"
-            )
+            facts = {"logs": health.diverged_logs}
+            self.recorder.event(self.env.now, "copy_resynchronized", database, server, facts=facts)
             self.state.update_copy(row, diverged_logs=0.0)
 
     def copy_added(self, row: int) -> None:
@@ -409,37 +408,39 @@ class ActiveManager:
         database, server = self.layout.copy_names[row]
         # Add-MailboxDatabaseCopy seeds the new copy at once (no -SeedingPostponed).
         self.state.update_copy(row, absent=False, seeding=True)
-        self.recorder.event(self.env.now, "copy_added", database, server, "Add-MailboxDatabaseCopy")
+        self.recorder.event(self.env.now, "copy_added", database, server)
 
-    def copy_resumed(self, row: int, detail: str) -> None:
-        """A FailedAndSuspended copy resumed (AutoReseed's resume attempt worked)."""
+    def copy_resumed(self, row: int, attempt: int) -> None:
+        """A FailedAndSuspended copy resumed (AutoReseed's resume ``attempt`` worked)."""
         database, server = self.layout.copy_names[row]
-        self.recorder.event(self.env.now, "copy_resumed", database, server, detail)
+        self.recorder.event(self.env.now, "copy_resumed", database, server, facts={"attempt": attempt})
         self.state.update_copy(row, failed_and_suspended=False)
 
     def volume_replaced(self, row: int) -> None:
         """AutoReseed gave up the failed disk and formatted a spare in its place."""
         self.state.update_copy(row, database_volume_failed=False, log_volume_failed=False)
 
-    def seeding_started(self, row: int, detail: str) -> None:
-        """The copy is being seeded from the active copy: it neither copies nor replays meanwhile."""
+    def seeding_started(self, row: int, via: str, size: float, seconds: float) -> None:
+        """The copy is being seeded from the active copy (``via`` a cmdlet or AutoReseed, ``size``
+        bytes in ``seconds`` at the seeding rate): it neither copies nor replays meanwhile."""
         self.state.update_copy(row, failed_and_suspended=False, seeding=True)
         database, server = self.layout.copy_names[row]
-        self.recorder.event(self.env.now, "seeding_started", database, server, detail)
+        facts = {"via": via, "size": size, "seconds": seconds}
+        self.recorder.event(self.env.now, "seeding_started", database, server, facts=facts)
 
-    def seeding_completed(self, row: int, how: str) -> None:
+    def seeding_completed(self, row: int, via: str) -> None:
         """Seeding is done: the copy starts empty at the active copy's position."""
         self.engine.reposition(row)
         self.state.update_copy(row, seeding=False, diverged_logs=0.0)
         database, server = self.layout.copy_names[row]
-        self.recorder.event(self.env.now, "seeding_completed", database, server, how)
+        self.recorder.event(self.env.now, "seeding_completed", database, server, facts={"via": via})
 
     def content_index_changed(self, row: int, state: str) -> None:
         """The copy's content index changed state, which best copy selection weighs."""
         self.state.update_copy(row, content_index=state)
         self.recorder.event(
             self.env.now, "content_index_changed", self.database_name(int(self.layout.copy_db[row])),
-            self.server_of(row), f"ContentIndexState {state.capitalize()}",
+            self.server_of(row), facts={"state": state},
         )  # fmt: skip
 
     @property
@@ -455,12 +456,14 @@ class ActiveManager:
         rows = engine.active[engine.mounted.astype(bool)]
         return int(np.count_nonzero(self.layout.copy_server[rows] == self.layout.server_names.index(server)))
 
-    def mark_mounted(self, d: int, row: int, how: str) -> None:
-        """Mount database ``d`` on ``row``, its active copy."""
+    def mark_mounted(self, d: int, row: int, via: str, source: str = "") -> None:
+        """Mount database ``d`` on ``row``, its active copy; ``via``: Mount-Database, a failover or
+        switchover from ``source``, a remount, or a failed switchover (dagsim.text words them)."""
         self.invariants.check_active(d, row)
         self.engine.set_mounted(d, True)
         server = self.server_of(row)
-        self.recorder.event(self.env.now, "database_mounted", self.database_name(d), server, how)
+        facts = {"via": via, "source": source, "server": server}
+        self.recorder.event(self.env.now, "database_mounted", self.database_name(d), server, facts=facts)
         self.stale.mounted(d, row)
         if self.client_access is not None:
             self.client_access.database_mounted(self.database_name(d), server, self.env.now)
@@ -472,8 +475,9 @@ class ActiveManager:
         self.engine.set_mounted(d, False)
         if record:
             self.recorder.event(
-                self.env.now, "database_dismounted", self.database_name(d), self.server_of(self.active_row(d)), reason
-            )
+                self.env.now, "database_dismounted", self.database_name(d), self.server_of(self.active_row(d)),
+                facts={"cause": reason},
+            )  # fmt: skip
         if self.client_access is not None:
             self.client_access.database_dismounted(self.database_name(d), self.env.now, reason)
 
@@ -538,7 +542,7 @@ class ActiveManager:
                 if choice is None:
                     draft.outcome = Outcome.NO_ACCEPTABLE_COPY
                     self.decide(d, Decision.NO_ACCEPTABLE_COPY, database=draft.database)
-                    self.recorder.event(self.env.now, "failover_blocked", draft.database, draft.source, "no acceptable copy")
+                    self.recorder.event(self.env.now, "failover_blocked", draft.database, draft.source)
                     self.pending[d] = draft
                     process = self.env.active_process
                     assert process is not None  # a failover is a process
@@ -735,8 +739,10 @@ class ActiveManager:
             self._sync_copy(row)  # the new active copy's logs can be read, or not
             dial = override or self.servers[server].auto_database_mount_dial
             self.invariants.check_mount(d, row, automatic=automatic, lost=lost, dial=dial)
-            moved = f"{draft.kind} from {draft.source}" if server != draft.source else f"remounted on {server}"
-            self.mark_mounted(d, row, moved)
+            if server != draft.source:
+                self.mark_mounted(d, row, draft.kind, draft.source)
+            else:
+                self.mark_mounted(d, row, "remount")
             old = self.layout.copy_row(draft.database, draft.source)
             if old != row:
                 self.state.update_copy(old, diverged_logs=self.health[old].diverged_logs + lost)
@@ -802,10 +808,9 @@ class ActiveManager:
             self._held_resubmits.remove(held)
         if note is not None:
             self.decide(d, note, server=server)
-        source = "shadow Safety Net" if shadow else f"Safety Net on {server}"
         self.recorder.event(
             self.env.now, "safety_net_resubmitted", self.database_name(d), server,
-            f"{source} resubmits {logs:,.1f} logs of lost mail",
+            facts={"server": server, "logs": logs, "shadow": shadow},
         )  # fmt: skip
         burst = _Redelivery(self.env.now, self.scenario.transport.redelivery_duration, logs)
         self.workload.add_source(d, burst)
@@ -843,7 +848,7 @@ class ActiveManager:
             yield self.env.timeout(0)
         if d in self.busy:
             self.decide(d, Decision.SWITCHOVER_REFUSED, database=self.database_name(d))
-            self.recorder.event(self.env.now, "switchover_refused", self.database_name(d), detail="already moving")
+            self.recorder.event(self.env.now, "switchover_refused", self.database_name(d))
             return
         self.busy.add(d)
         was_mounted = self.is_mounted(d)
@@ -860,7 +865,7 @@ class ActiveManager:
             if choice is None:
                 draft.outcome = Outcome.SWITCHOVER_REFUSED
                 self.decide(d, Decision.NO_ACCEPTABLE_TARGET, database=draft.database, source=draft.source)
-                self.recorder.event(self.env.now, "switchover_failed", draft.database, draft.source, "no acceptable target")
+                self.recorder.event(self.env.now, "switchover_failed", draft.database, draft.source)
                 if health_triggered:
                     draft.outcome = Outcome.NO_HEALTHIER_COPY
                 self.failovers.append(draft.freeze())
@@ -872,7 +877,7 @@ class ActiveManager:
             done = yield from self._activate(d, draft, choice, automatic=health_triggered, override=override)
             if not done and was_mounted and self.cluster.mount_blocker(draft.source) is None:
                 self.invariants.check_mount(d, source_row, automatic=False, lost=0.0, dial="lossless")
-                self.mark_mounted(d, source_row, "switchover failed: remounted on the source")
+                self.mark_mounted(d, source_row, "failed switchover")
                 draft.outcome = Outcome.SWITCHOVER_FAILED
                 self.failovers.append(draft.freeze())
         finally:

@@ -187,13 +187,13 @@ class Cluster:
             self.quorum = quorum(state)
         if record and before is not None and before.held != self.quorum.held:
             kind = "quorum_regained" if self.quorum.held else "quorum_lost"
-            self.recorder.event(self.env.now, kind, detail=explain_quorum(state, self.quorum))
+            self.recorder.event(self.env.now, kind, facts={"explanation": explain_quorum(state, self.quorum)})
         # "Every DAG member" means every started member: Stop-DAG is how an operator lets the
         # survivors set their DACP bits without the lost site.
         started = [m for m in self.dag_members if m not in self.stopped]
         for server in self.dac.refresh(self.groups, running, started) if started else ():
             if record and self.dac.enabled:
-                self.recorder.event(self.env.now, "dacp_bit_set", server=server, detail="DACP bit set to 1")
+                self.recorder.event(self.env.now, "dacp_bit_set", server=server)
         self.just_lost_contact = []
         for m in self.dag_members:
             if m in self.quorum.members:
@@ -205,11 +205,11 @@ class Cluster:
         self.stale_partitions = self._stale_partitions(running)
         for p in self.stale_partitions:
             if record and p.members not in before_stale:
-                self.recorder.event(
-                    self.env.now, "stale_quorum", server=min(p.members),
-                    detail=f"{', '.join(sorted(p.members))} hold quorum by configuration version {p.version} "
-                    f"(current {self.version}): {p.quorum.votes} of its voters, {p.quorum.needed} needed",
-                )  # fmt: skip
+                facts = {
+                    "members": p.members, "version": p.version, "current": self.version,
+                    "votes": p.quorum.votes, "needed": p.quorum.needed,
+                }  # fmt: skip
+                self.recorder.event(self.env.now, "stale_quorum", server=min(p.members), facts=facts)
         self._check_pam(record)
 
     def _share_configuration(self) -> None:
@@ -326,7 +326,7 @@ class Cluster:
             self.pam = None
             self._pam_ready = self.env.event()
             if record:
-                self.recorder.event(self.env.now, "pam_lost", server=lost, detail="Primary Active Manager role lost")
+                self.recorder.event(self.env.now, "pam_lost", server=lost)
         if not self._electing:
             candidate = self._pam_candidate()
             if candidate is None:
@@ -353,7 +353,7 @@ class Cluster:
     def _become_pam(self, server: str, *, record: bool) -> None:
         self.pam = server
         if record:
-            self.recorder.event(self.env.now, "pam_moved", server=server, detail="Primary Active Manager role")
+            self.recorder.event(self.env.now, "pam_moved", server=server)
         if not self._pam_ready.triggered:
             self._pam_ready.succeed()
 

@@ -500,10 +500,8 @@ class FluidReplication(ReplicationEngine):
         for row in np.flatnonzero(due):
             high[row] = not high[row]
             database, server = self.layout.copy_names[row]
-            if high[row]:
-                self.recorder.event(self.t, f"{kind}_high", database, server, f"{column} rose above {level}")
-            else:
-                self.recorder.event(self.t, f"{kind}_normal", database, server, f"{column} back to {level} or below")
+            facts = {"column": column, "level": level}
+            self.recorder.event(self.t, f"{kind}_high" if high[row] else f"{kind}_normal", database, server, facts=facts)
 
     # ------------------------------------------------------------------ rates
     def _lag_window(self) -> np.ndarray:
@@ -705,8 +703,8 @@ class FluidReplication(ReplicationEngine):
         database = self.layout.database_names[d]
         server = self.layout.copy_names[self.active[d]][1]
         self.volume_full[d] = True
-        self.recorder.event(self.t, "log_volume_full", database, server, "the active copy's log volume is full")
-        self.recorder.event(self.t, "database_dismounted", database, server, "dismounted: log volume out of space")
+        self.recorder.event(self.t, "log_volume_full", database, server, facts={"filled": True})
+        self.recorder.event(self.t, "database_dismounted", database, server, facts={"log_volume_full": True})
         if self.on_volume_full is not None:
             self.on_volume_full(d)  # Active Manager dismounts it and starts a failover
         else:

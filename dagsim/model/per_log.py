@@ -359,10 +359,8 @@ class PerLogReplication(ReplicationEngine):
     def _crossed(self, row: int, above: bool, high: list[bool], kind: str, column: str, level: int) -> None:
         high[row] = above
         database, server = self.layout.copy_names[row]
-        if above:
-            self.recorder.event(self.env.now, f"{kind}_high", database, server, f"{column} rose above {level}")
-        else:
-            self.recorder.event(self.env.now, f"{kind}_normal", database, server, f"{column} back to {level} or below")
+        facts = {"column": column, "level": level}
+        self.recorder.event(self.env.now, f"{kind}_high" if above else f"{kind}_normal", database, server, facts=facts)
 
     def _truncation_point(self, d: int) -> int:
         frozen = self.frozen_at[d]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -10,6 +10,7 @@ import numpy as np
 from dagsim.domain import EventKind
 from dagsim.model.layout import Layout
 from dagsim.records import EventRecord
+from dagsim.text import event_detail
 
 __all__ = ["Recorder"]
 
@@ -40,18 +41,22 @@ class Recorder:
         kind: str,
         database: str = "",
         server: str = "",
-        detail: str = "",
+        *,
+        facts: Mapping[str, Any] | None = None,
         **fields: Any,
-    ) -> None:
+    ) -> EventRecord:
         """Record an event; ``kind`` must be one of :class:`dagsim.domain.EventKind` (ValueError otherwise).
 
-        ``fields`` are the record's typed fields (``site``, ``links``, ``batch``, ``reason``), so
-        that readers never parse ``detail``.
+        Its ``detail`` is worded by :func:`dagsim.text.event_detail` from ``facts``; ``fields``
+        are the record's typed fields (``site``, ``links``, ``batch``, ``reason``), so that
+        readers never parse ``detail``.
         """
-        record = EventRecord(float(time), EventKind(kind).value, database, server, detail, **fields)
+        kind = EventKind(kind)
+        record = EventRecord(float(time), kind.value, database, server, event_detail(kind, **(facts or {})), **fields)
         self.events.append(record)
         for listener in self.listeners:
             listener(record)
+        return record
 
     def due(self, t0: float, t1: float, *, inclusive: bool = False) -> tuple[slice, np.ndarray]:
         """Sample rows whose time lies in ``[t0, t1)`` (``[t0, t1]`` if ``inclusive``)."""

@@ -48,11 +48,11 @@ class Reseeder:
             self._running.add(row)
             self.env.process(self._seed(row, "Update-MailboxDatabaseCopy"))
 
-    def update(self, row: int, how: str = "Update-MailboxDatabaseCopy") -> None:
+    def update(self, row: int, cmdlet: str = "Update-MailboxDatabaseCopy") -> None:
         """Update-MailboxDatabaseCopy: discard the copy and seed it again from the active copy."""
         if row not in self._running:
             self._running.add(row)
-            self.env.process(self._seed(row, how))
+            self.env.process(self._seed(row, cmdlet))
 
     def _auto_reseed(self, row: int):
         spec = self.spec
@@ -64,24 +64,22 @@ class Reseeder:
                 self._running.discard(row)
                 return
             if not health.volume_failed and self.cluster.up(server):
-                self.manager.copy_resumed(row, f"AutoReseed resume attempt {attempt} succeeded")
+                self.manager.copy_resumed(row, attempt)
                 self._running.discard(row)
                 return
-            self.record("auto_reseed_resume_failed", database, server, f"resume attempt {attempt} failed")
+            self.record("auto_reseed_resume_failed", database, server, facts={"attempt": attempt})
             yield self.env.timeout(spec.auto_reseed_retry_interval)
         # The failed disk is given up: AutoReseed formats a spare and seeds onto it.
         self.manager.volume_replaced(row)
-        yield from self._seed(row, "AutoReseed onto a spare volume")
+        yield from self._seed(row, "AutoReseed")
 
-    def _seed(self, row: int, how: str):
+    def _seed(self, row: int, via: str):
+        """Seed the copy, ``via`` a cmdlet or AutoReseed (onto a spare volume)."""
         database, _ = self.layout.copy_names[row]
         size = self.scenario.database(database).database_size
-        seconds = size / self.spec.seeding_rate
-        self.manager.seeding_started(
-            row, f"{how}: {size / 1024**3:.0f} GB, {seconds / 3600:.1f} h at the seeding rate if the network allows"
-        )
+        self.manager.seeding_started(row, via, size, size / self.spec.seeding_rate)
         # The database crosses the network from the active copy, sharing NICs and links with
         # log shipping (the fluid engine allocates both); a thin WAN makes it slower.
         yield self.engine.start_seeding(row, size, self.spec.seeding_rate)
-        self.manager.seeding_completed(row, how)
+        self.manager.seeding_completed(row, via)
         self._running.discard(row)

@@ -67,10 +67,8 @@ class ShippingPaths:
             incidence[row, list(route.edges)] = topology.bytes_per_log(route)
             old = self.routes[row]
             if record and old is not None and old.network != route.network:
-                self.recorder.event(
-                    now, "shipping_network_changed", database, server,
-                    f"log shipping moved from {old.network} to {route.network}",
-                )  # fmt: skip
+                facts = {"old": old.network, "new": route.network}
+                self.recorder.event(now, "shipping_network_changed", database, server, facts=facts)
         has_route = np.array([r is not None for r in routes], dtype=bool)
         if record:
             for row in np.flatnonzero(has_route != self.has_route).tolist():
@@ -78,9 +76,9 @@ class ShippingPaths:
                     continue
                 database, server = layout.copy_names[row]
                 if has_route[row]:
-                    self.recorder.event(now, "copy_reconnected", database, server, "log shipping resumed")
+                    self.recorder.event(now, "copy_reconnected", database, server)
                 else:
-                    self.recorder.event(now, "copy_disconnected", database, server, "no network path to the active copy")
+                    self.recorder.event(now, "copy_disconnected", database, server)
         self.routes, self.has_route, self.incidence = routes, has_route, incidence
         self._key = (self.topology.state_version, active.tobytes(), self.on_mapi_fallback.tobytes())
         self.version += 1

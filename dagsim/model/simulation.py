@@ -7,7 +7,7 @@ engines, and nothing global is read or written.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,8 +163,10 @@ class Simulation:
         if self.manager is not None:
             self.manager.invariants.check_mounted()
 
-    def record(self, kind: str, database: str = "", server: str = "", detail: str = "", **fields: Any) -> None:
-        self.recorder.event(self.env.now, kind, database, server, detail, **fields)
+    def record(
+        self, kind: str, database: str = "", server: str = "", *, facts: Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
+        self.recorder.event(self.env.now, kind, database, server, facts=facts, **fields)
 
     # ------------------------------------------------------------------ results
     def _initial_log_streams(self) -> tuple[LogStream, ...]:

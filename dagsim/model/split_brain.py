@@ -139,14 +139,14 @@ class StaleActiveManager:
                 continue
             believed = self.believed_active(d, partition.as_of)
             if am.server_of(believed) in partition.members:
-                am.env.process(self._mount(d, believed, 0.0, timing.mount_duration, "remounted on", pam))
+                am.env.process(self._mount(d, believed, 0.0, timing.mount_duration, pam, remount=True))
                 continue
             plan = self._failover_plan(d, believed, partition)
             if plan is not None:
                 row, lost = plan
                 # ACLL cannot reach the old active copy: it waits for its timeout.
                 seconds = timing.selection_duration + timing.acll_timeout + timing.mount_duration
-                am.env.process(self._mount(d, row, lost, seconds, "failed over to", pam))
+                am.env.process(self._mount(d, row, lost, seconds, pam, remount=False))
 
     def _failover_plan(self, d: int, believed: int, partition: StalePartition) -> tuple[int, float] | None:
         """Best copy selection among the partition's copies, by the queues they had when cut off."""
@@ -185,7 +185,7 @@ class StaleActiveManager:
                 return am.layout.copy_row(am.database_name(d), ranked.copy.server), float(ranked.copy.copy_queue)
         return None
 
-    def _mount(self, d: int, row: int, lost: float, seconds: float, how: str, pam: str):
+    def _mount(self, d: int, row: int, lost: float, seconds: float, pam: str, *, remount: bool):
         am = self.am
         yield am.env.timeout(seconds)
         server = am.server_of(row)
@@ -193,32 +193,25 @@ class StaleActiveManager:
             return
         self.mounts[d] = (row, am.env.now)
         name = am.database_name(d)
-        am.decide(d, Decision.STALE_PARTITION_MOUNT, pam=pam, how=how, server=server, lost=lost)
-        am.recorder.event(
-            am.env.now, "database_mounted", name, server,
-            f"{how} {server} by a partition with a stale cluster configuration",
-        )  # fmt: skip
+        am.decide(d, Decision.STALE_PARTITION_MOUNT, pam=pam, remount=remount, server=server, lost=lost)
+        facts = {"via": "stale partition", "remount": remount, "server": server}
+        am.recorder.event(am.env.now, "database_mounted", name, server, facts=facts)
         current = am.mounted_row[d]
         if current is not None and current != row:
             self._split_brain(d, row, current)
 
     def _split_brain(self, d: int, stale_row: int, row: int) -> None:
         am = self.am
-        detail = (
-            f"mounted on {am.server_of(stale_row)} (stale partition) and on {am.server_of(row)} (current cluster)"
-        )
-        am.invariants.record_split_brain(d, am.server_of(stale_row), detail)
-        am.recorder.event(am.env.now, "split_brain", am.database_name(d), am.server_of(stale_row), detail)
+        stale = am.server_of(stale_row)
+        facts = {"stale": stale, "current": am.server_of(row)}
+        event = am.recorder.event(am.env.now, "split_brain", am.database_name(d), stale, facts=facts)
+        am.invariants.record_split_brain(d, stale, event.detail)
 
     def _end(self, d: int, row: int, since: float, server: str) -> None:
         am = self.am
         del self.mounts[d]
-        why = (
-            "the partition rejoined the cluster and learned its current configuration"
-            if am.cluster.up(server)
-            else "server failure"
-        )
-        am.recorder.event(am.env.now, "database_dismounted", am.database_name(d), server, why)
+        facts = {"partition_rejoined": am.cluster.up(server)}  # or its server failed
+        am.recorder.event(am.env.now, "database_dismounted", am.database_name(d), server, facts=facts)
         # *assumption*: every log the database generated meanwhile may have been written to
         # this copy too; the count only has to make the copy resynchronize.
         diverged = max(1.0, am.engine.logs_generated_since(d, since, am.env.now))

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from dagsim.config.mrs import MoveBatchSpec
 from dagsim.model.topology import LOG_BYTES
+from dagsim.text import move_timeout_detail
 
 __all__ = ["MailboxReplicationService", "MoveRecord"]
 
@@ -265,7 +266,7 @@ class MailboxReplicationService:
         sim.record(
             "move_batch_started",
             where,
-            detail=f"batch {batch.name}: {len(moves)} {batch.request_type} requests",
+            facts={"batch": batch.name, "requests": len(moves), "request_type": batch.request_type},
             batch=batch.name,
         )
         waiting = list(moves)
@@ -333,13 +334,8 @@ class MailboxReplicationService:
                         move.detail = new_blocker
                 kind = "move_stalled" if new_blocker is not None else "move_resumed"
                 if active:
-                    sim.record(
-                        kind,
-                        where,
-                        detail=f"batch {batch.name}: {new_blocker or 'data guarantee met'}",
-                        batch=batch.name,
-                        reason=new_blocker or "",
-                    )
+                    facts = {"batch": batch.name} | ({} if new_blocker is None else {"blocker": new_blocker})
+                    sim.record(kind, where, facts=facts, batch=batch.name, reason=new_blocker or "")
                 blocker = new_blocker
             if blocker is not None:
                 for move in active:
@@ -348,10 +344,9 @@ class MailboxReplicationService:
             for move in [m for m in active if m.stall_since is not None and now - m.stall_since >= self.spec.max_stall_time]:
                 active.remove(move)
                 self._free_slot(move)
-                move.status, move.detail, move.finished = "Failed", f"DataGuaranteeTimeout ({blocker})", now
-                sim.record(
-                    "move_failed", where, detail=f"batch {batch.name}: request {move.index + 1} stalled too long", batch=batch.name
-                )
+                move.status, move.detail, move.finished = "Failed", move_timeout_detail(blocker), now
+                facts = {"batch": batch.name, "request": move.index + 1}
+                sim.record("move_failed", where, facts=facts, batch=batch.name)
             writes = batch.request_type != "export"
             rate = 0.0 if blocker is not None or not writes else sum(m.rate for m in active) * batch.log_factor / LOG_BYTES
             if rate != moving_rate:
@@ -373,9 +368,8 @@ class MailboxReplicationService:
                     break
             yield env.timeout(max(wake - now, 1e-6))
         done = sum(1 for m in moves if m.status == "Completed")
-        sim.record(
-            "move_batch_completed", where, detail=f"batch {batch.name}: {done} of {len(moves)} completed", batch=batch.name
-        )
+        facts = {"batch": batch.name, "done": done, "requests": len(moves)}
+        sim.record("move_batch_completed", where, facts=facts, batch=batch.name)
 
     # ------------------------------------------------------------------ results
     def records(self) -> tuple[MoveRecord, ...]:
