@@ -1,8 +1,12 @@
-"""Plain-text renderings of results for the terminal, and Active Manager's reasoning in words.
+"""Every sentence dagsim writes about a run: terminal renderings of results, and the words
+for what the model found.
 
-A decision record carries its :class:`~dagsim.domain.Decision` kind and its facts as fields;
-:func:`decision_text` is where they become the sentence ``dagsim explain`` prints. Likewise an
-event's ``detail`` is worded by :func:`event_detail` from the facts the model records it with.
+The model names what happened as fields — a :class:`~dagsim.domain.Decision` with its
+facts (:func:`decision_text`), a :class:`~dagsim.domain.Cause`, a selection
+:class:`~dagsim.domain.Rejection`, a :class:`~dagsim.domain.MountBlocker`, an event's kind
+and facts (:func:`event_detail`) — and the functions here say it, so that wording lives in
+one place and no reader ever parses it back. pandas and the result type are imported only
+where tables are rendered, so that the model's kernels can use this module cheaply.
 """
 
 from __future__ import annotations
