@@ -12,7 +12,7 @@ from helpers import three_site_scenario, two_site_scenario
 import dagsim
 from dagsim.model.copy_health import CopyHealth
 from dagsim.model.simulation import Simulation
-from dagsim.model.state import CopyChanged, HostChanged, RoleChanged
+from dagsim.model.state import CopyChanged, HostChanged, MembershipChanged, RoleChanged
 from dagsim.status import status_table
 
 
@@ -102,6 +102,19 @@ def test_a_copy_health_change_reaches_the_engine_without_being_relayed():
     assert not sim.replication.halted[row_b] and not sim.replication.suspended[row_b]
 
 
+def test_restoring_a_site_changes_the_members_and_witness_in_the_state():
+    """Restore-DatabaseAvailabilityGroup evicts the stopped servers and moves to the alternate witness, in the state."""
+    scenario = dagsim.load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "site-failure-dac.yaml")
+    restore = next(a for a in scenario.timeline if a.action == "restore_dag")
+    sim = Simulation(scenario)
+    changes = _recorded(sim)
+    sim.run_until(restore.at + 1)
+    (change,) = [c for c in changes if isinstance(c, MembershipChanged)]
+    assert sim.cluster.members == sim.state.members == list(change.members)
+    assert sim.state.witness == change.witness == scenario.dag.alternate_witness.host
+    assert set(scenario.member_names) - set(sim.state.members) == sim.state.stopped
+
+
 def test_stopping_a_site_stops_its_copies_through_the_state():
     """Stop-DatabaseAvailabilityGroup marks the site's servers stopped in the state, and their copies stop."""
     timeline = [{"at": "10m", "action": "stop_dag", "site": "B"}]
@@ -127,8 +140,8 @@ def test_the_state_refuses_changes_that_break_its_rules():
 
 
 _OWNED_FLAGS = {f.name for f in dataclasses.fields(CopyHealth)} - {"notes"}
-_OWNED_ARRAYS = {"active", "is_active", "mounted", "operator_dismounted", "host_up", "server_health"}
-_OWNED_SETS = {"store_down", "cas_unhealthy", "stopped", "nic_failed"}
+_OWNED_ARRAYS = {"active", "is_active", "mounted", "operator_dismounted", "host_up", "server_health", "members"}
+_OWNED_SETS = {"store_down", "cas_unhealthy", "stopped", "nic_failed", "members"}
 _SET_CHANGES = {"add", "discard", "remove", "update", "difference_update", "clear", "pop"}
 
 

@@ -58,12 +58,14 @@ class Cluster:
         self.scenario = scenario
         self.topology = topology
         self.recorder = recorder
+        # Hosts' power and NICs, the stopped servers and the current members and witness are
+        # the run's DagState; the cluster follows their changes and derives connectivity,
+        # quorum and the PAM from them.
+        self.state = state
         dag = scenario.dag
         self.dag_members = tuple(scenario.member_names)
-        self.members = list(self.dag_members)  # the cluster's nodes; Restore-DAG evicts stopped ones
         self.primary_witness = dag.witness.host if dag.witness else None
         self.alternate_witness = dag.alternate_witness.host if dag.alternate_witness else None
-        self.witness = self.primary_witness
         # Windows Server 2012 R2 dynamic quorum / dynamic witness (dag.dynamic_quorum): who
         # votes now. None: static votes, every member and the witness when their count is even.
         self.dynamic_quorum = dag.dynamic_quorum
@@ -71,9 +73,6 @@ class Cluster:
         self.witness_votes: bool | None = (
             len(self.members) % 2 == 0 and self.witness is not None if self.dynamic_quorum else None
         )
-        # Hosts' power and NICs, and the stopped servers, are the run's DagState; the cluster
-        # follows their changes and derives connectivity, quorum and the PAM from them.
-        self.state = state
         self.hosts = list(state.host_up)
         self.host_up = state.host_up
         self.stopped = state.stopped  # Stop-DatabaseAvailabilityGroup's StoppedMailboxServers
@@ -93,6 +92,16 @@ class Cluster:
         self._electing = False
         self.refresh(record=False)
         state.subscribe(self._state_changed)
+
+    @property
+    def members(self) -> list[str]:
+        """The cluster's nodes now (Restore-DatabaseAvailabilityGroup evicts stopped ones)."""
+        return self.state.members
+
+    @property
+    def witness(self) -> str | None:
+        """The witness server of the current configuration."""
+        return self.state.witness
 
     # --------------------------------------------------------------- host state
     def _state_changed(self, change: StateChange) -> None:
@@ -140,9 +149,8 @@ class Cluster:
     def restore_site(self, site: str) -> list[str]:
         """Restore-DatabaseAvailabilityGroup: evict stopped servers, switch to the alternate witness."""
         evicted = [m for m in self.members if m in self.stopped]
-        self.members = [m for m in self.members if m not in self.stopped]
-        if self.alternate_witness is not None:
-            self.witness = self.alternate_witness
+        witness = self.alternate_witness if self.alternate_witness is not None else self.witness
+        self.state.set_configuration([m for m in self.members if m not in self.stopped], witness)
         self._new_configuration()
         return evicted
 
@@ -151,9 +159,8 @@ class Cluster:
         servers = self.stopped_in(site)
         self.knows_stopped.difference_update(servers)
         self.state.start_servers(servers)
-        self.members = [m for m in self.dag_members if m in self.members or m in servers]
-        if not self.stopped:
-            self.witness = self.primary_witness
+        members = [m for m in self.dag_members if m in self.members or m in servers]
+        self.state.set_configuration(members, self.primary_witness if not self.stopped else self.witness)
         self._new_configuration()
         return servers
 

@@ -6,7 +6,8 @@ reads or changes it. It holds
 - the **roles**: each database's active copy and whether it is mounted (per database), and
   which copies are active (per copy) — numpy arrays the replication engine computes with;
 - each copy's **health** (:class:`~dagsim.model.copy_health.CopyHealth`);
-- each host's **power and NICs**, and the servers Stop-DatabaseAvailabilityGroup stopped;
+- each host's **power and NICs**, the servers Stop-DatabaseAvailabilityGroup stopped, and
+  the cluster's current **members and witness**;
 - each server's Information Store, Managed Availability health and Client Access role, and
   the databases an operator dismounted.
 
@@ -14,9 +15,9 @@ Nothing else writes these. Every change goes through a method here, which checks
 hold, makes the change and tells the subscribers with a typed :data:`StateChange`; that is how
 the cluster's NICs, the engine's running copies and anything else derived from this state
 follow it, without callers having to remember to keep them in step
-(docs/design.md#who-owns-what). The cluster's versioned configuration, quorum and DAC bits,
-and the engine's queues, are derived from this state and the run's history, and stay with
-them.
+(docs/design.md#who-owns-what). What each member knows of the configuration (its
+version), quorum, the DAC bits and the PAM, and the engine's queues, are derived from this
+state and the run's history, and stay with the cluster and the engine.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "DagState",
     "DatabaseChanged",
     "HostChanged",
+    "MembershipChanged",
     "NicChanged",
     "RoleChanged",
     "ServerChanged",
@@ -63,6 +65,14 @@ class StoppedChanged:
     """Stop- or Start-DatabaseAvailabilityGroup stopped or started these servers."""
 
     servers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChanged:
+    """Restore- or Start-DatabaseAvailabilityGroup changed the cluster's members or witness."""
+
+    members: tuple[str, ...]
+    witness: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +105,7 @@ class ServerChanged:
     server: str
 
 
-StateChange = CopyChanged | HostChanged | StoppedChanged | NicChanged | RoleChanged | DatabaseChanged | ServerChanged
+StateChange = CopyChanged | HostChanged | StoppedChanged | MembershipChanged | NicChanged | RoleChanged | DatabaseChanged | ServerChanged
 Subscriber = Callable[[StateChange], None]
 
 _COPY_FLAGS = frozenset(f.name for f in fields(CopyHealth)) - {"notes"}
@@ -112,6 +122,8 @@ class DagState:
     active: np.ndarray = field(init=False)  # each database's active copy (row)
     is_active: np.ndarray = field(init=False)  # per copy
     mounted: np.ndarray = field(init=False)  # per database
+    members: list[str] = field(default_factory=list)  # the cluster's nodes now
+    witness: str | None = None  # the witness server of the current configuration
     nic_failed: set[tuple[str, str]] = field(default_factory=set)
     stopped: set[str] = field(default_factory=set)  # Stop-DatabaseAvailabilityGroup's StoppedMailboxServers
     store_down: set[str] = field(default_factory=set)  # servers whose Information Store is not running
@@ -145,6 +157,8 @@ class DagState:
             health=health,
             host_up=dict.fromkeys([*servers, *witnesses], True),
             server_health={s.name: "healthy" for s in scenario.servers},
+            members=list(scenario.member_names),
+            witness=dag.witness.host if dag.witness else None,
         )
 
     # ------------------------------------------------------------------ reading
@@ -230,6 +244,15 @@ class DagState:
         servers = tuple(servers)
         self.stopped.difference_update(servers)
         self._notify(StoppedChanged(servers))
+
+    def set_configuration(self, members: Iterable[str], witness: str | None) -> None:
+        """The cluster's members and witness after Restore- or Start-DatabaseAvailabilityGroup."""
+        members = list(members)
+        unknown = [m for m in members if m not in self.server_health]
+        if unknown:
+            raise ValueError(f"not a DAG member: {', '.join(unknown)}")
+        self.members, self.witness = members, witness
+        self._notify(MembershipChanged(tuple(members), witness))
 
     # ------------------------------------------------------------------ servers
     def set_store_down(self, server: str, down: bool) -> None:
