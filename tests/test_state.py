@@ -12,7 +12,7 @@ from helpers import three_site_scenario, two_site_scenario
 import dagsim
 from dagsim.model.copy_health import CopyHealth
 from dagsim.model.simulation import Simulation
-from dagsim.model.state import CopyChanged, HostChanged, MembershipChanged, RoleChanged
+from dagsim.model.state import CopyChanged, HostChanged, MembershipChanged, RoleChanged, VolumeFilled
 from dagsim.status import status_table
 
 
@@ -220,3 +220,18 @@ def test_the_source_block_follows_the_active_copys_log_volume():
     sim.run_until(30 * 60)
     assert int(sim.state.active[0]) == sim.layout.copy_row("DB1", "MBX-B")
     assert not sim.replication.source_blocked[0]
+
+
+def test_a_full_log_volume_reaches_active_manager_through_the_state():
+    """The engine reports a full active log volume as a state change, and Active Manager fails the database over."""
+    scenario = dagsim.load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "library" / "suspended-copy-fills-log-volume.yaml")
+    sim = Simulation(scenario)
+    changes = _recorded(sim)
+    result = sim.run()
+    filled = [c for c in changes if isinstance(c, VolumeFilled)]
+    assert filled
+    first = filled[0]
+    record = next(r for r in result.failover_records if r.cause == "log volume full")
+    assert record.database == sim.layout.database_names[first.database]
+    assert record.source == sim.layout.copy_names[first.row][1]
+    assert not hasattr(sim.replication, "on_volume_full")

@@ -37,7 +37,7 @@ from dagsim.model.selection import (
     verdicts,
 )
 from dagsim.model.split_brain import StaleActiveManager
-from dagsim.model.state import CopyChanged, DagState, HostChanged, StateChange, StoppedChanged
+from dagsim.model.state import CopyChanged, DagState, HostChanged, StateChange, StoppedChanged, VolumeFilled
 from dagsim.model.topology import Topology
 from dagsim.model.workload import Workload, logs_per_day
 from dagsim.records import CandidateVerdict, DecisionRecord, FailoverRecord
@@ -204,7 +204,6 @@ class ActiveManager:
         self.stale = StaleActiveManager(self)
         self._dag_changed = env.event()
         self._messages_per_log = [_messages_per_log(d) for d in scenario.databases]
-        engine.on_volume_full = self._volume_filled
         self.client_access = client_access
         state.subscribe(self._state_changed)
 
@@ -255,7 +254,11 @@ class ActiveManager:
                     self._sync_copies(self.rows_on(host))
             case StoppedChanged(servers):
                 self._sync_copies(row for server in servers for row in self.rows_on(server))
+            case VolumeFilled(_, row):
+                self._sync_copy(row)
         self.recheck_waiting()
+        if isinstance(change, VolumeFilled):  # the engine recorded the dismount already
+            self.fail_active(change.database, cause_text(Cause.LOG_VOLUME_FULL), self.timing.failure_item_detection, record=False)
 
     def _sync_copy(self, row: int) -> None:
         """Tell the replication engine whether a copy exists and runs, and whether an active
@@ -523,11 +526,6 @@ class ActiveManager:
             self.fail_active(d, cause_text(Cause.CANNOT_STAY_MOUNTED, cause=cause, blocker=blocker), detection)
         self.invariants.check_mounted()
         self.recheck_waiting()
-
-    def _volume_filled(self, d: int) -> None:
-        row = self.active_row(d)
-        self.state.update_copy(row, log_volume_full=True)
-        self.fail_active(d, cause_text(Cause.LOG_VOLUME_FULL), self.timing.failure_item_detection, record=False)
 
     # ------------------------------------------------------------------ failover
     def _failover(self, d: int, draft: _Draft, detection: float):

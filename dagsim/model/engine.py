@@ -9,7 +9,6 @@ why ``resolve_run`` refuses failure actions, moves and added copies in per_log m
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
@@ -80,7 +79,6 @@ class ControllableEngine(LogFlow, Protocol):
     absent: np.ndarray
     source_blocked: np.ndarray
     paths: ShippingPaths  # each copy's shipping route, and the network it prefers
-    on_volume_full: Callable[[int], None] | None
     link_edge: np.ndarray
     link_peak: np.ndarray
     link_peak_at: np.ndarray

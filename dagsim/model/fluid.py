@@ -12,7 +12,7 @@ a fixed, small number of numpy calls whatever the size of the DAG.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -89,8 +89,6 @@ class FluidReplication(ReplicationEngine):
         self.halted = np.zeros(n, dtype=bool)  # neither copies nor replays
         self.absent = np.zeros(n, dtype=bool)  # declared added: false and not added yet: no queues at all
         self.source_blocked = np.zeros(d, dtype=bool)  # the active's logs cannot be read
-        # Active Manager's callback: a full volume is a failure item.
-        self.on_volume_full: Callable[[int], None] | None = None
         # Seeding copies (docs/scenario-reference.md#databases): row -> [database bytes still to copy, cap in bytes/s,
         # event fired when done]. They share NICs and links with log shipping.
         self.seeding: dict[int, list] = {}
@@ -705,7 +703,5 @@ class FluidReplication(ReplicationEngine):
         self.volume_full[d] = True
         self.recorder.event(self.t, "log_volume_full", database, server, facts={"filled": True})
         self.recorder.event(self.t, "database_dismounted", database, server, facts={"log_volume_full": True})
-        if self.on_volume_full is not None:
-            self.on_volume_full(d)  # Active Manager dismounts it and starts a failover
-        else:
-            self.state.set_mounted(d, False)
+        # A failure item: Active Manager, which follows the state, dismounts it and fails over.
+        self.state.log_volume_filled(d)

@@ -42,6 +42,7 @@ __all__ = [
     "ServerChanged",
     "StateChange",
     "StoppedChanged",
+    "VolumeFilled",
 ]
 
 
@@ -50,6 +51,14 @@ class CopyChanged:
     """The health of these copies changed."""
 
     rows: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeFilled:
+    """The log volume of ``row``, the active copy of ``database``, ran out of space."""
+
+    database: int
+    row: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +114,7 @@ class ServerChanged:
     server: str
 
 
-StateChange = CopyChanged | HostChanged | StoppedChanged | MembershipChanged | NicChanged | RoleChanged | DatabaseChanged | ServerChanged
+StateChange = CopyChanged | VolumeFilled | HostChanged | StoppedChanged | MembershipChanged | NicChanged | RoleChanged | DatabaseChanged | ServerChanged
 Subscriber = Callable[[StateChange], None]
 
 _COPY_FLAGS = frozenset(f.name for f in fields(CopyHealth)) - {"notes"}
@@ -192,6 +201,12 @@ class DagState:
         for name, value in flags.items():
             setattr(health, name, value)
         self._notify(CopyChanged((row,)))
+
+    def log_volume_filled(self, database: int) -> None:
+        """The active copy's log volume of ``database`` is full: a failure item."""
+        row = int(self.active[database])
+        self.health[row].log_volume_full = True
+        self._notify(VolumeFilled(database, row))
 
     # ------------------------------------------------------------------ roles and mounts
     def activate(self, database: int, row: int) -> None:
