@@ -699,7 +699,7 @@ _EVENTS: dict[EventKind, Callable[..., str]] = {
     EventKind.OPERATOR_ERROR: _operator_error,
     EventKind.PAM_LOST: lambda: "Primary Active Manager role lost",
     EventKind.PAM_MOVED: lambda: "Primary Active Manager role",
-    # dagsim.model.quorum explains quorum from the cluster's state; it is said as it is.
+    # The explanation is quorum_text's, made from the cluster's votes by dagsim.model.quorum.
     EventKind.QUORUM_LOST: lambda explanation: explanation,
     EventKind.QUORUM_REGAINED: lambda explanation: explanation,
     EventKind.REPLAY_QUEUE_HIGH: lambda column, level: f"{column} rose above {level}",
