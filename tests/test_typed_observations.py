@@ -9,7 +9,7 @@ import pytest
 from helpers import two_site_scenario
 
 import dagsim
-from dagsim.domain import Decision, SelectionVerdict
+from dagsim.domain import Decision, EventKind, SelectionVerdict
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -354,3 +354,66 @@ def test_the_sentence_check_sees_an_f_string(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("x = f'{a} failed'\ndef g():\n    raise ValueError(f'bad {b}')\n")
     assert _sentences_built(source) == {"f'{a} failed'"}
+
+
+def _recorded_kinds_and_facts() -> list[tuple[str, int, str, set[str] | None]]:
+    """Each call in the model that records an event with a literal kind: (file, line, kind,
+    the fact names it passes, or None when they are built elsewhere)."""
+    import ast
+
+    def literal_keys(node: ast.AST) -> set[str] | None:
+        if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.keys):
+            return {k.value for k in node.keys}  # type: ignore[union-attr]
+        return None
+
+    root = Path(dagsim.__file__).resolve().parent
+    found = []
+    for path in sorted([*root.glob("model/*.py"), *root.glob("mrs/*.py")]):
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            # facts = {...} assigned in the same function before the call
+            assigned = sorted(
+                (node.lineno, node.targets[0].id, literal_keys(node.value))
+                for node in ast.walk(function)
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            )
+            for node in ast.walk(function):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                    continue
+                position = {"event": 1, "record": 0}.get(node.func.attr)
+                if position is None or len(node.args) <= position:
+                    continue
+                kind = node.args[position]
+                if not (isinstance(kind, ast.Constant) and isinstance(kind.value, str)):
+                    continue
+                facts = next((k.value for k in node.keywords if k.arg == "facts"), None)
+                names: set[str] | None
+                if facts is None:
+                    names = set()
+                elif isinstance(facts, ast.Name):
+                    earlier = [keys for line, name, keys in assigned if name == facts.id and line <= node.lineno]
+                    names = earlier[-1] if earlier else None
+                else:
+                    names = literal_keys(facts)
+                found.append((path.name, node.lineno, kind.value, names))
+    return found
+
+
+def test_every_recorded_event_passes_the_facts_its_words_need():
+    """Each place that records an event passes exactly facts its template accepts, so no run can fail wording one."""
+    import inspect
+
+    from dagsim.text import _EVENTS
+
+    calls = _recorded_kinds_and_facts()
+    assert len(calls) >= 50
+    wrong = []
+    for file, line, kind, names in calls:
+        if names is None:
+            continue
+        try:
+            inspect.signature(_EVENTS[EventKind(kind)]).bind(**dict.fromkeys(names))
+        except TypeError as error:
+            wrong.append(f"{file}:{line} {kind}: {error}")
+    assert wrong == []
