@@ -123,7 +123,7 @@ class Cluster:
         self.topology.set_nic_up(host, network, self.state.nic_up(host, network))
 
     def up(self, host: str) -> bool:
-        return self.host_up.get(host, False)
+        return self.state.up(host)
 
     def sites_hosts(self, site: str) -> list[str]:
         return [h for h in self.hosts if self.topology.site_of(h) == site]
