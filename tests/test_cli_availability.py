@@ -89,6 +89,7 @@ def test_invalid_file_reports_located_problems(tmp_path):
         (["--years", "5", "--precision", "0.1"], "exclude each other"),
         (["--precision", "1.5"], "between 0 and 1"),
         (["--plots"], "--plots needs --out"),
+        (["--fast", "--exact"], "exclude each other"),
     ],
 )
 def test_bad_option_combinations_exit_2(small, args, message):
@@ -112,3 +113,29 @@ def test_shipped_availability_scenarios_load():
     assert pa.failures.maintenance.servers.every == 30 * 86400
     assert len(pa.servers) == 16 and len(pa.databases) == 100
     assert pa.failures.log_volumes is None  # one disk per copy holds database and logs
+
+
+def test_fast_prints_what_it_leaves_out_and_writes_no_copy_queue_figures(small, tmp_path):
+    """--fast runs the structural replicas: it says so and lists what it leaves out, its table
+    has no lossy-failover, log or message rows and no user-minutes, and its summary names the method."""
+    result = invoke(str(small), "--fast", "--years", "2", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "method: --fast" in result.output and "copy queues" in result.output
+    assert "lossy_failovers" not in result.output
+    table = pd.read_csv(tmp_path / "availability.csv")
+    assert "unavailability" in set(table.metric)
+    assert not table.metric.str.startswith(("lossy", "logs_lost", "messages_lost", "user_minutes")).any()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["method"] == "fast" and summary["replicas"] == 365  # 2 years of 2-day replicas
+
+
+def test_fast_refuses_dynamic_quorum_with_exit_2(tmp_path):
+    """A scenario --fast cannot play is refused with its reasons and status 2, no traceback."""
+    data = n_copies(2).model_dump(mode="json")
+    data["dag"]["dynamic_quorum"] = True
+    path = tmp_path / "dynamic.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = invoke(str(path), "--fast", "--years", "1")
+    assert result.exit_code == 2
+    assert "dynamic_quorum" in result.output and "without --fast" in result.output
+    assert "Traceback" not in result.output

@@ -1,6 +1,7 @@
 """A batch of replicas as a picklable task for any study backend.
 
-Each worker process builds the :class:`ReplicaRunner` of a study once, on its first batch,
+Each worker process builds the :class:`ReplicaRunner` (or, for ``--fast``,
+:class:`~dagsim.availability.fast.FastRunner`) of a study once, on its first batch,
 and keeps it for the next batches of the same study (a small per-process cache keyed by
 the scenario and seed), so the layout and the route memo are shared by all its replicas.
 """
@@ -11,12 +12,13 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from dagsim.availability.fast import FastRunner
 from dagsim.availability.replica import ReplicaRecord, ReplicaRunner
 from dagsim.config.schema import Scenario
 
 __all__ = ["ReplicaBatch"]
 
-_RUNNERS: OrderedDict[str, ReplicaRunner] = OrderedDict()
+_RUNNERS: OrderedDict[str, ReplicaRunner | FastRunner] = OrderedDict()
 _RUNNERS_KEPT = 4
 
 
@@ -27,17 +29,22 @@ class ReplicaBatch:
     scenario: Scenario
     seed: int
     client_outages: bool = True
+    method: str = "simulation"
+    """``"simulation"`` plays each replica with the model; ``"fast"`` with :mod:`~dagsim.availability.fast`."""
     token: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not self.token:
-            text = self.scenario.model_dump_json() + f"\x00{self.seed}\x00{self.client_outages}"
+            text = self.scenario.model_dump_json() + f"\x00{self.seed}\x00{self.client_outages}\x00{self.method}"
             object.__setattr__(self, "token", hashlib.sha256(text.encode()).hexdigest())
 
-    def runner(self) -> ReplicaRunner:
+    def runner(self) -> ReplicaRunner | FastRunner:
         runner = _RUNNERS.get(self.token)
         if runner is None:
-            runner = ReplicaRunner(self.scenario, self.seed, client_outages=self.client_outages)
+            if self.method == "fast":
+                runner = FastRunner(self.scenario, self.seed)
+            else:
+                runner = ReplicaRunner(self.scenario, self.seed, client_outages=self.client_outages)
             _RUNNERS[self.token] = runner
             while len(_RUNNERS) > _RUNNERS_KEPT:
                 _RUNNERS.popitem(last=False)

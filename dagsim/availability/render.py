@@ -105,8 +105,8 @@ def render_rare(result, *, wall_seconds: float | None = None) -> str:
 
 
 def render_comparison(comparison) -> str:
-    """The three answers side by side and whether they agree."""
-    lines = [f"availability of {comparison.scenario}: three methods, seed {comparison.seed}", ""]
+    """The answers side by side and whether they agree."""
+    lines = [f"availability of {comparison.scenario}: {len(comparison.answers)} methods, seed {comparison.seed}", ""]
     lines.append(f"  {'method':<6} {'unavailability':>14} {'95% interval':>26}  {'minutes/yr':>10}  how")
     for a in comparison.answers:
         if a.value is None:
@@ -123,11 +123,16 @@ def render_comparison(comparison) -> str:
         verdict = {True: "agree", False: "DIFFER", None: "-"}[agree]
         differ |= agree is False
         lines.append(f"  {pair:<16} {verdict:<7} {why}")
+    lines.append(
+        f"  (each pair judged on {comparison.verdict_confidence:.0%} intervals, so that all "
+        f"{len(comparison.agreement)} together hold at 95%)"
+    )
     if differ:
         lines += [
             "",
-            "Where crude Monte Carlo differs from the Markov methods, look first at what the Markov model",
-            "leaves out: a copy that missed logs may be refused by the mount dial, DAC holds back a returning",
-            "member, a lagged copy replays before it mounts. Where rare and exact differ, raise --max-cycles.",
+            "Where crude Monte Carlo differs from the Markov methods and fast Monte Carlo, look first at what",
+            "they leave out: a copy that missed logs may be refused by the mount dial, DAC holds back a",
+            "returning member, a lagged copy replays before it mounts. Where rare and exact differ, raise",
+            "--max-cycles.",
         ]
     return "\n".join(lines)

@@ -35,7 +35,27 @@ class AvailabilityResult:
     """``"years"`` (a fixed number of replicas) or ``"precision"``."""
     precision: float | None = None
     client_outages: bool = True
+    method: str = "simulation"
+    """``"simulation"`` (each replica an ordinary run) or ``"fast"`` (:mod:`~dagsim.availability.fast`)."""
     versions: dict[str, str] = field(default_factory=versions)
+
+    @property
+    def not_modelled(self) -> tuple[str, ...]:
+        """Metrics the study's method cannot estimate; its table leaves them out."""
+        if self.method == "fast":
+            from dagsim.availability.fast import NOT_MODELLED
+
+            return NOT_MODELLED
+        return ()
+
+    @property
+    def left_out(self) -> tuple[str, ...]:
+        """What the simulation models and this study's method does not."""
+        if self.method == "fast":
+            from dagsim.availability.fast import LEFT_OUT
+
+            return LEFT_OUT
+        return ()
 
     @property
     def replicas(self) -> int:
@@ -65,18 +85,23 @@ class AvailabilityResult:
     @cached_property
     def table(self) -> pd.DataFrame:
         """One row per database (and the DAG) and metric: estimate, interval, method."""
-        return estimate_table(
+        table = estimate_table(
             self.records,
             [d.name for d in self.scenario.databases],
             self.protocols,
             self.scenario.dag.name,
             self.confidence,
         )
+        if self.not_modelled:
+            table = table[~table.metric.isin(self.not_modelled)].reset_index(drop=True)
+        return table
 
     @cached_property
     def replica_figures(self) -> pd.DataFrame:
         """One row per replica, in replica order."""
-        return replica_table(self.records, [d.name for d in self.scenario.databases], self.protocols)
+        table = replica_table(self.records, [d.name for d in self.scenario.databases], self.protocols)
+        dropped = [c for c in table.columns if c.split("[")[0] in self.not_modelled]
+        return table.drop(columns=dropped)
 
     @cached_property
     def convergence(self) -> pd.DataFrame:
@@ -106,6 +131,8 @@ class AvailabilityResult:
             "precision": self.precision,
             "precision_reached": self.precision_reached,
             "client_outages": self.client_outages,
+            "method": self.method,
+            "left_out": list(self.left_out),
             "headline": {
                 "metric": "unavailability of the DAG (mean over databases)",
                 "estimate": head.value,
@@ -113,7 +140,11 @@ class AvailabilityResult:
                 "high": head.high,
                 "method": head.method,
             },
-            "random_streams": "replica i: SeedSequence(seed).spawn child i; one named child per component",
+            "random_streams": (
+                "replica i: SeedSequence(seed, spawn_key=(FAST_STREAM, i)), every draw in a fixed order"
+                if self.method == "fast"
+                else "replica i: SeedSequence(seed).spawn child i; one named child per component"
+            ),
             "versions": self.versions,
             "resolved_scenario": self.scenario.model_dump(mode="json"),
         }

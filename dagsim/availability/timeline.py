@@ -45,7 +45,7 @@ from dagsim.config.schema import (
     SwitchoverServer,
 )
 
-__all__ = ["MAX_ACTIONS_PER_REPLICA", "failure_timeline", "replica_timeline"]
+__all__ = ["MAX_ACTIONS_PER_REPLICA", "failure_timeline", "maintenance_windows", "replica_timeline"]
 
 MAX_ACTIONS_PER_REPLICA = 500_000
 """Hard stop on the actions of one replica (the rules already bound the expected number)."""
@@ -92,6 +92,25 @@ def replica_timeline(scenario: Scenario, seed: int, replica: int, duration: floa
     return tuple(sorted((*scenario.timeline, *generated), key=lambda action: action.at))
 
 
+def maintenance_windows(spec, n_servers: int, duration: float) -> list[tuple[float, int]]:
+    """``(start, server index)`` of every maintenance window starting in ``[0, duration)``.
+
+    A rolling schedule: server k of n starts at (k + 1/2) * every / n, then every ``every``.
+    The window drains the server from ``start``, takes it down at ``start + drain`` and
+    brings it back ``duration`` later.
+    """
+    window = spec.maintenance.servers
+    if window is None:
+        return []
+    out = []
+    for k in range(n_servers):
+        start = (k + 0.5) * window.every / n_servers
+        while start < duration:
+            out.append((start, k))
+            start += window.every
+    return out
+
+
 def _transitions(components, spec, scenario, duration) -> Iterator[tuple[float, int, int, float]]:
     """``(time, step, component index, restart)`` in time order; maintenance uses index
     ``-1 - server index``; ``restart`` is a store crash's drawn restart time."""
@@ -107,16 +126,10 @@ def _transitions(components, spec, scenario, duration) -> Iterator[tuple[float, 
     for index, component in enumerate(components):
         push(draw(component.time_to_failure, component.rng), _FAIL, index)
     window = spec.maintenance.servers
-    if window is not None:
-        servers = [s.name for s in scenario.servers]
-        for k in range(len(servers)):
-            # A rolling schedule: server k of n starts at (k + 1/2) * every / n.
-            start = (k + 0.5) * window.every / len(servers)
-            while start < duration:
-                push(start, _MAINTENANCE, -1 - k)
-                push(start + window.drain, _DOWN, -1 - k)
-                push(start + window.drain + window.duration, _UP, -1 - k)
-                start += window.every
+    for start, k in maintenance_windows(spec, len(scenario.servers), duration):
+        push(start, _MAINTENANCE, -1 - k)
+        push(start + window.drain, _DOWN, -1 - k)
+        push(start + window.drain + window.duration, _UP, -1 - k)
     crews = spec.repair_crews
     busy = 0
     waiting: list[int] = []  # FIFO of components waiting for a crew

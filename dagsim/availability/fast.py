@@ -1,0 +1,381 @@
+"""Fast Monte Carlo: the failure model's structure played over replicas, a DAG-year in milliseconds.
+
+A replica here does not run the simulation. It draws the same kind of failure and repair
+process as :mod:`~dagsim.availability.timeline` (any time-to-failure and repair laws,
+first-in-first-out repair crews, the rolling maintenance schedule) and follows, transition
+by transition, the model that ``--exact`` and ``--rare`` solve
+(:mod:`~dagsim.availability.structure`):
+
+* a copy is *usable* while its server may mount (a running DAG member in the partition
+  that holds quorum: :class:`~dagsim.availability.structure.MountOracle`) and its own store
+  and volumes are up; a database is down while none of its copies is usable;
+* the active copy is followed: when it stops being usable and another copy is, the database
+  fails over to the usable copy with the best activation preference (no failback) and is
+  down for the failover's duration from the Active Manager timings
+  (:func:`~dagsim.availability.structure.failover_seconds`); an outage ends with selection
+  and mount;
+* a maintenance window first switches the server's active databases over to their best
+  usable copy elsewhere (down for the dismount and the mount), then takes the server down
+  for its duration. A database with no usable copy elsewhere stays, as Move-ActiveMailboxDatabase
+  leaves it on the source.
+
+What it leaves out is what the Markov model leaves out (:data:`LEFT_OUT`): copy queues and
+the mount dial, so no failover is lossy here. The full simulation (``dagsim availability``
+without ``--fast``) models those at about a thousand times the cost.
+
+Randomness: replica ``i`` of a study with seed ``s`` draws every duration, in a fixed order,
+from ``SeedSequence(s, spawn_key=(FAST_STREAM, i))``; a replica is a pure function of
+(scenario, seed, index), whatever the backend.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+
+from dagsim.availability.markov import LEFT_OUT as MARKOV_LEFT_OUT
+from dagsim.availability.replica import ReplicaRecord
+from dagsim.availability.structure import SHARED_CLASSES, Component, MountOracle, failover_seconds
+from dagsim.availability.timeline import MAX_ACTIONS_PER_REPLICA, _Component, _transitions
+from dagsim.config.failures import COMPONENT_CLASSES, component_failures, component_names, copy_name
+from dagsim.config.schema import Scenario
+
+__all__ = ["FAST_STREAM", "LEFT_OUT", "NOT_MODELLED", "FastRunner", "NotFast"]
+
+FAST_STREAM = 0x4641_5354  # spawn-key prefix of fast replicas ("FAST")
+
+LEFT_OUT = (*MARKOV_LEFT_OUT, "lossy failovers, lost logs and messages: every usable copy is current")
+"""What the simulation models and a fast replica does not (docs/availability.md).
+
+Unlike the Markov chain, a fast replica does play maintenance windows and any laws; like
+it, it leaves out the scenario's scripted timeline."""
+
+NOT_MODELLED = ("lossy_failovers", "logs_lost", "messages_lost")
+"""Metrics a fast study cannot estimate: they need copy queues."""
+
+_LOCAL_CLASSES = ("store_crashes", "database_volumes", "log_volumes")
+# Restarting the Information Store is the service manager's job, not a repair crew's.
+_NO_CREW = frozenset({"store_crashes"})
+_FAIL, _REPAIRED, _MAINTENANCE, _DOWN, _UP = range(5)  # the steps of timeline._transitions
+_MEMO_LIMIT = 100_000
+
+
+class NotFast(ValueError):
+    """The scenario asks for something a fast replica cannot play."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__("; ".join(reasons))
+
+
+class FastRunner:
+    """Plays fast replicas of one scenario; build once per study (and per worker process)."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        spec = scenario.failures
+        reasons = []
+        if spec is None:
+            reasons.append("the scenario has no failures: block")
+        if scenario.dag.dynamic_quorum:
+            reasons.append("dag.dynamic_quorum: votes depend on the order of failures, not only on what is down")
+        if any(not c.added for d in scenario.databases for c in d.copies):
+            reasons.append("copies declared added: false change the DAG during the run")
+        if reasons:
+            raise NotFast(reasons)
+        assert spec is not None
+        self.scenario = scenario
+        self.seed = seed
+        self.spec = spec
+        self.duration = float(spec.replica_duration)
+        crews = spec.repair_crews
+        # Client Access failures cost users, not mounts: they matter only by occupying crews.
+        self.components: list[tuple[str, str, object, object]] = []
+        for kind in COMPONENT_CLASSES:
+            if not (kind in SHARED_CLASSES or kind in _LOCAL_CLASSES or crews is not None):
+                continue
+            for name in component_names(scenario, kind):
+                figures = component_failures(spec, kind, name)
+                if figures is not None:
+                    self.components.append((kind, name, figures.time_to_failure, figures.time_to_repair))
+        self.oracle = MountOracle(scenario)
+        servers = self.oracle.servers
+        server_index = {s: k for k, s in enumerate(servers)}
+        self.databases = tuple(d.name for d in scenario.databases)
+        copy_db: list[int] = []
+        copy_server: list[int] = []
+        rank_key: list[int] = []
+        copy_of: dict[str, int] = {}
+        for d, database in enumerate(scenario.databases):
+            for copy in database.copies:
+                copy_of[copy_name(database.name, copy.server)] = len(copy_db)
+                copy_db.append(d)
+                copy_server.append(server_index[copy.server])
+                rank_key.append(copy.activation_preference)
+        self.n_db = len(self.databases)
+        self.copy_db = np.array(copy_db, dtype=np.intp)
+        self.copy_server = np.array(copy_server, dtype=np.intp)
+        # Scenario order keeps each database's copies together: reduceat sums them per database.
+        self.starts = np.searchsorted(self.copy_db, np.arange(self.n_db))
+        self.by_preference = [
+            sorted(np.flatnonzero(self.copy_db == d).tolist(), key=lambda c: (rank_key[c], c)) for d in range(self.n_db)
+        ]
+        self.copy_server_list = copy_server
+        # Per component: the copies it stops (local classes) or the shared pair it takes down.
+        self.local_copies: list[list[int]] = []
+        self.server_of: list[int] = []
+        for kind, name, _, _ in self.components:
+            if kind == "store_crashes":
+                self.local_copies.append(np.flatnonzero(self.copy_server == server_index[name]).tolist())
+            elif kind in ("database_volumes", "log_volumes"):
+                self.local_copies.append([copy_of[name]])
+            else:
+                self.local_copies.append([])
+            self.server_of.append(server_index[name] if kind in ("servers", "store_crashes") else -1)
+        site_of = self.oracle.server_site
+        self.site_of_server = [site_of[s] for s in servers]
+        members = set(scenario.member_names)
+        self.peers = [
+            [p for p, other in enumerate(servers) if other != s and site_of[other] == site_of[s] and other in members]
+            for s in servers
+        ]
+        self.seconds_peer = {kind: failover_seconds(scenario, _kind(kind), True) for kind in COMPONENT_CLASSES}
+        self.seconds_alone = {kind: failover_seconds(scenario, _kind(kind), False) for kind in COMPONENT_CLASSES}
+        timing = scenario.active_manager
+        self.outage_end = timing.selection_duration + timing.mount_duration
+        self.switchover_seconds = timing.dismount_duration + timing.mount_duration
+        self._memo: dict[frozenset, _Shared] = {}
+        self.no_counts = (0,) * self.n_db
+        self.no_amounts = (0.0,) * self.n_db
+
+    def _shared(self, down: frozenset) -> _Shared:
+        """What the shared components in ``down`` being failed leave usable."""
+        hit = self._memo.get(down)
+        if hit is None:
+            mounting = self.oracle.mounting(down)
+            ok = np.array([s in mounting for s in self.oracle.servers], dtype=bool)[self.copy_server]
+            hit = _Shared(ok, bool(mounting), *_usable(ok, self.starts))
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[down] = hit
+        return hit
+
+    def run(self, index: int) -> ReplicaRecord:
+        """Replica ``index``: its drawn failures followed through the structure."""
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(FAST_STREAM, index))))
+        components = [_Component(kind, name, ttf, ttr, rng) for kind, name, ttf, ttr in self.components]
+        return _Replica(self, index).play(_transitions(components, self.spec, self.scenario, self.duration))
+
+
+def _kind(kind: str) -> Component:
+    return Component(kind, "", 1.0, 1.0, False)
+
+
+def _usable(usable: np.ndarray, starts: np.ndarray) -> tuple[list[bool], np.ndarray, np.ndarray]:
+    """(usable as a list, usable copies per database, databases below two usable copies)."""
+    counts = np.add.reduceat(usable.view(np.int8), starts, dtype=np.intp) if len(usable) else np.zeros(0, dtype=np.intp)
+    return usable.tolist(), counts, counts < 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """A state of the shared components: which copies' servers may mount, and what follows
+    when no local component is down (the usual case, so kept with the state)."""
+
+    ok: np.ndarray
+    any_mounting: bool
+    ok_list: list[bool]
+    counts: np.ndarray
+    below: np.ndarray
+
+
+class _Replica:
+    """The state of one fast replica while its transitions are played."""
+
+    def __init__(self, runner: FastRunner, index: int) -> None:
+        self.r = runner
+        self.index = index
+        n_copies = len(runner.copy_db)
+        n_servers = len(runner.oracle.servers)
+        self.reasons = [0] * n_servers  # a server is down while its failure or maintenance lasts
+        self.down_pairs: set[tuple[str, str]] = set()
+        self.local_down = np.zeros(n_copies, dtype=np.intp)
+        self.local_ok = np.ones(n_copies, dtype=bool)
+        self.locals_down = 0  # local components down now; while none is, the shared state says all
+        self.shared = runner._shared(frozenset())
+        self.usable = usable = self.shared.ok
+        self.usable_list = self.shared.ok_list
+        self.active_copy = np.array([next((c for c in order if usable[c]), -1) for order in runner.by_preference], dtype=np.intp)
+        self.down_since = np.where(self.active_copy < 0, 0.0, np.nan)
+        self.n_down = int((self.active_copy < 0).sum())  # databases down now
+        self.active_on: list[set[int]] = [set() for _ in range(n_servers)]
+        for d, c in enumerate(self.active_copy.tolist()):
+            if c >= 0:
+                self.active_on[runner.copy_server_list[c]].add(d)
+        self.below = self.shared.below
+        self.below_since = np.where(self.below, 0.0, np.nan)
+        self.downtime = np.zeros(runner.n_db)
+        self.below_time = np.zeros(runner.n_db)
+        self.failovers = np.zeros(runner.n_db, dtype=np.intp)
+        self.quorum_losses = 0
+        self.transitions = 0
+
+    def play(self, transitions) -> ReplicaRecord:
+        r = self.r
+        # The transitions do not carry an Information Store's restart: it comes back after the
+        # ``restart`` its crash drew, without a crew.
+        restarts: list[tuple[float, int]] = []
+        for time, step, index, restart in transitions:
+            while restarts and restarts[0][0] <= time:
+                at, crashed = heapq.heappop(restarts)
+                self._apply(at, _REPAIRED, crashed)
+            if index >= 0 and step == _FAIL and r.components[index][0] in _NO_CREW:
+                heapq.heappush(restarts, (time + restart, index))
+            self._apply(time, step, index)
+        for at, crashed in sorted(restarts):
+            if at < r.duration:
+                self._apply(at, _REPAIRED, crashed)
+        return self._record()
+
+    def _apply(self, time: float, step: int, index: int) -> None:
+        """One transition: a component failing or repaired, or a maintenance step (index < 0)."""
+        r = self.r
+        self.transitions += 1
+        if self.transitions > MAX_ACTIONS_PER_REPLICA:
+            raise ValueError(f"a replica produced more than {MAX_ACTIONS_PER_REPLICA:,} failure transitions")
+        if index < 0:
+            server = -1 - index
+            if step == _MAINTENANCE:
+                self._drain(server)
+                return
+            self._server_reason(server, step == _DOWN)
+            self._settle(time, "servers", server, step == _DOWN)
+            return
+        kind, name = r.components[index][0], r.components[index][1]
+        down = step == _FAIL
+        copies = r.local_copies[index]
+        if copies:
+            self.local_down[copies] += 1 if down else -1
+            self.local_ok[copies] = self.local_down[copies] == 0
+            self.locals_down += 1 if down else -1
+        elif kind == "servers":
+            self._server_reason(r.server_of[index], down)
+        elif kind in SHARED_CLASSES:
+            if down:
+                self.down_pairs.add((kind, name))
+            else:
+                self.down_pairs.discard((kind, name))
+            self._shared_changed()
+        else:
+            return  # a Client Access server or load balancer: it only held a crew
+        # Only a failure can take a copy away, except that a repaired link or site may move quorum.
+        self._settle(time, kind, r.server_of[index], down or kind in ("sites", "links", "witness"))
+
+    def _server_reason(self, server: int, down: bool) -> None:
+        was = self.reasons[server]
+        self.reasons[server] += 1 if down else -1
+        if (was == 0) != (self.reasons[server] == 0):
+            pair = ("servers", self.r.oracle.servers[server])
+            if down:
+                self.down_pairs.add(pair)
+            else:
+                self.down_pairs.discard(pair)
+            self._shared_changed()
+
+    def _shared_changed(self) -> None:
+        mounting_before = self.shared.any_mounting
+        self.shared = self.r._shared(frozenset(self.down_pairs))
+        if mounting_before and not self.shared.any_mounting:
+            self.quorum_losses += 1
+
+    def _drain(self, server: int) -> None:
+        """Maintenance begins: switch the server's active databases to their best usable copy elsewhere."""
+        r = self.r
+        if self.reasons[server] or (("sites", r.site_of_server[server]) in self.down_pairs):
+            return  # a server that is down has no active database to move
+        usable = self.usable_list
+        for d in sorted(self.active_on[server]):
+            target = next((o for o in r.by_preference[d] if usable[o] and r.copy_server_list[o] != server), -1)
+            if target >= 0:
+                self._move(d, target)
+                self.downtime[d] += r.switchover_seconds
+
+    def _move(self, d: int, copy: int) -> None:
+        """Database ``d`` is now active on ``copy`` (-1: down)."""
+        r = self.r
+        old = int(self.active_copy[d])
+        if old >= 0:
+            self.active_on[r.copy_server_list[old]].discard(d)
+        if copy >= 0:
+            self.active_on[r.copy_server_list[copy]].add(d)
+        self.active_copy[d] = copy
+
+    def _peer_up(self, server: int) -> bool:
+        r = self.r
+        pairs = self.down_pairs
+        return any(not self.reasons[p] and ("sites", r.site_of_server[p]) not in pairs for p in r.peers[server])
+
+    def _settle(self, now: float, kind: str, server: int, worse: bool) -> None:
+        """After a transition: integrate the below-two time, move or take down databases.
+
+        ``worse``: the transition may have taken a copy away (otherwise, with no database
+        down, no active copy can have been lost)."""
+        r = self.r
+        shared = self.shared
+        if self.locals_down == 0:
+            usable, usable_list, counts, below = shared.ok, shared.ok_list, shared.counts, shared.below
+        else:
+            usable = shared.ok & self.local_ok
+            usable_list, counts, below = _usable(usable, r.starts)
+        self.usable, self.usable_list = usable, usable_list
+        if below is not self.below:
+            changed = below != self.below
+            if changed.any():
+                started = changed & below
+                ended = changed & ~below
+                self.below_since[started] = now
+                self.below_time[ended] += now - self.below_since[ended]
+            self.below = below
+        if not worse and self.n_down == 0:
+            return
+        active = self.active_copy
+        lost = ((active < 0) | ~usable[active]).nonzero()[0]  # usable[-1] is read only where active < 0
+        for d in lost.tolist():
+            c = int(active[d])
+            if counts[d] == 0:
+                if c >= 0:
+                    self.down_since[d] = now
+                    self.n_down += 1
+                    self._move(d, -1)
+                continue
+            self._move(d, next(o for o in r.by_preference[d] if usable_list[o]))
+            if c >= 0:
+                self.failovers[d] += 1
+                peer = kind == "servers" and server >= 0 and self._peer_up(server)
+                self.downtime[d] += (r.seconds_peer if peer else r.seconds_alone)[kind]
+            else:
+                self.downtime[d] += now - self.down_since[d] + r.outage_end
+                self.down_since[d] = np.nan
+                self.n_down -= 1
+
+    def _record(self) -> ReplicaRecord:
+        r = self.r
+        end = r.duration
+        open_down = ~np.isnan(self.down_since)
+        self.downtime[open_down] += end - self.down_since[open_down]
+        self.below_time[self.below] += end - self.below_since[self.below]
+        return ReplicaRecord(
+            index=self.index,
+            duration=end,
+            failure_actions=self.transitions,
+            downtime=tuple(self.downtime.tolist()),
+            below_two_healthy=tuple(self.below_time.tolist()),
+            failovers=tuple(int(x) for x in self.failovers),
+            # Not modelled; one shared tuple, so a batch of records pickles it once.
+            lossy_failovers=r.no_counts,
+            logs_lost=r.no_amounts,
+            messages_lost=r.no_amounts,
+            user_minutes=(),
+            quorum_losses=self.quorum_losses,
+        )
