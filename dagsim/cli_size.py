@@ -192,6 +192,10 @@ def size_copies_command(
         str | None,
         typer.Option("--lagged", help="Also judge the answer with its last copy lagged by this, e.g. 7d (Monte Carlo)."),
     ] = None,
+    fast: Annotated[
+        bool,
+        typer.Option("--fast", help="Where only Monte Carlo applies, use --fast replicas (no copy queues) over --years."),
+    ] = False,
     seed: SeedOption = None,
 ) -> None:
     """The fewest copies per database that meet an availability target under the scenario's failures."""
@@ -205,7 +209,7 @@ def size_copies_command(
     from dagsim.sizing.copies import size_copies
 
     try:
-        result = size_copies(scenario, fraction, max_copies=max_copies, seed=seed, years=years, lagged=lag)
+        result = size_copies(scenario, fraction, max_copies=max_copies, seed=seed, years=years, lagged=lag, fast=fast)
     except ValueError as error:
         _fail(f"{file}: {error}")
     typer.echo(render_copies(result))

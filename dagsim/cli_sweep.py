@@ -28,6 +28,7 @@ __all__ = ["sweep_command"]
 class Study(enum.StrEnum):
     run = "run"
     availability = "availability"
+    fast = "fast"
 
 
 def _fail(message: str) -> NoReturn:
@@ -45,7 +46,10 @@ def sweep_command(
             help="PATH=VALUES, e.g. links.WAN.bandwidth=100Mbps,200Mbps or databases[*].copies=2..4; repeat it.",
         ),
     ],
-    study: Annotated[Study, typer.Option("--study", help="Each point is a run or an availability study.")] = Study.run,
+    study: Annotated[
+        Study,
+        typer.Option("--study", help="Each point is a run, an availability study, or one by fast Monte Carlo (--fast)."),
+    ] = Study.run,
     lhs: Annotated[
         int | None, typer.Option("--lhs", help="A Latin hypercube of N points instead of the full grid.", min=1, max=10_000)
     ] = None,
@@ -66,7 +70,7 @@ def sweep_command(
     metric: Annotated[str | None, typer.Option("--metric", help="The metric shown and plotted (default: the headline one).")] = None,
 ) -> None:
     """Run the scenario at every point of a grid (or a Latin hypercube) of varied paths: one tidy table."""
-    from dagsim.sweep.run import AVAILABILITY_METRICS, RUN_METRICS
+    from dagsim.sweep.run import AVAILABILITY_METRICS, FAST_METRICS, RUN_METRICS
     from dagsim.sweep.spec import SweepError, parse_vary
 
     scenario = _load_for_run(file, seed=seed)
@@ -74,7 +78,7 @@ def sweep_command(
         variations = parse_vary(vary)
     except SweepError as error:
         _fail("\n".join(error.problems))
-    metrics = RUN_METRICS if study is Study.run else AVAILABILITY_METRICS
+    metrics = {Study.run: RUN_METRICS, Study.availability: AVAILABILITY_METRICS, Study.fast: FAST_METRICS}[study]
     shown = metric or metrics[0]
     if shown not in metrics:
         _fail(f"--metric {shown!r} is not one of {', '.join(metrics)}")
@@ -88,8 +92,8 @@ def sweep_command(
         _fail("--format parquet needs pyarrow: pip install 'dagsim[parquet]'")
     if dask is not None and importlib.util.find_spec("distributed") is None:
         _fail("--dask needs dask.distributed: pip install 'dagsim[dask]'")
-    if study is Study.availability and scenario.failures is None:
-        _fail(f"{file}: --study availability needs a failures: block (see docs/availability.md)")
+    if study is not Study.run and scenario.failures is None:
+        _fail(f"{file}: --study {study.value} needs a failures: block (see docs/availability.md)")
     _check_out(out)
     from tqdm import tqdm
 

@@ -148,3 +148,20 @@ def test_cli_sweep_refuses_bad_input_with_exit_2():
     assert bad.exit_code == 2 and "PATH=VALUES" in bad.output
     metric = runner.invoke(app, ["sweep", str(THIN), "--vary", VARY[0], "--metric", "nope"])
     assert metric.exit_code == 2 and "is not one of" in metric.output
+
+
+def test_fast_sweep_matches_fast_studies_and_leaves_out_lossy_failovers():
+    """--study fast: each point's figures are those of a fast study of that point's scenario."""
+    from dagsim.availability import availability
+
+    scenario = load_scenario(SCENARIOS / "availability-four-copies.yaml")
+    variations = parse_vary(["databases[*].copies=2,4"])
+    result = sweep(scenario, variations, kind="fast", years=200, seed=3)
+    table = result.table
+    assert "lossy_failovers" not in set(table.metric)
+    by_point = table[table.metric == "unavailability"].set_index("point")
+    for index, values in enumerate(grid(variations)):
+        study = availability(apply_point(scenario, variations, values), years=200, seed=3, method="fast")
+        assert by_point.loc[index, "value"] == study.headline.value
+        assert by_point.loc[index, "high"] == study.headline.high
+    assert by_point.loc[0, "value"] != by_point.loc[1, "value"]  # the copy count reached the study

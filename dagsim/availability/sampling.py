@@ -8,7 +8,7 @@ import numpy as np
 
 from dagsim.config.failures import Exponential, Fixed, Lognormal, Weibull
 
-__all__ = ["draw", "draws"]
+__all__ = ["draw"]
 
 
 def draw(distribution: Exponential | Weibull | Lognormal | Fixed, rng: np.random.Generator) -> float:
@@ -21,13 +21,3 @@ def draw(distribution: Exponential | Weibull | Lognormal | Fixed, rng: np.random
         return float(distribution.median * math.exp(distribution.sigma * rng.standard_normal()))
     return float(distribution.value)
 
-
-def draws(distribution: Exponential | Weibull | Lognormal | Fixed, rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` durations in seconds from ``distribution``, as :func:`draw` makes them one at a time."""
-    if isinstance(distribution, Exponential):
-        return rng.exponential(distribution.mean, n)
-    if isinstance(distribution, Weibull):
-        return distribution.scale * rng.weibull(distribution.shape, n)
-    if isinstance(distribution, Lognormal):
-        return distribution.median * np.exp(distribution.sigma * rng.standard_normal(n))
-    return np.full(n, float(distribution.value))

@@ -2,7 +2,7 @@
 
 Each point is a run of the scenario (``kind="run"``: copy queues, failovers, data lost, link
 use) or an availability study (``kind="availability"``: the DAG's Monte Carlo figures with
-intervals). The result is one tidy table, one row per point and metric, sorted by point.
+intervals; ``kind="fast"``: the same by fast Monte Carlo, without lossy failovers). The result is one tidy table, one row per point and metric, sorted by point.
 
 With a ``checkpoint`` folder every finished point is written there at once (one small JSON
 file, renamed into place, so a file is whole or absent); a sweep started again with the same
@@ -26,7 +26,7 @@ from dagsim.sweep.spec import SweepError, Variation, apply_point, grid, latin_hy
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RUN_METRICS", "SweepResult", "SweepTask", "sweep"]
+__all__ = ["AVAILABILITY_METRICS", "FAST_METRICS", "RUN_METRICS", "SweepResult", "SweepTask", "sweep"]
 
 RUN_METRICS = (
     "copy_queue_peak",
@@ -39,6 +39,8 @@ RUN_METRICS = (
     "user_minutes",
 )
 AVAILABILITY_METRICS = ("unavailability", "downtime", "failovers", "lossy_failovers", "quorum_losses")
+FAST_METRICS = tuple(m for m in AVAILABILITY_METRICS if m != "lossy_failovers")
+"""Fast Monte Carlo has no copy queues, so no lossy failovers."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class SweepTask:
         index, scenario = item
         if self.kind == "run":
             return index, _run_rows(scenario, self.seed)
-        return index, _availability_rows(scenario, self.seed, self.years)
+        return index, _availability_rows(scenario, self.seed, self.years, self.kind)
 
 
 def _run_rows(scenario: Scenario, seed: int) -> list[dict]:
@@ -77,13 +79,14 @@ def _run_rows(scenario: Scenario, seed: int) -> list[dict]:
     return [{"metric": m, "value": values[m], "low": math.nan, "high": math.nan} for m in RUN_METRICS]
 
 
-def _availability_rows(scenario: Scenario, seed: int, years: float) -> list[dict]:
+def _availability_rows(scenario: Scenario, seed: int, years: float, kind: str = "availability") -> list[dict]:
     from dagsim.availability.study import availability
 
-    table = availability(scenario, years=years, seed=seed, client_outages=False).table
+    method = "fast" if kind == "fast" else "simulation"
+    table = availability(scenario, years=years, seed=seed, client_outages=False, method=method).table
     dag = table[table.scope == "dag"].set_index("metric")
     rows = []
-    for metric in AVAILABILITY_METRICS:
+    for metric in FAST_METRICS if kind == "fast" else AVAILABILITY_METRICS:
         row = dag.loc[metric]
         rows.append({"metric": metric, "value": float(row.estimate), "low": float(row.low), "high": float(row.high)})
     return rows
@@ -166,9 +169,9 @@ def sweep(
 
     from dagsim.study import make_backend
 
-    if kind not in ("run", "availability"):
-        raise ValueError("kind is 'run' or 'availability'")
-    if kind == "availability" and scenario.failures is None:
+    if kind not in ("run", "availability", "fast"):
+        raise ValueError("kind is 'run', 'availability' or 'fast'")
+    if kind != "run" and scenario.failures is None:
         raise SweepError(["an availability sweep needs a failures: block in the scenario"])
     seed = scenario.run.seed if seed is None else seed
     points = grid(variations) if samples is None else latin_hypercube(variations, samples, seed)
