@@ -97,6 +97,37 @@ def test_failovers_and_their_seconds_by_hand():
     assert per_year.high - per_year.low < 0.1 * failover_rate * YEAR
 
 
+def test_a_copy_that_missed_logs_waits_for_the_one_that_has_them():
+    """With logs, the server that failed first comes back missing logs when the other failed
+    second; GoodAvailability refuses it, and the database waits for the other server. The
+    four-state chain worked out here (both up; one down, behind; both down; the one behind
+    back, the other still down) gives the downtime: the last two states."""
+    failures = {"servers": {"time_to_failure": "30d", "time_to_repair": "1d"}, "replica_duration": "1y"}
+    instant = {key: 0 for key in ("failure_item_detection", "pam_move_delay", "selection_duration",
+                                  "acll_timeout", "dismount_duration", "mount_duration")}  # fmt: skip
+    scenario = _two_servers_one_site(failures=failures, timings=instant, logs_per_day=14_400)  # 10 a minute
+    scenario = scenario.model_copy(update={"dag": scenario.dag.model_copy(update={"same_subnet_delay": 0})})
+    lam, mu = 1 / (30 * DAY), 1 / DAY
+    # States: 0 both up, 1 one down (behind), 2 both down, 3 the one behind up and the other down.
+    q = np.array([
+        [-2 * lam, 2 * lam, 0, 0],
+        [mu, -(mu + lam), lam, 0],
+        [0, mu, -2 * mu, mu],
+        [mu, 0, lam, -(mu + lam)],
+    ])  # fmt: skip
+    a = np.vstack([q.T, np.ones(4)])
+    pi = np.linalg.lstsq(a, np.r_[np.zeros(4), 1.0], rcond=None)[0]
+    exact = pi[2] + pi[3]
+    result = availability(scenario, replicas=2000, seed=17, method="fast", confidence=LEVEL)
+    _inside(result.headline, exact)
+    u = lam / (lam + mu)
+    assert result.headline.low > 1.5 * u**2  # the refusal is most of it: u^2 alone would be half
+    # Without logs nothing is missed, and the same failures give u^2.
+    plain = _two_servers_one_site(failures=failures, timings=instant)
+    plain = plain.model_copy(update={"dag": plain.dag.model_copy(update={"same_subnet_delay": 0})})
+    _inside(availability(plain, replicas=2000, seed=17, method="fast", confidence=LEVEL).headline, u**2)
+
+
 def test_one_repair_crew_queues_repairs():
     """repair_crews: 1 with two servers: both are down with the birth-death chain's chance
     2 (lam/mu)^2 / (1 + 2 lam/mu + 2 (lam/mu)^2), not u^2 as with a crew each."""
@@ -183,17 +214,19 @@ def test_a_replica_counts_quorum_losses():
     assert np.all(downtime[losses > 0] > 0)
 
 
-def _two_servers_one_site(*, failures: dict, timings: dict | None = None) -> Scenario:
+def _two_servers_one_site(*, failures: dict, timings: dict | None = None, logs_per_day: float = 0) -> Scenario:
     """Two copies of each of two databases on two servers in one site with a witness;
-    Active Manager's default timings unless ``timings`` says."""
+    Active Manager's default timings unless ``timings`` says; no logs unless ``logs_per_day``."""
     data = {
         "name": "two-servers",
         "sites": [{"name": "A"}],
         "dag": {"witness": {"host": "FSW", "site": "A"}},
         "servers": [{"name": "MBX1", "site": "A"}, {"name": "MBX2", "site": "A"}],
         "databases": [
-            {"name": "DB1", "mailboxes": 100, "copies": [{"server": "MBX1", "activation_preference": 1}, {"server": "MBX2", "activation_preference": 2}]},
-            {"name": "DB2", "mailboxes": 100, "copies": [{"server": "MBX2", "activation_preference": 1}, {"server": "MBX1", "activation_preference": 2}]},
+            {"name": "DB1", "mailboxes": 100, "logs_per_day": logs_per_day,
+             "copies": [{"server": "MBX1", "activation_preference": 1}, {"server": "MBX2", "activation_preference": 2}]},
+            {"name": "DB2", "mailboxes": 100, "logs_per_day": logs_per_day,
+             "copies": [{"server": "MBX2", "activation_preference": 1}, {"server": "MBX1", "activation_preference": 2}]},
         ],
         "client_access": {"protocols": {}},
         "failures": failures,

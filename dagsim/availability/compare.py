@@ -2,12 +2,12 @@
 
 Each method runs where it applies: the Markov chain and importance sampling need
 exponential laws (and the chain a bounded state space); fast Monte Carlo
-(:mod:`~dagsim.availability.fast`, the chain's structure with any laws and maintenance)
-refuses little; crude Monte Carlo always runs. Two
+(:mod:`~dagsim.availability.fast`: the chain's structure with any laws and maintenance, and
+copies that missed logs kept from mounting) refuses little; crude Monte Carlo always runs. Two
 answers *agree* when the exact value lies in an interval (or under an upper bound), or
 when two intervals overlap. Where crude Monte Carlo differs from the other two, the cause
 is usually something the Markov model leaves out (the mount dial and copy queues above all:
-see :data:`dagsim.availability.markov.LEFT_OUT`); fast Monte Carlo leaves out the same.
+see :data:`dagsim.availability.markov.LEFT_OUT`), which fast Monte Carlo follows in part.
 
 Five pairs are judged at once, so each verdict uses an interval at ``1 - 0.05 / 5`` = 99 %
 (Bonferroni): when every method is right, all five agree at least 95 % of the time. The

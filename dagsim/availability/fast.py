@@ -8,20 +8,26 @@ by transition, the model that ``--exact`` and ``--rare`` solve
 
 * a copy is *usable* while its server may mount (a running DAG member in the partition
   that holds quorum: :class:`~dagsim.availability.structure.MountOracle`) and its own store
-  and volumes are up; a database is down while none of its copies is usable;
+  and volumes are up;
+* a database writes logs while it is mounted, at its day's mean rate. A usable copy of a
+  mounted database receives them and is current (*assumption*: it catches up at once, and
+  nothing is lost in flight); a copy that cannot receive misses them. A copy missing more
+  logs than its server's AutoDatabaseMountDial allows (6 for GoodAvailability) is not
+  mounted: the database waits for one that has them, as the simulation's mount dial makes it;
 * the active copy is followed: when it stops being usable and another copy is, the database
   fails over to the usable copy with the best activation preference (no failback) and is
   down for the failover's duration from the Active Manager timings
-  (:func:`~dagsim.availability.structure.failover_seconds`); an outage ends with selection
-  and mount;
+  (:func:`~dagsim.availability.structure.failover_seconds`); when no copy may mount it is
+  down until one may, and the outage ends with selection and mount;
 * a maintenance window first switches the server's active databases over to their best
   usable copy elsewhere (down for the dismount and the mount), then takes the server down
   for its duration. A database with no usable copy elsewhere stays, as Move-ActiveMailboxDatabase
   leaves it on the source.
 
-What it leaves out is what the Markov model leaves out (:data:`LEFT_OUT`): copy queues and
-the mount dial, so no failover is lossy here. The full simulation (``dagsim availability``
-without ``--fast``) models those at about a thousand times the cost.
+What it leaves out (:data:`LEFT_OUT`) is mostly what the Markov model leaves out: copy
+queues as they fill and drain (so no failover is lossy here), DAC, lagged copies' replay,
+the PAM's move. The full simulation (``dagsim availability`` without ``--fast``) models
+those at about a thousand times the cost.
 
 Randomness: replica ``i`` of a study with seed ``s`` draws every duration, in a fixed order,
 from ``SeedSequence(s, spawn_key=(FAST_STREAM, i))``; a replica is a pure function of
@@ -32,25 +38,33 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
 from dagsim.availability.markov import LEFT_OUT as MARKOV_LEFT_OUT
 from dagsim.availability.replica import ReplicaRecord
 from dagsim.availability.structure import SHARED_CLASSES, Component, MountOracle, failover_seconds
-from dagsim.availability.timeline import MAX_ACTIONS_PER_REPLICA, _Component, _transitions
-from dagsim.config.failures import COMPONENT_CLASSES, component_failures, component_names, copy_name
+from dagsim.availability.timeline import MAX_ACTIONS_PER_REPLICA, _Component, _transitions, maintenance_windows
+from dagsim.config.failures import COMPONENT_CLASSES, MaintenanceSpec, component_failures, component_names, copy_name
 from dagsim.config.schema import Scenario
+from dagsim.model.selection import DIAL_LIMITS
 
 __all__ = ["FAST_STREAM", "LEFT_OUT", "NOT_MODELLED", "FastRunner", "NotFast"]
 
 FAST_STREAM = 0x4641_5354  # spawn-key prefix of fast replicas ("FAST")
 
-LEFT_OUT = (*MARKOV_LEFT_OUT, "lossy failovers, lost logs and messages: every usable copy is current")
+LEFT_OUT = (
+    "copy queues as they fill and drain: a copy is current while it can receive logs from the "
+    "mounted copy and catches up at once when it can again (no resync time, nothing lost in "
+    "flight, so no failover is lossy); only while the database is down does a copy that missed "
+    "more logs than its server's AutoDatabaseMountDial allows wait",
+    *MARKOV_LEFT_OUT[1:],
+)
 """What the simulation models and a fast replica does not (docs/availability.md).
 
-Unlike the Markov chain, a fast replica does play maintenance windows and any laws; like
-it, it leaves out the scenario's scripted timeline."""
+Unlike the Markov chain, a fast replica plays maintenance windows and any laws, and keeps a
+copy that missed logs from mounting; like it, it leaves out the scenario's scripted timeline."""
 
 NOT_MODELLED = ("lossy_failovers", "logs_lost", "messages_lost")
 """Metrics a fast study cannot estimate: they need copy queues."""
@@ -107,12 +121,19 @@ class FastRunner:
         copy_server: list[int] = []
         rank_key: list[int] = []
         copy_of: dict[str, int] = {}
+        dial_of = {s.name: DIAL_LIMITS[s.auto_database_mount_dial] for s in scenario.servers}
+        # Logs a copy misses per second while it cannot receive them (the day's mean rate,
+        # an assumption: the hourly profile is left out), and how many it may miss and mount.
+        self.copy_rate: list[float] = []
+        self.copy_dial: list[float] = []
         for d, database in enumerate(scenario.databases):
             for copy in database.copies:
                 copy_of[copy_name(database.name, copy.server)] = len(copy_db)
                 copy_db.append(d)
                 copy_server.append(server_index[copy.server])
                 rank_key.append(copy.activation_preference)
+                self.copy_rate.append(database.generated_logs_per_day / 86400.0)
+                self.copy_dial.append(dial_of[copy.server])
         self.n_db = len(self.databases)
         self.copy_db = np.array(copy_db, dtype=np.intp)
         self.copy_server = np.array(copy_server, dtype=np.intp)
@@ -122,6 +143,7 @@ class FastRunner:
             sorted(np.flatnonzero(self.copy_db == d).tolist(), key=lambda c: (rank_key[c], c)) for d in range(self.n_db)
         ]
         self.copy_server_list = copy_server
+        self.preference_servers = [[(o, copy_server[o]) for o in order] for order in self.by_preference]
         # Per component: the copies it stops (local classes) or the shared pair it takes down.
         self.local_copies: list[list[int]] = []
         self.server_of: list[int] = []
@@ -146,6 +168,16 @@ class FastRunner:
         self.outage_end = timing.selection_duration + timing.mount_duration
         self.switchover_seconds = timing.dismount_duration + timing.mount_duration
         self._memo: dict[frozenset, _Shared] = {}
+        # The rolling schedule, as timeline._transitions yields it: (time, step, -1 - server, 0).
+        self.random_spec = spec.model_copy(update={"maintenance": MaintenanceSpec()})
+        window = spec.maintenance.servers
+        self.maintenance: list[tuple[float, int, int, float]] = []
+        if window is not None:
+            for start, k in maintenance_windows(spec, len(scenario.servers), self.duration):
+                for at, step in ((start, _MAINTENANCE), (start + window.drain, _DOWN), (start + window.drain + window.duration, _UP)):
+                    if at < self.duration:
+                        self.maintenance.append((at, step, -1 - k, 0.0))
+            self.maintenance.sort(key=itemgetter(0))
         self.no_counts = (0,) * self.n_db
         self.no_amounts = (0.0,) * self.n_db
 
@@ -165,7 +197,9 @@ class FastRunner:
         """Replica ``index``: its drawn failures followed through the structure."""
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(FAST_STREAM, index))))
         components = [_Component(kind, name, ttf, ttr, rng) for kind, name, ttf, ttr in self.components]
-        return _Replica(self, index).play(_transitions(components, self.spec, self.scenario, self.duration))
+        drawn = _transitions(components, self.random_spec, self.scenario, self.duration)
+        # The maintenance schedule is the same in every replica: merged in, not queued again.
+        return _Replica(self, index).play(heapq.merge(self.maintenance, drawn, key=itemgetter(0)))
 
 
 def _kind(kind: str) -> Component:
@@ -208,14 +242,21 @@ class _Replica:
         self.usable_list = self.shared.ok_list
         self.active_copy = np.array([next((c for c in order if usable[c]), -1) for order in runner.by_preference], dtype=np.intp)
         self.down_since = np.where(self.active_copy < 0, 0.0, np.nan)
+        # Logs are written only while a database is mounted: its clock is its mounted time so
+        # far. A copy that cannot receive holds the logs up to ``seen`` on that clock; one that
+        # can, or the active copy, holds them all.
+        self.mounted_total = np.zeros(runner.n_db)
+        self.mounted_since = np.where(self.active_copy >= 0, 0.0, np.nan)
+        self.seen = np.zeros(n_copies)
         self.n_down = int((self.active_copy < 0).sum())  # databases down now
+        self.active_list: list[int] = self.active_copy.tolist()  # the same, read one at a time
         self.active_on: list[set[int]] = [set() for _ in range(n_servers)]
-        for d, c in enumerate(self.active_copy.tolist()):
+        for d, c in enumerate(self.active_list):
             if c >= 0:
                 self.active_on[runner.copy_server_list[c]].add(d)
         self.below = self.shared.below
         self.below_since = np.where(self.below, 0.0, np.nan)
-        self.downtime = np.zeros(runner.n_db)
+        self.downtime = [0.0] * runner.n_db  # a list: added to one database at a time
         self.below_time = np.zeros(runner.n_db)
         self.failovers = np.zeros(runner.n_db, dtype=np.intp)
         self.quorum_losses = 0
@@ -294,22 +335,27 @@ class _Replica:
         r = self.r
         if self.reasons[server] or (("sites", r.site_of_server[server]) in self.down_pairs):
             return  # a server that is down has no active database to move
+        moving = self.active_on[server]
+        if not moving:
+            return
         usable = self.usable_list
-        for d in sorted(self.active_on[server]):
-            target = next((o for o in r.by_preference[d] if usable[o] and r.copy_server_list[o] != server), -1)
-            if target >= 0:
-                self._move(d, target)
-                self.downtime[d] += r.switchover_seconds
+        downtime, seconds = self.downtime, r.switchover_seconds
+        for d in sorted(moving):
+            for o, where in r.preference_servers[d]:
+                if usable[o] and where != server:
+                    self._move(d, o)
+                    downtime[d] += seconds
+                    break
 
     def _move(self, d: int, copy: int) -> None:
         """Database ``d`` is now active on ``copy`` (-1: down)."""
-        r = self.r
-        old = int(self.active_copy[d])
+        servers = self.r.copy_server_list
+        old = self.active_list[d]
         if old >= 0:
-            self.active_on[r.copy_server_list[old]].discard(d)
+            self.active_on[servers[old]].discard(d)
         if copy >= 0:
-            self.active_on[r.copy_server_list[copy]].add(d)
-        self.active_copy[d] = copy
+            self.active_on[servers[copy]].add(d)
+        self.active_copy[d] = self.active_list[d] = copy
 
     def _peer_up(self, server: int) -> bool:
         r = self.r
@@ -328,6 +374,13 @@ class _Replica:
         else:
             usable = shared.ok & self.local_ok
             usable_list, counts, below = _usable(usable, r.starts)
+        stopped = (self.usable & ~usable).nonzero()[0] if worse and usable is not self.usable else ()
+        if len(stopped):
+            # Copies that stop receiving keep the logs written so far, if their database is mounted.
+            dbs = r.copy_db[stopped]
+            since = self.mounted_since[dbs]
+            mounted = ~np.isnan(since)
+            self.seen[stopped[mounted]] = self.mounted_total[dbs[mounted]] + now - since[mounted]
         self.usable, self.usable_list = usable, usable_list
         if below is not self.below:
             changed = below != self.below
@@ -342,34 +395,51 @@ class _Replica:
         active = self.active_copy
         lost = ((active < 0) | ~usable[active]).nonzero()[0]  # usable[-1] is read only where active < 0
         for d in lost.tolist():
-            c = int(active[d])
+            c = self.active_list[d]
             if counts[d] == 0:
                 if c >= 0:
-                    self.down_since[d] = now
-                    self.n_down += 1
-                    self._move(d, -1)
+                    self._unmount(d, now)
                 continue
-            self._move(d, next(o for o in r.by_preference[d] if usable_list[o]))
             if c >= 0:
+                # The database was mounted until now: every copy that can receive is current.
+                self._move(d, next(o for o in r.by_preference[d] if usable_list[o]))
                 self.failovers[d] += 1
                 peer = kind == "servers" and server >= 0 and self._peer_up(server)
                 self.downtime[d] += (r.seconds_peer if peer else r.seconds_alone)[kind]
-            else:
+                continue
+            # Down: only a copy missing no more logs than its server's mount dial allows mounts.
+            written = self.mounted_total[d]
+            seen, rate, dial = self.seen, r.copy_rate, r.copy_dial
+            target = next(
+                (o for o in r.by_preference[d] if usable_list[o] and rate[o] * (written - seen[o]) <= dial[o] + 1e-9), -1
+            )
+            if target >= 0:
+                self._move(d, target)
                 self.downtime[d] += now - self.down_since[d] + r.outage_end
                 self.down_since[d] = np.nan
+                self.mounted_since[d] = now
                 self.n_down -= 1
+
+    def _unmount(self, d: int, now: float) -> None:
+        """Database ``d`` has no copy to mount: it is down, and writes no logs, from ``now``."""
+        self.down_since[d] = now
+        self.n_down += 1
+        self._move(d, -1)
+        self.mounted_total[d] += now - self.mounted_since[d]
+        self.mounted_since[d] = np.nan
 
     def _record(self) -> ReplicaRecord:
         r = self.r
         end = r.duration
+        downtime = np.array(self.downtime)
         open_down = ~np.isnan(self.down_since)
-        self.downtime[open_down] += end - self.down_since[open_down]
+        downtime[open_down] += end - self.down_since[open_down]
         self.below_time[self.below] += end - self.below_since[self.below]
         return ReplicaRecord(
             index=self.index,
             duration=end,
             failure_actions=self.transitions,
-            downtime=tuple(self.downtime.tolist()),
+            downtime=tuple(downtime.tolist()),
             below_two_healthy=tuple(self.below_time.tolist()),
             failovers=tuple(int(x) for x in self.failovers),
             # Not modelled; one shared tuple, so a batch of records pickles it once.

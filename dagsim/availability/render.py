@@ -130,9 +130,9 @@ def render_comparison(comparison) -> str:
     if differ:
         lines += [
             "",
-            "Where crude Monte Carlo differs from the Markov methods and fast Monte Carlo, look first at what",
-            "they leave out: a copy that missed logs may be refused by the mount dial, DAC holds back a",
-            "returning member, a lagged copy replays before it mounts. Where rare and exact differ, raise",
-            "--max-cycles.",
+            "Where crude Monte Carlo differs from the Markov methods, look first at what they leave out: a",
+            "copy that missed logs may be refused by the mount dial (fast Monte Carlo follows that too), DAC",
+            "holds back a returning member, a lagged copy replays before it mounts. Where rare and exact",
+            "differ, raise --max-cycles.",
         ]
     return "\n".join(lines)
