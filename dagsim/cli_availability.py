@@ -205,6 +205,10 @@ def availability(
     from tqdm import tqdm
 
     from dagsim.availability.study import availability as run_study
+    from dagsim.availability.study import too_many_replicas
+
+    if years is not None and (refusal := too_many_replicas(scenario, math.ceil(years * YEAR / length - 1e-9))):
+        _fail(f"{file}: {refusal}")
 
     if fast:
         from dagsim.availability.fast import FastRunner, NotFast
@@ -341,6 +345,10 @@ def _compare(file, scenario, *, seed, years, workers, dask, plots, precision, ma
     length = scenario.failures.replica_duration
     if crude_years * YEAR < 2 * length - 1e-6:
         _fail(f"--years {crude_years:g} is less than two replicas of {format_duration(length)} (failures.replica_duration)")
+    from dagsim.availability.study import too_many_replicas
+
+    if refusal := too_many_replicas(scenario, math.ceil(crude_years * YEAR / length - 1e-9)):
+        _fail(f"{file}: {refusal}")
     if dask is not None and importlib.util.find_spec("distributed") is None:
         _fail("--dask needs dask.distributed: pip install 'dagsim[dask]'")
     _check_out(out)

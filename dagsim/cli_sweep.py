@@ -94,6 +94,15 @@ def sweep_command(
         _fail("--dask needs dask.distributed: pip install 'dagsim[dask]'")
     if study is not Study.run and scenario.failures is None:
         _fail(f"{file}: --study {study.value} needs a failures: block (see docs/availability.md)")
+    if study is not Study.run and scenario.failures is not None:
+        import math
+
+        from dagsim.availability.study import too_many_replicas
+        from dagsim.config.failures import YEAR
+
+        replicas = math.ceil(years * YEAR / scenario.failures.replica_duration - 1e-9)
+        if refusal := too_many_replicas(scenario, replicas):
+            _fail(f"{file}: --years {years:g} per point: {refusal}")
     _check_out(out)
     from tqdm import tqdm
 

@@ -139,3 +139,16 @@ def test_fast_refuses_dynamic_quorum_with_exit_2(tmp_path):
     assert result.exit_code == 2
     assert "dynamic_quorum" in result.output and "without --fast" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_study_that_would_keep_too_many_records_is_refused():
+    """Memory is bounded: a study keeps at most 5,000,000 per-database figures of a kind, so the
+    preferred architecture's 100 databases allow 50,000 one-year replicas; more is exit 2."""
+    from dagsim.availability import availability
+
+    path = SCENARIOS / "availability-preferred-architecture.yaml"
+    result = invoke(str(path), "--fast", "--years", "60000")
+    assert result.exit_code == 2
+    assert "at most 50,000 replicas" in result.output and "Traceback" not in result.output
+    with pytest.raises(ValueError, match="at most 50,000 replicas"):
+        availability(load_scenario(path), years=60_000, method="fast")

@@ -25,6 +25,7 @@ from dagsim.availability.markov import exact_availability
 from dagsim.availability.metrics import headline
 from dagsim.availability.rare import DEFAULT_MAX_CYCLES, DEFAULT_PRECISION, rare_availability
 from dagsim.availability.structure import NotMarkovian
+from dagsim.config.failures import YEAR, study_replica_limit
 
 __all__ = ["FAMILY_CONFIDENCE", "FAST_YEARS", "PAIRS", "Answer", "Comparison", "compare"]
 
@@ -120,7 +121,8 @@ def compare(
 ) -> Comparison:
     """Run the exact model, importance sampling, fast and crude Monte Carlo where each applies.
 
-    The fast study runs ``max(years, FAST_YEARS)`` DAG-years, on the same workers."""
+    The fast study runs ``max(years, FAST_YEARS)`` DAG-years (fewer if a study may not keep
+    that many records of this DAG), on the same workers."""
     from dagsim.availability.study import availability as crude_study
 
     seed = scenario.run.seed if seed is None else seed
@@ -150,8 +152,10 @@ def compare(
     except NotMarkovian as refusal:
         answers.append(Answer("rare", None, math.nan, math.nan, f"does not apply: {refusal}"))
     try:
+        # As many years as a study may keep records of, for a DAG with many databases.
+        kept = study_replica_limit(len(scenario.databases)) * scenario.failures.replica_duration / YEAR
         fast = crude_study(
-            scenario, years=max(years, FAST_YEARS), seed=seed, workers=workers, dask=dask, method="fast"
+            scenario, years=min(max(years, FAST_YEARS), kept), seed=seed, workers=workers, dask=dask, method="fast"
         )
         answers.append(_sampled("fast", fast, f"{fast.years:g} DAG-years, {fast.headline.method}"))
         results.append(fast)

@@ -18,12 +18,12 @@ from dagsim.availability.fast import FastRunner
 from dagsim.availability.metrics import headline
 from dagsim.availability.replica import ReplicaRecord
 from dagsim.availability.result import AvailabilityResult
-from dagsim.config.failures import DEFAULT_MAX_YEARS, MAX_STUDY_YEARS, YEAR
+from dagsim.config.failures import DEFAULT_MAX_YEARS, MAX_STUDY_YEARS, YEAR, study_replica_limit
 from dagsim.config.loader import load_scenario
 from dagsim.config.schema import Scenario
 from dagsim.study import Backend, make_backend
 
-__all__ = ["DEFAULT_MAX_YEARS", "FIRST_ROUND", "MAX_STUDY_YEARS", "StudyProgress", "availability"]
+__all__ = ["DEFAULT_MAX_YEARS", "FIRST_ROUND", "MAX_STUDY_YEARS", "StudyProgress", "availability", "too_many_replicas"]
 
 FIRST_ROUND = 16
 """Replicas in the first round of a ``precision`` study."""
@@ -75,13 +75,16 @@ def availability(
     if seed < 0:
         raise ValueError("seed cannot be negative")
     length = scenario.failures.replica_duration
-    cap = max(1, int(max_years * YEAR // length))
+    kept = study_replica_limit(len(scenario.databases))
+    cap = max(1, min(int(max_years * YEAR // length), kept))
     if years is not None:
         if not 0 < years <= MAX_STUDY_YEARS:
             raise ValueError(f"years lies between 0 and {MAX_STUDY_YEARS:,.0f}")
         replicas = max(1, math.ceil(years * YEAR / length - 1e-9))
     if replicas is not None and not 1 <= replicas <= int(MAX_STUDY_YEARS * YEAR // length):
         raise ValueError(f"replicas lies between 1 and {int(MAX_STUDY_YEARS * YEAR // length):,}")
+    if replicas is not None and replicas > kept:
+        raise ValueError(too_many_replicas(scenario, replicas))
     if precision is not None and not 0 < precision < 1:
         raise ValueError("precision is a relative half-width between 0 and 1, e.g. 0.05")
     if method not in ("simulation", "fast"):
@@ -121,6 +124,19 @@ def availability(
         precision=precision,
         client_outages=client_outages,
         method=method,
+    )
+
+
+def too_many_replicas(scenario: Scenario, replicas: int) -> str | None:
+    """Why a study of ``replicas`` replicas of ``scenario`` is refused (bounded memory), or None."""
+    kept = study_replica_limit(len(scenario.databases))
+    if replicas <= kept:
+        return None
+    length = scenario.failures.replica_duration if scenario.failures else YEAR
+    return (
+        f"a study keeps a record of every replica with a figure per database: at most {kept:,} replicas of "
+        f"this scenario ({len(scenario.databases)} databases), {kept * length / YEAR:,.0f} DAG-years; "
+        f"this one asks for {replicas:,}"
     )
 
 

@@ -23,6 +23,8 @@ __all__ = [
     "MAX_EXPECTED_FAILURES_PER_YEAR",
     "MAX_REPAIR_CREWS",
     "MAX_REPLICA_DURATION",
+    "MAX_STUDY_FIGURES",
+    "MAX_STUDY_REPLICAS",
     "MAX_TIME_TO_FAILURE",
     "MAX_TIME_TO_REPAIR",
     "MIN_TIME_TO_FAILURE",
@@ -43,11 +45,16 @@ __all__ = [
     "distribution_mean",
     "expected_failures_per_year",
     "failure_findings",
+    "study_replica_limit",
 ]
 
 YEAR = 365 * 86400.0
 MAX_STUDY_YEARS = 1_000_000.0
 """No availability study simulates more DAG-years than this (bounded run time and memory)."""
+MAX_STUDY_REPLICAS = 500_000
+"""No availability study keeps more replica records than this (bounded memory)."""
+MAX_STUDY_FIGURES = 5_000_000
+"""Nor more per-database figures of one kind (replicas x databases): about 0.4 GB of them."""
 DEFAULT_MAX_YEARS = 10_000.0
 """Where a ``precision`` study stops if the precision is not reached first."""
 MAX_RARE_CYCLES = 10_000_000
@@ -399,3 +406,8 @@ def expected_failures_per_year(scenario: Any) -> float:
     if window is not None:
         total += len(scenario.servers) * YEAR / window.every
     return total
+
+
+def study_replica_limit(databases: int) -> int:
+    """Most replicas a study of a scenario with ``databases`` databases may keep."""
+    return min(MAX_STUDY_REPLICAS, MAX_STUDY_FIGURES // max(databases, 1))
