@@ -14,6 +14,8 @@ import math
 import numpy as np
 import pytest
 from availability_scenarios import n_copies, probability_down
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate
 
 from dagsim.availability import availability, mean_estimate
@@ -212,6 +214,48 @@ def test_a_replica_counts_quorum_losses():
     # Down time starts only with a quorum loss: a replica without one has none.
     assert np.all(downtime[losses == 0] == 0)
     assert np.all(downtime[losses > 0] > 0)
+
+
+_LAWS = st.sampled_from([
+    "12h",
+    "3d",
+    {"distribution": "weibull", "shape": 0.7, "scale": "2d"},
+    {"distribution": "weibull", "shape": 3, "scale": "1d"},
+])  # fmt: skip
+_REPAIRS = st.sampled_from(["1h", {"distribution": "lognormal", "median": "1h", "p95": "6h"}, {"distribution": "fixed", "value": "3h"}])
+
+
+@st.composite
+def _failure_models(draw):
+    failures: dict = {"servers": {"time_to_failure": draw(_LAWS), "time_to_repair": draw(_REPAIRS)}, "replica_duration": "20d"}
+    if draw(st.booleans()):
+        failures["database_volumes"] = {"time_to_failure": draw(_LAWS), "time_to_repair": draw(_REPAIRS)}
+    if draw(st.booleans()):
+        failures["store_crashes"] = {"time_to_failure": "2d", "time_to_repair": "2m"}
+    if draw(st.booleans()):
+        failures["maintenance"] = {"servers": {"every": "2d", "duration": "1h", "drain": "10m"}}
+    crews = draw(st.sampled_from([None, 1, 2]))
+    if crews is not None:
+        failures["repair_crews"] = crews
+    return failures
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 4), failures=_failure_models(), logs=st.sampled_from([0, 14_400]), index=st.integers(0, 50))
+def test_any_failure_model_plays_within_its_bounds(n, failures, logs, index):
+    """Any laws, crews, store crashes and maintenance: a replica is the same when played again,
+    its times lie within the replica, and with no logs and instant failovers a database is down
+    only while it has fewer than two usable copies (at most one, and that one cannot mount)."""
+    data = n_copies(n, failures=failures).model_dump(mode="json", exclude_none=True)
+    data["databases"][0]["logs_per_day"] = logs
+    runner = FastRunner(Scenario.model_validate(data), 7)
+    record = runner.run(index)
+    assert record == runner.run(index)
+    assert 0 <= record.below_two_healthy[0] <= record.duration + 1e-6
+    assert 0 <= record.downtime[0] <= record.duration + 1e-6  # instant failovers: no seconds added
+    assert record.failovers[0] <= record.failure_actions
+    if logs == 0:
+        assert record.downtime[0] <= record.below_two_healthy[0] + 1e-6
 
 
 def _two_servers_one_site(*, failures: dict, timings: dict | None = None, logs_per_day: float = 0) -> Scenario:
