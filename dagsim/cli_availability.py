@@ -105,6 +105,18 @@ def render_availability(result: AvailabilityResult, *, wall_seconds: float | Non
     return "\n".join(lines)
 
 
+LONG_STUDY_SECONDS = 120.0
+"""A simulation study projected to take longer than this suggests ``--fast`` (once, on stderr)."""
+
+
+def _fast_hint(projected: float) -> str:
+    return (
+        f"This study will take about {projected / 60:.0f} min. --fast plays the same failure model through "
+        "its structure in about a thousandth of the time, leaving out copy queues, DAC and client "
+        "outages (docs/availability.md)."
+    )
+
+
 def _postfix(estimate: Estimate | None) -> str:
     if estimate is None or estimate.value is None:
         return "U: -"
@@ -222,10 +234,17 @@ def availability(
     started = time.perf_counter()
     with tqdm(total=0, unit="replica", desc="replicas", leave=False, disable=None, file=sys.stderr) as bar:
 
+        hinted = fast
+
         def progress(done: int, planned: int, estimate: Estimate | None) -> None:
+            nonlocal hinted
             bar.total = planned
             bar.update(done - bar.n)
             bar.set_postfix_str(_postfix(estimate), refresh=False)
+            projected = (time.perf_counter() - started) / done * planned
+            if not hinted and projected > LONG_STUDY_SECONDS:
+                hinted = True
+                bar.write(_fast_hint(projected), file=sys.stderr)
 
         try:
             result = run_study(

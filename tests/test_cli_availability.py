@@ -152,3 +152,16 @@ def test_a_study_that_would_keep_too_many_records_is_refused():
     assert "at most 50,000 replicas" in result.output and "Traceback" not in result.output
     with pytest.raises(ValueError, match="at most 50,000 replicas"):
         availability(load_scenario(path), years=60_000, method="fast")
+
+
+def test_a_long_simulation_study_suggests_fast_once(small, monkeypatch):
+    """A study projected past LONG_STUDY_SECONDS says once, on stderr, that --fast exists;
+    a --fast study does not."""
+    import dagsim.cli_availability as cli
+
+    monkeypatch.setattr(cli, "LONG_STUDY_SECONDS", 0.0)
+    result = CliRunner().invoke(app, ["availability", str(small), "--years", "0.05", "--no-clients"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("--fast plays the same failure model") == 1
+    fast = CliRunner().invoke(app, ["availability", str(small), "--years", "0.05", "--fast"])
+    assert "--fast plays" not in fast.stderr
