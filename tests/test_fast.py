@@ -169,6 +169,24 @@ def test_a_database_with_nowhere_to_go_stays_for_maintenance_and_goes_down():
     assert record.failovers == (0,)
 
 
+def test_a_lagged_copy_is_refused_by_switchovers_and_replays_its_lag_when_it_must_mount():
+    """One copy and one copy lagged a day on two servers, patched monthly. MBX1's window cannot
+    switch DB1 to the lagged copy (the lag pre-check), so DB1 stays until MBX1 goes down and
+    then fails over to it, replaying a day of logs at the activation replay rate (14,400 logs
+    at 2 a second: 7,200 s) before its 10 s mount. MBX2's window switches it back (10 s), and
+    so on: 12 of each in a year."""
+    failures = {"maintenance": {"servers": {"every": "30d", "duration": "1h", "drain": "15m"}}, "replica_duration": "1y"}
+    data = n_copies(2, failures=failures).model_dump(mode="json", exclude_none=True)
+    data["databases"][0]["logs_per_day"] = 14_400
+    data["databases"][0]["copies"][1]["replay_lag_time"] = "1d"
+    data["active_manager"]["mount_duration"] = 10
+    record = FastRunner(Scenario.model_validate(data), 1).run(0)
+    replay = 86400 * (14_400 / 86400) / 2.0
+    assert replay == 7200
+    assert record.failovers == (12,)
+    assert record.downtime == pytest.approx((12 * (replay + 10) + 12 * 10,))
+
+
 def test_same_seed_same_records_on_any_backend():
     """A fast study is a function of scenario, seed and replicas: 1 or 2 workers give the same records."""
     scenario = n_copies(2, failures={"servers": {"time_to_failure": "10d", "time_to_repair": "1d"}, "replica_duration": "1y"})

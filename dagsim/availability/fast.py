@@ -19,10 +19,13 @@ by transition, the model that ``--exact`` and ``--rare`` solve
   down for the failover's duration from the Active Manager timings
   (:func:`~dagsim.availability.structure.failover_seconds`); when no copy may mount it is
   down until one may, and the outage ends with selection and mount;
+* best copy selection takes copies without a replay lag first; a lagged copy is activated
+  only when no other may mount, and replays its lag first (its lag's worth of logs at the
+  database's activation replay rate);
 * a maintenance window first switches the server's active databases over to their best
   usable copy elsewhere (down for the dismount and the mount), then takes the server down
-  for its duration. A database with no usable copy elsewhere stays, as Move-ActiveMailboxDatabase
-  leaves it on the source.
+  for its duration. Move-ActiveMailboxDatabase's lag pre-check refuses a lagged target; a
+  database with no other usable copy stays on the source, and fails over when it goes down.
 
 What it leaves out (:data:`LEFT_OUT`) is mostly what the Markov model leaves out: copy
 queues as they fill and drain (so no failover is lossy here), DAC, lagged copies' replay,
@@ -59,12 +62,16 @@ LEFT_OUT = (
     "mounted copy and catches up at once when it can again (no resync time, nothing lost in "
     "flight, so no failover is lossy); only while the database is down does a copy that missed "
     "more logs than its server's AutoDatabaseMountDial allows wait",
-    *MARKOV_LEFT_OUT[1:],
+    MARKOV_LEFT_OUT[1],  # DAC
+    "Replay Lag Manager, and a lagged copy's replay queue as it refills: it is taken as full "
+    "(the lag's worth of logs) whenever the copy is activated",
+    *MARKOV_LEFT_OUT[3:],
 )
 """What the simulation models and a fast replica does not (docs/availability.md).
 
-Unlike the Markov chain, a fast replica plays maintenance windows and any laws, and keeps a
-copy that missed logs from mounting; like it, it leaves out the scenario's scripted timeline."""
+Unlike the Markov chain, a fast replica plays maintenance windows and any laws, keeps a copy
+that missed logs from mounting and replays a lagged copy before it mounts; like it, it
+leaves out the scenario's scripted timeline."""
 
 NOT_MODELLED = ("lossy_failovers", "logs_lost", "messages_lost")
 """Metrics a fast study cannot estimate: they need copy queues."""
@@ -122,6 +129,11 @@ class FastRunner:
         rank_key: list[int] = []
         copy_of: dict[str, int] = {}
         dial_of = {s.name: DIAL_LIMITS[s.auto_database_mount_dial] for s in scenario.servers}
+        replay_of = {s.name: s.replay_rate for s in scenario.servers}
+        # A lagged copy replays its lag before it mounts (docs/active-manager.md): its replay
+        # queue taken as full, the lag's worth of logs at the mean rate (assumption).
+        self.replay_seconds: list[float] = []
+        lagged: list[bool] = []
         # Logs a copy misses per second while it cannot receive them (the day's mean rate,
         # an assumption: the hourly profile is left out), and how many it may miss and mount.
         self.copy_rate: list[float] = []
@@ -134,16 +146,23 @@ class FastRunner:
                 rank_key.append(copy.activation_preference)
                 self.copy_rate.append(database.generated_logs_per_day / 86400.0)
                 self.copy_dial.append(dial_of[copy.server])
+                lagged.append(copy.replay_lag_time > 0)
+                rate = min(replay_of[copy.server], database.activation_replay_rate)
+                self.replay_seconds.append(copy.replay_lag_time * self.copy_rate[-1] / rate)
         self.n_db = len(self.databases)
         self.copy_db = np.array(copy_db, dtype=np.intp)
         self.copy_server = np.array(copy_server, dtype=np.intp)
         # Scenario order keeps each database's copies together: reduceat sums them per database.
         self.starts = np.searchsorted(self.copy_db, np.arange(self.n_db))
+        # Best copy selection prefers a short replay queue (its first criteria sets), so lagged
+        # copies come after the others, each group by activation preference.
         self.by_preference = [
-            sorted(np.flatnonzero(self.copy_db == d).tolist(), key=lambda c: (rank_key[c], c)) for d in range(self.n_db)
+            sorted(np.flatnonzero(self.copy_db == d).tolist(), key=lambda c: (lagged[c], rank_key[c], c))
+            for d in range(self.n_db)
         ]
         self.copy_server_list = copy_server
-        self.preference_servers = [[(o, copy_server[o]) for o in order] for order in self.by_preference]
+        # Move-ActiveMailboxDatabase's lag pre-check refuses a lagged target (replay queue >= 50).
+        self.switchover_targets = [[(o, copy_server[o]) for o in order if not lagged[o]] for order in self.by_preference]
         # Per component: the copies it stops (local classes) or the shared pair it takes down.
         self.local_copies: list[list[int]] = []
         self.server_of: list[int] = []
@@ -341,7 +360,7 @@ class _Replica:
         usable = self.usable_list
         downtime, seconds = self.downtime, r.switchover_seconds
         for d in sorted(moving):
-            for o, where in r.preference_servers[d]:
+            for o, where in r.switchover_targets[d]:
                 if usable[o] and where != server:
                     self._move(d, o)
                     downtime[d] += seconds
@@ -402,10 +421,11 @@ class _Replica:
                 continue
             if c >= 0:
                 # The database was mounted until now: every copy that can receive is current.
-                self._move(d, next(o for o in r.by_preference[d] if usable_list[o]))
+                target = next(o for o in r.by_preference[d] if usable_list[o])
+                self._move(d, target)
                 self.failovers[d] += 1
                 peer = kind == "servers" and server >= 0 and self._peer_up(server)
-                self.downtime[d] += (r.seconds_peer if peer else r.seconds_alone)[kind]
+                self.downtime[d] += (r.seconds_peer if peer else r.seconds_alone)[kind] + r.replay_seconds[target]
                 continue
             # Down: only a copy missing no more logs than its server's mount dial allows mounts.
             written = self.mounted_total[d]
@@ -415,7 +435,7 @@ class _Replica:
             )
             if target >= 0:
                 self._move(d, target)
-                self.downtime[d] += now - self.down_since[d] + r.outage_end
+                self.downtime[d] += now - self.down_since[d] + r.outage_end + r.replay_seconds[target]
                 self.down_since[d] = np.nan
                 self.mounted_since[d] = now
                 self.n_down -= 1
