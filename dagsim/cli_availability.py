@@ -223,10 +223,10 @@ def availability(
         _fail(f"{file}: {refusal}")
 
     if fast:
-        from dagsim.availability.fast import FastRunner, NotFast
+        from dagsim.availability.fast import NotFast, refuse_unplayable
 
         try:
-            FastRunner(scenario, scenario.run.seed)
+            refuse_unplayable(scenario)
         except NotFast as refusal:
             _markov_refused(file, "--fast", refusal, "run it without --fast: the simulation plays it")
     from dagsim.study.pool import WorkerLost

@@ -53,7 +53,7 @@ from dagsim.config.failures import COMPONENT_CLASSES, MaintenanceSpec, component
 from dagsim.config.schema import Scenario
 from dagsim.model.selection import DIAL_LIMITS
 
-__all__ = ["FAST_STREAM", "LEFT_OUT", "NOT_MODELLED", "FastRunner", "NotFast"]
+__all__ = ["FAST_STREAM", "LEFT_OUT", "NOT_MODELLED", "FastRunner", "NotFast", "refuse_unplayable"]
 
 FAST_STREAM = 0x4641_5354  # spawn-key prefix of fast replicas ("FAST")
 
@@ -91,21 +91,26 @@ class NotFast(ValueError):
         super().__init__("; ".join(reasons))
 
 
+def refuse_unplayable(scenario: Scenario) -> None:
+    """Raise :class:`NotFast` with every reason a fast replica cannot play ``scenario``."""
+    reasons = []
+    if scenario.failures is None:
+        reasons.append("the scenario has no failures: block")
+    if scenario.dag.dynamic_quorum:
+        reasons.append("dag.dynamic_quorum: votes depend on the order of failures, not only on what is down")
+    if any(not c.added for d in scenario.databases for c in d.copies):
+        reasons.append("copies declared added: false change the DAG during the run")
+    if reasons:
+        raise NotFast(reasons)
+
+
 class FastRunner:
     """Plays fast replicas of one scenario; build once per study (and per worker process)."""
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
+        refuse_unplayable(scenario)
         spec = scenario.failures
-        reasons = []
-        if spec is None:
-            reasons.append("the scenario has no failures: block")
-        if scenario.dag.dynamic_quorum:
-            reasons.append("dag.dynamic_quorum: votes depend on the order of failures, not only on what is down")
-        if any(not c.added for d in scenario.databases for c in d.copies):
-            reasons.append("copies declared added: false change the DAG during the run")
-        if reasons:
-            raise NotFast(reasons)
-        assert spec is not None
+        assert spec is not None  # refused above otherwise
         self.scenario = scenario
         self.seed = seed
         self.spec = spec

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dagsim.availability.batch import ReplicaBatch
 from dagsim.availability.estimators import Estimate, mean_estimate
-from dagsim.availability.fast import FastRunner
+from dagsim.availability.fast import refuse_unplayable
 from dagsim.availability.metrics import headline
 from dagsim.availability.replica import ReplicaRecord
 from dagsim.availability.result import AvailabilityResult
@@ -90,7 +90,7 @@ def availability(
     if method not in ("simulation", "fast"):
         raise ValueError("method is 'simulation' or 'fast'")
     if method == "fast":
-        FastRunner(scenario, seed)  # refuses here, with every reason, not in a worker
+        refuse_unplayable(scenario)  # here, with every reason, not in a worker
         client_outages = False  # a fast replica has no clients
 
     own = backend is None
